@@ -1,0 +1,67 @@
+#pragma once
+// Secret bytes live in sodium_malloc'd memory: guard pages, mlock'd (never swapped or dumped),
+// wiped on free. Move-only, so a secret has exactly one owner.
+
+#include "crypto/types.h"
+
+#include <cstddef>
+#include <utility>
+
+namespace sotto::crypto {
+
+namespace detail {
+// Allocates `size` zeroed bytes of locked memory. Throws std::bad_alloc when none is left.
+byte* secure_allocate(std::size_t size);
+// Wipes and frees memory from secure_allocate; nullptr is fine.
+void secure_free(byte* pointer) noexcept;
+// Constant-time comparison of two equally long buffers.
+bool constant_time_equal(const byte* a, const byte* b, std::size_t size) noexcept;
+} // namespace detail
+
+template <std::size_t N, typename Tag> class secret_bytes {
+  public:
+    static constexpr std::size_t size_bytes = N;
+
+    secret_bytes() : data_(detail::secure_allocate(N)) {}
+    ~secret_bytes() { detail::secure_free(data_); }
+    secret_bytes(secret_bytes&& other) noexcept : data_(std::exchange(other.data_, nullptr)) {}
+    secret_bytes& operator=(secret_bytes&& other) noexcept {
+        if (this != &other) {
+            detail::secure_free(data_);
+            data_ = std::exchange(other.data_, nullptr);
+        }
+        return *this;
+    }
+    secret_bytes(const secret_bytes&) = delete;
+    secret_bytes& operator=(const secret_bytes&) = delete;
+
+    // An explicit copy, so that duplicating a secret is visible at the call site.
+    [[nodiscard]] secret_bytes clone() const {
+        secret_bytes copy;
+        for (std::size_t i = 0; i < N; ++i) {
+            copy.data_[i] = data_[i];
+        }
+        return copy;
+    }
+
+    [[nodiscard]] byte* data() noexcept { return data_; }
+    [[nodiscard]] const byte* data() const noexcept { return data_; }
+    [[nodiscard]] static constexpr std::size_t size() noexcept { return N; }
+    [[nodiscard]] bytes_view view() const noexcept { return {data_, N}; }
+    [[nodiscard]] mutable_bytes_view mutable_view() noexcept { return {data_, N}; }
+    // A moved-from secret holds nothing.
+    [[nodiscard]] bool empty() const noexcept { return data_ == nullptr; }
+
+    friend bool operator==(const secret_bytes& a, const secret_bytes& b) noexcept {
+        return detail::constant_time_equal(a.data_, b.data_, N);
+    }
+
+  private:
+    byte* data_;
+};
+
+using identity_secret_key = secret_bytes<identity_secret_key_size, struct identity_secret_key_tag>;
+using x25519_secret_key = secret_bytes<x25519_key_size, struct x25519_secret_key_tag>;
+using aead_key = secret_bytes<aead_key_size, struct aead_key_tag>;
+
+} // namespace sotto::crypto
