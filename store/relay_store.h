@@ -1,0 +1,139 @@
+#pragma once
+// The relay's durable state: accounts, invites, the per-recipient envelope queue and the audit
+// log. Two implementations: SQLite in the data directory (WAL, synchronous=FULL) and memory
+// for --ephemeral. The relay never gives this store plaintext: a ciphertext is opaque bytes.
+//
+// Threading: an instance is used from one thread at a time (the relay runs it on a dedicated
+// writer thread and batches calls for group commit). Every method that changes state is
+// atomic: it commits fully or not at all. Failures of the database itself (disk full, I/O
+// error, corruption) throw store::store_error; everything a client can cause is a result value.
+
+#include "crypto/types.h"
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace sotto::store {
+
+class store_error : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+using unix_seconds = std::int64_t;
+using message_id = std::array<std::uint8_t, 16>; // chosen by the sender
+
+struct account {
+    std::string username;
+    crypto::identity_public_key identity_key;
+    unix_seconds created_at = 0;
+};
+
+enum class registration_result {
+    registered,
+    name_taken,          // another key holds this name
+    already_registered,  // same name and same key: idempotent retry
+    invite_required,
+    invite_invalid,      // unknown, used up or expired
+};
+
+struct invite {
+    std::string code;
+    std::uint32_t uses_left = 0;
+    unix_seconds expires_at = 0;
+};
+
+struct envelope {
+    std::string sender;
+    std::string recipient;
+    message_id id{};
+    std::vector<std::uint8_t> ciphertext;
+    unix_seconds queued_at = 0;
+    std::uint64_t sequence = 0; // assigned by the store on enqueue; increasing per recipient
+};
+
+struct queue_limits {
+    std::uint64_t max_messages = 10'000; // per recipient
+    std::uint64_t max_bytes = 64ULL << 20U;
+    std::chrono::seconds max_age = std::chrono::hours(24 * 30);
+};
+
+enum class enqueue_result {
+    queued,
+    duplicate,          // (sender, id) already queued or already delivered recently: stored once
+    queue_full_count,
+    queue_full_bytes,
+    unknown_recipient,
+};
+
+// An envelope that expired unread, reported to its sender at the sender's next login.
+struct expiry_notice {
+    std::string sender;
+    std::string recipient;
+    message_id id{};
+};
+
+struct audit_event {
+    unix_seconds time = 0;
+    std::string kind;     // "register", "login", "login_failed", "limit", "invite_created", ...
+    std::string username; // may be empty
+    std::string address;  // remote IP, may be empty
+    std::string detail;   // never message content
+};
+
+class relay_store {
+  public:
+    virtual ~relay_store() = default;
+
+    // Accounts. `invite_code` is checked (and one use consumed) only when `invite_only`.
+    virtual registration_result register_account(const std::string& username,
+                                                 const crypto::identity_public_key& key,
+                                                 const std::optional<std::string>& invite_code,
+                                                 bool invite_only, unix_seconds now) = 0;
+    virtual std::optional<account> find_account(const std::string& username) = 0;
+
+    // Invites: `code` is chosen by the caller (random); false if it already exists.
+    virtual bool add_invite(const invite& code) = 0;
+
+    // Queues a batch in ONE transaction (group commit: one fsync for the batch). Results are in
+    // the order of `batch`; each queued envelope gets its sequence number written back.
+    virtual std::vector<enqueue_result> enqueue(std::span<envelope> batch, const queue_limits& limits) = 0;
+
+    // Up to `limit` envelopes for `recipient` with sequence > `after_sequence`, oldest first.
+    virtual std::vector<envelope> pending(const std::string& recipient, std::uint64_t after_sequence,
+                                          std::size_t limit) = 0;
+
+    // Deletes delivered envelopes (recipient acked them), in one transaction; unknown ids are
+    // ignored. The (sender, id) pairs stay remembered for deduplication for `dedup_window`.
+    virtual void acknowledge(const std::string& recipient, std::span<const std::pair<std::string, message_id>> acked,
+                             unix_seconds now) = 0;
+
+    // Removes envelopes older than limits.max_age and returns notices for their senders.
+    virtual std::vector<expiry_notice> expire(unix_seconds now, const queue_limits& limits) = 0;
+    // Notices waiting for `sender`, removed as they are returned.
+    virtual std::vector<expiry_notice> take_expiry_notices(const std::string& sender) = 0;
+
+    virtual void audit(const audit_event& event) = 0;
+    virtual std::vector<audit_event> audit_since(unix_seconds since) = 0;
+};
+
+// How long acknowledged (sender, id) pairs are remembered so that a late retry is not
+// delivered twice.
+inline constexpr std::chrono::seconds dedup_window = std::chrono::hours(24 * 7);
+
+// Opens (creating and migrating as needed) <directory>/relay.db with mode 0600.
+// Throws store_error with a clear message when it cannot.
+[[nodiscard]] std::unique_ptr<relay_store> open_relay_store(const std::filesystem::path& directory);
+
+// A store that keeps everything in memory and writes nothing anywhere (--ephemeral).
+[[nodiscard]] std::unique_ptr<relay_store> make_memory_relay_store();
+
+} // namespace sotto::store
