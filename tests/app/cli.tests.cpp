@@ -53,14 +53,14 @@ struct temp_config {
 
 } // namespace
 
-TEST_CASE("--version prints the version and exits 0", "[app][cli]") {
+TEST_CASE("the version flag prints the version and exits 0", "[app][cli]") {
     const auto p = parse({"--version"});
     CHECK(exit_code(p) == 0);
     CHECK(p.out == version_string() + "\n");
     CHECK_THAT(version_string(), Catch::StartsWith("sotto 0."));
 }
 
-TEST_CASE("--help lists every mode and option and exits 0", "[app][cli]") {
+TEST_CASE("the help flag lists every mode and option and exits 0", "[app][cli]") {
     const auto p = parse({"--help"});
     CHECK(exit_code(p) == 0);
     for (const char* word : {"--relay", "--batch", "--profile", "--user", "--listen", "--data-dir", "--invite-only",
@@ -81,7 +81,7 @@ TEST_CASE("no arguments start the full-screen client on the default profile and 
     CHECK(options.bell);
 }
 
-TEST_CASE("--relay alone runs the relay server with its defaults", "[app][cli]") {
+TEST_CASE("a bare relay flag runs the relay server with its defaults", "[app][cli]") {
     const auto& options = as<relay_options>(parse({"--relay"}));
     CHECK(options.listen == "127.0.0.1:7717");
     CHECK(options.data_directory == "/home/alice/.local/share/sotto-relay");
@@ -103,7 +103,7 @@ TEST_CASE("relay flags are taken when they follow --relay", "[app][cli]") {
     CHECK(options.log_level == "debug");
 }
 
-TEST_CASE("--relay with an address names the relay a client uses", "[app][cli]") {
+TEST_CASE("a relay flag with an address names the relay a client uses", "[app][cli]") {
     SECTION("batch") {
         const auto& options =
             as<client_options>(parse({"--batch", "--profile", "/tmp/p", "--relay", "[::1]:7000", "--user", "bob"}));
@@ -171,7 +171,7 @@ TEST_CASE("the XDG config file supplies defaults and flags override it", "[app][
     CHECK(as<relay_options>(parse({"--relay", "--listen", "127.0.0.1:6000"}, env)).listen == "127.0.0.1:6000");
 }
 
-TEST_CASE("--config names another file and a bad file is a clear error", "[app][cli]") {
+TEST_CASE("the config flag names another file and a bad file is a clear error", "[app][cli]") {
     temp_config config("[relay]\nlisten = \"127.0.0.1:5555\"\n");
     CHECK(as<relay_options>(parse({"--config", config.file().c_str(), "--relay"})).listen == "127.0.0.1:5555");
 
