@@ -144,30 +144,48 @@ command parse_command_line(std::span<const char* const> arguments,
         }
     }
 
+    // The XDG directories are needed only for defaults that the flags or the config file did not
+    // give; a relay under systemd with --config and a data_dir runs without any HOME.
     const auto xdg = store::resolve_xdg(environment);
-    if (!xdg) {
-        return usage_error("cannot find a home directory: set HOME or the XDG_*_HOME variables");
+    const std::string no_home = "cannot find a home directory: set HOME or the XDG_*_HOME variables";
+    std::filesystem::path config_path;
+    if (!f.config_path.empty()) {
+        config_path = f.config_path;
+        if (!std::filesystem::exists(config_path)) {
+            return usage_error("config file " + config_path.string() + " does not exist");
+        }
+    } else if (xdg) {
+        config_path = store::config_file(*xdg);
     }
-    const auto config_path = f.config_path.empty() ? store::config_file(*xdg) : std::filesystem::path(f.config_path);
-    if (!f.config_path.empty() && !std::filesystem::exists(config_path)) {
-        return usage_error("config file " + config_path.string() + " does not exist");
+    config_result loaded = file_config{};
+    if (!config_path.empty()) {
+        loaded = load_config(config_path);
     }
-    auto loaded = load_config(config_path);
     if (auto* message = std::get_if<std::string>(&loaded)) {
         return usage_error("bad configuration: " + *message);
     }
     const auto& config = std::get<file_config>(loaded);
 
     if (*operator_commands) {
-        auto data_dir = [&](const std::string& flag) {
+        auto data_dir = [&](const std::string& flag) -> std::optional<std::filesystem::path> {
             if (!flag.empty()) {
                 return std::filesystem::path(flag);
             }
-            return config.relay.data_dir.value_or(store::relay_data_directory(*xdg));
+            if (config.relay.data_dir) {
+                return config.relay.data_dir;
+            }
+            if (xdg) {
+                return store::relay_data_directory(*xdg);
+            }
+            return std::nullopt;
         };
         if (*invite) {
             invite_options options;
-            options.data_directory = data_dir(f.invite_data_dir);
+            auto directory = data_dir(f.invite_data_dir);
+            if (!directory) {
+                return usage_error(no_home + ", or give --data-dir");
+            }
+            options.data_directory = *directory;
             options.uses = f.invite_uses;
             if (!f.invite_expires.empty()) {
                 options.expires = *parse_duration(f.invite_expires);
@@ -175,7 +193,11 @@ command parse_command_line(std::span<const char* const> arguments,
             return options;
         }
         audit_options options;
-        options.data_directory = data_dir(f.audit_data_dir);
+        auto directory = data_dir(f.audit_data_dir);
+        if (!directory) {
+            return usage_error(no_home + ", or give --data-dir");
+        }
+        options.data_directory = *directory;
         if (!f.audit_since.empty()) {
             options.since = parse_duration(f.audit_since);
         }
@@ -186,7 +208,11 @@ command parse_command_line(std::span<const char* const> arguments,
         relay_options options;
         const auto& r = config.relay;
         apply(options.listen, r.listen);
-        options.data_directory = r.data_dir.value_or(store::relay_data_directory(*xdg));
+        if (r.data_dir) {
+            options.data_directory = *r.data_dir;
+        } else if (xdg) {
+            options.data_directory = store::relay_data_directory(*xdg);
+        }
         apply(options.invite_only, r.invite_only);
         apply(options.ephemeral, r.ephemeral);
         apply(options.max_queue_messages, r.max_queue);
@@ -208,6 +234,9 @@ command parse_command_line(std::span<const char* const> arguments,
         if (!f.cert.empty()) options.certificate_file = f.cert;
         if (!f.key.empty()) options.key_file = f.key;
         if (!f.log_level.empty()) options.log_level = f.log_level;
+        if (options.data_directory.empty() && !options.ephemeral) {
+            return usage_error(no_home + ", or give --data-dir");
+        }
         if (options.certificate_file.has_value() != options.key_file.has_value()) {
             return usage_error("a certificate needs its key: give both cert and key, or neither");
         }
@@ -234,7 +263,10 @@ command parse_command_line(std::span<const char* const> arguments,
     if (!f.passphrase_file.empty()) options.passphrase_file = f.passphrase_file;
     options.trust_on_first_use = options.trust_on_first_use || f.trust_on_first_use;
     if (f.no_bell) options.bell = false;
-    auto directory = store::profile_directory(*xdg, options.profile);
+    if (!xdg && options.profile.find('/') == std::string::npos) {
+        return usage_error(no_home + ", or give --profile DIR");
+    }
+    auto directory = store::profile_directory(xdg.value_or(store::xdg_directories{}), options.profile);
     if (!directory) {
         return usage_error("profile '" + options.profile +
                            "' is not a valid name (letters, digits, '.', '_', '-'; or a path with '/')");

@@ -194,3 +194,16 @@ TEST_CASE("without a home directory the client cannot find its profile and says 
     CHECK(exit_code(p) == 2);
     CHECK_THAT(p.err, Catch::Contains("HOME"));
 }
+
+TEST_CASE("the relay runs without a home directory when its data directory is given", "[app][cli]") {
+    temp_config config("[relay]\ndata_dir = \"/var/lib/sotto\"\nlisten = \"0.0.0.0:7717\"\n");
+    const auto relay = as<relay_options>(parse({"--relay", "--config", config.file().c_str()}, {}));
+    CHECK(relay.data_directory == "/var/lib/sotto");
+    CHECK(relay.listen == "0.0.0.0:7717");
+    CHECK(as<relay_options>(parse({"--relay", "--data-dir", "/srv/x"}, {})).data_directory == "/srv/x");
+    CHECK(as<relay_options>(parse({"--relay", "--ephemeral"}, {})).ephemeral);
+    CHECK(exit_code(parse({"--relay"}, {})) == 2);
+    CHECK(as<invite_options>(parse({"relay", "invite", "--data-dir", "/srv/x"}, {})).data_directory == "/srv/x");
+    CHECK(exit_code(parse({"relay", "audit"}, {})) == 2);
+    CHECK(as<client_options>(parse({"--profile", "/tmp/p"}, {})).profile_directory == "/tmp/p");
+}
