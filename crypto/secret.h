@@ -60,6 +60,48 @@ template <std::size_t N, typename Tag> class secret_bytes {
     byte* data_;
 };
 
+// A secret of a size known only at run time (serialized states, decrypted blobs): the same
+// sodium_malloc'd memory as secret_bytes. Move-only; empty when default-constructed or moved from.
+class secret_buffer {
+  public:
+    secret_buffer() noexcept = default;
+    explicit secret_buffer(std::size_t size)
+        : data_(size == 0 ? nullptr : detail::secure_allocate(size)), size_(size) {}
+    explicit secret_buffer(bytes_view contents) : secret_buffer(contents.size()) {
+        for (std::size_t i = 0; i < contents.size(); ++i) {
+            data_[i] = contents[i];
+        }
+    }
+    ~secret_buffer() { detail::secure_free(data_); }
+    secret_buffer(secret_buffer&& other) noexcept
+        : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+    secret_buffer& operator=(secret_buffer&& other) noexcept {
+        if (this != &other) {
+            detail::secure_free(data_);
+            data_ = std::exchange(other.data_, nullptr);
+            size_ = std::exchange(other.size_, 0);
+        }
+        return *this;
+    }
+    secret_buffer(const secret_buffer&) = delete;
+    secret_buffer& operator=(const secret_buffer&) = delete;
+
+    [[nodiscard]] byte* data() noexcept { return data_; }
+    [[nodiscard]] const byte* data() const noexcept { return data_; }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+    [[nodiscard]] bytes_view view() const noexcept { return {data_, size_}; }
+    [[nodiscard]] mutable_bytes_view mutable_view() noexcept { return {data_, size_}; }
+
+    friend bool operator==(const secret_buffer& a, const secret_buffer& b) noexcept {
+        return a.size_ == b.size_ && detail::constant_time_equal(a.data_, b.data_, a.size_);
+    }
+
+  private:
+    byte* data_ = nullptr;
+    std::size_t size_ = 0;
+};
+
 using identity_secret_key = secret_bytes<identity_secret_key_size, struct identity_secret_key_tag>;
 using x25519_secret_key = secret_bytes<x25519_key_size, struct x25519_secret_key_tag>;
 using aead_key = secret_bytes<aead_key_size, struct aead_key_tag>;
