@@ -90,6 +90,13 @@ struct audit_event {
     std::string detail;   // never message content
 };
 
+// One envelope a recipient acknowledged, for acknowledge_batch.
+struct acknowledgement {
+    std::string recipient;
+    std::string sender;
+    message_id id{};
+};
+
 class relay_store {
   public:
     virtual ~relay_store() = default;
@@ -120,6 +127,11 @@ class relay_store {
     // ignored. The (sender, id) pairs stay remembered for deduplication for `dedup_window`.
     virtual void acknowledge(const std::string& recipient, std::span<const std::pair<std::string, message_id>> acked,
                              unix_seconds now) = 0;
+
+    // The same for several recipients at once in ONE transaction (one fsync), for the relay's
+    // writer thread that drains acks from many connections. The default calls acknowledge() per
+    // recipient (one transaction each); both stores here override it.
+    virtual void acknowledge_batch(std::span<const acknowledgement> acked, unix_seconds now);
 
     // Removes envelopes older than limits.max_age (now - queued_at > max_age) and returns notices
     // for their senders, ordered by (recipient, sequence); the same notices are kept for

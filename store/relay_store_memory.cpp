@@ -94,6 +94,13 @@ class memory_relay_store final : public relay_store {
         }
     }
 
+    void acknowledge_batch(std::span<const acknowledgement> acked, unix_seconds now) override {
+        for (const auto& item : acked) {
+            const std::pair<std::string, message_id> one{item.sender, item.id};
+            acknowledge(item.recipient, std::span(&one, 1), now);
+        }
+    }
+
     std::vector<expiry_notice> expire(unix_seconds now, const queue_limits& limits) override {
         const unix_seconds cutoff = now - static_cast<unix_seconds>(limits.max_age.count());
         const unix_seconds dedup_cutoff = now - static_cast<unix_seconds>(dedup_window.count());

@@ -296,33 +296,26 @@ class sqlite_relay_store final : public relay_store {
                 return;
             }
             SQLite::Transaction transaction(database_, SQLite::TransactionBehavior::IMMEDIATE);
-            std::int64_t removed = 0;
-            std::int64_t removed_bytes = 0;
+            removed_totals removed;
             for (const auto& [sender, id] : acked) {
-                bool deleted = false;
-                {
-                    statement_use use(delete_envelope_);
-                    delete_envelope_.bind(1, recipient);
-                    delete_envelope_.bind(2, sender);
-                    bind_blob(delete_envelope_, 3, id);
-                    while (delete_envelope_.executeStep()) {
-                        deleted = true;
-                        ++removed;
-                        removed_bytes += delete_envelope_.getColumn(0).getInt64();
-                    }
-                }
-                if (deleted) {
-                    statement_use use(remember_delivered_);
-                    remember_delivered_.bind(1, sender);
-                    bind_blob(remember_delivered_, 2, id);
-                    remember_delivered_.bind(3, recipient);
-                    remember_delivered_.bind(4, now);
-                    remember_delivered_.exec();
-                }
+                acknowledge_one(recipient, sender, id, now, removed);
             }
-            if (removed != 0) {
-                adjust_totals(recipient, removed, removed_bytes);
+            apply(removed);
+            transaction.commit();
+        });
+    }
+
+    void acknowledge_batch(std::span<const acknowledgement> acked, unix_seconds now) override {
+        guarded("acknowledge envelopes", [&] {
+            if (acked.empty()) {
+                return;
             }
+            SQLite::Transaction transaction(database_, SQLite::TransactionBehavior::IMMEDIATE);
+            removed_totals removed;
+            for (const auto& item : acked) {
+                acknowledge_one(item.recipient, item.sender, item.id, now, removed);
+            }
+            apply(removed);
             transaction.commit();
         });
     }
@@ -333,7 +326,7 @@ class sqlite_relay_store final : public relay_store {
             const unix_seconds dedup_cutoff = now - static_cast<unix_seconds>(dedup_window.count());
             SQLite::Transaction transaction(database_, SQLite::TransactionBehavior::IMMEDIATE);
             std::vector<expiry_notice> notices;
-            std::map<std::string, std::pair<std::int64_t, std::int64_t>, std::less<>> removed;
+            removed_totals removed;
             {
                 statement_use use(select_expired_);
                 select_expired_.bind(1, cutoff);
@@ -361,9 +354,7 @@ class sqlite_relay_store final : public relay_store {
                     insert_notice_.bind(4, now);
                     insert_notice_.exec();
                 }
-                for (const auto& [recipient, amounts] : removed) {
-                    adjust_totals(recipient, amounts.first, amounts.second);
-                }
+                apply(removed);
             }
             transaction.commit();
             return notices;
@@ -433,6 +424,40 @@ class sqlite_relay_store final : public relay_store {
         std::uint64_t count = 0;
         std::uint64_t bytes = 0;
     };
+
+    // Envelopes and bytes leaving each recipient's queue in the current transaction.
+    using removed_totals = std::map<std::string, std::pair<std::int64_t, std::int64_t>, std::less<>>;
+
+    void acknowledge_one(const std::string& recipient, const std::string& sender, const message_id& id,
+                         unix_seconds now, removed_totals& removed) {
+        bool deleted = false;
+        {
+            statement_use use(delete_envelope_);
+            delete_envelope_.bind(1, recipient);
+            delete_envelope_.bind(2, sender);
+            bind_blob(delete_envelope_, 3, id);
+            while (delete_envelope_.executeStep()) {
+                deleted = true;
+                auto& [count, bytes] = removed[recipient];
+                ++count;
+                bytes += delete_envelope_.getColumn(0).getInt64();
+            }
+        }
+        if (deleted) {
+            statement_use use(remember_delivered_);
+            remember_delivered_.bind(1, sender);
+            bind_blob(remember_delivered_, 2, id);
+            remember_delivered_.bind(3, recipient);
+            remember_delivered_.bind(4, now);
+            remember_delivered_.exec();
+        }
+    }
+
+    void apply(const removed_totals& removed) {
+        for (const auto& [recipient, amounts] : removed) {
+            adjust_totals(recipient, amounts.first, amounts.second);
+        }
+    }
 
     static void run(SQLite::Statement& statement, std::int64_t parameter) {
         statement_use use(statement);

@@ -409,6 +409,39 @@ TEST_CASE("acknowledge deletes only the recipient's own envelopes and ignores un
     CHECK(left[0].id == id_of(1));
 }
 
+TEST_CASE("acknowledging for several recipients at once deletes each one's envelopes and remembers them",
+          "[store][relay_store]") {
+    const auto kind = GENERATE(as<std::string>{}, "sqlite", "memory");
+    INFO(kind);
+    auto relay = store_under_test::make(kind);
+    register_open(*relay.relay, "alice");
+    register_open(*relay.relay, "bob", 2);
+    register_open(*relay.relay, "carol", 3);
+    store::queue_limits limits;
+    limits.max_messages = 2;
+    std::vector<store::envelope> batch{envelope_of("alice", "bob", 1), envelope_of("alice", "bob", 2),
+                                       envelope_of("alice", "carol", 1), envelope_of("bob", "carol", 2)};
+    REQUIRE(std::ranges::count(relay->enqueue(batch, limits), enum_result::queued) == 4);
+
+    const std::vector<store::acknowledgement> acked{{"bob", "alice", id_of(2)},
+                                                    {"carol", "alice", id_of(1)},
+                                                    {"carol", "bob", id_of(2)},
+                                                    {"carol", "alice", id_of(2)}, // not carol's: ignored
+                                                    {"nobody", "alice", id_of(1)}};
+    relay->acknowledge_batch(acked, 2000);
+    const auto bob_left = relay->pending("bob", 0, 10);
+    REQUIRE(bob_left.size() == 1);
+    CHECK(bob_left[0].id == id_of(1));
+    CHECK(relay->pending("carol", 0, 10).empty());
+
+    // Remembered for dedup, and the counts went down with the deletions.
+    CHECK(enqueue_one(*relay.relay, envelope_of("alice", "carol", 1), limits) == std::vector{enum_result::duplicate});
+    std::vector<store::envelope> refill{envelope_of("alice", "carol", 5), envelope_of("alice", "carol", 6),
+                                        envelope_of("alice", "bob", 7), envelope_of("alice", "bob", 8)};
+    CHECK(relay->enqueue(refill, limits) == std::vector{enum_result::queued, enum_result::queued,
+                                                        enum_result::queued, enum_result::queue_full_count});
+}
+
 TEST_CASE("expire removes envelopes past the maximum age and leaves notices for their senders",
           "[store][relay_store]") {
     const auto kind = GENERATE(as<std::string>{}, "sqlite", "memory");
