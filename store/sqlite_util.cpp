@@ -121,6 +121,8 @@ SQLite::Database open_private_database(const std::filesystem::path& file, const 
                                           options.what, file.string(), journal_mode));
         }
         database.exec("PRAGMA synchronous=FULL");
+        database.exec(fmt::format("PRAGMA wal_autocheckpoint={}", options.wal_autocheckpoint_pages));
+        database.exec(fmt::format("PRAGMA cache_size=-{}", options.cache_size_kib));
         database.exec("PRAGMA foreign_keys=ON");
         if (application_id == 0) {
             database.exec(fmt::format("PRAGMA application_id={}", options.application_id));

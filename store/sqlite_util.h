@@ -18,6 +18,10 @@ struct open_options {
     // refused, so pointing sotto at some other SQLite file fails clearly instead of migrating it.
     std::int32_t application_id = 0;
     int busy_timeout_ms = 5000;
+    // WAL pages before a commit also checkpoints (SQLite's default 1000). Larger means fewer
+    // rewrites of hot pages but a longer stall on the commit that checkpoints.
+    int wal_autocheckpoint_pages = 1000;
+    int cache_size_kib = 2000; // page cache per connection (SQLite's default 2000)
     std::string what = "database"; // how messages name the file, e.g. "relay database"
 };
 
