@@ -22,8 +22,8 @@ using delivery_key = std::tuple<std::string, message_id, std::string>;
 class memory_relay_store final : public relay_store {
   public:
     registration_result register_account(const std::string& username, const crypto::identity_public_key& key,
-                                          const std::optional<std::string>& invite_code, bool invite_only,
-                                          unix_seconds now) override {
+                                         const std::optional<std::string>& invite_code, bool invite_only,
+                                         unix_seconds now) override {
         if (const auto found = accounts_.find(username); found != accounts_.end()) {
             return found->second.info.identity_key == key ? registration_result::already_registered
                                                           : registration_result::name_taken;
@@ -183,7 +183,8 @@ class memory_relay_store final : public relay_store {
         if (state.count >= limits.max_messages) {
             return enqueue_result::queue_full_count;
         }
-        if (item.ciphertext.size() > limits.max_bytes || state.bytes > limits.max_bytes - item.ciphertext.size()) {
+        if (item.ciphertext.size() > limits.max_bytes ||
+            state.bytes > limits.max_bytes - item.ciphertext.size()) {
             return enqueue_result::queue_full_bytes;
         }
         item.sequence = ++state.last_sequence;
@@ -206,7 +207,7 @@ class memory_relay_store final : public relay_store {
 
     std::map<std::string, account_state, std::less<>> accounts_;
     std::map<std::string, invite, std::less<>> invites_;
-    std::map<delivery_key, std::uint64_t> queued_; // -> sequence in the recipient's queue
+    std::map<delivery_key, std::uint64_t> queued_;   // -> sequence in the recipient's queue
     std::map<delivery_key, unix_seconds> delivered_; // -> acked_at
     std::vector<stored_notice> notices_;
     std::vector<audit_event> audit_;
@@ -214,6 +215,8 @@ class memory_relay_store final : public relay_store {
 
 } // namespace
 
-std::unique_ptr<relay_store> make_memory_relay_store() { return std::make_unique<memory_relay_store>(); }
+std::unique_ptr<relay_store> make_memory_relay_store() {
+    return std::make_unique<memory_relay_store>();
+}
 
 } // namespace sotto::store

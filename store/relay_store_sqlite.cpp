@@ -107,8 +107,8 @@ void bind_blob(SQLite::Statement& statement, int index, std::span<const std::uin
 }
 
 std::int64_t to_sql(std::uint64_t value) {
-    return static_cast<std::int64_t>(std::min<std::uint64_t>(
-        value, static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
+    return static_cast<std::int64_t>(
+        std::min<std::uint64_t>(value, static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
 }
 
 std::uint64_t from_sql(std::int64_t value) {
@@ -149,24 +149,31 @@ class sqlite_relay_store final : public relay_store {
     explicit sqlite_relay_store(SQLite::Database database)
         : database_(std::move(database)),
           select_account_(database_, "SELECT identity_key, created_at FROM accounts WHERE username = ?"),
-          insert_account_(database_, "INSERT INTO accounts (username, identity_key, created_at) VALUES (?, ?, ?)"),
+          insert_account_(database_,
+                          "INSERT INTO accounts (username, identity_key, created_at) VALUES (?, ?, ?)"),
           select_invite_(database_, "SELECT uses_left, expires_at FROM invites WHERE code = ?"),
-          use_invite_(database_, "UPDATE invites SET uses_left = uses_left - 1 WHERE code = ? AND uses_left > 0"),
-          insert_invite_(database_,
-                         "INSERT INTO invites (code, uses_left, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"),
+          use_invite_(database_,
+                      "UPDATE invites SET uses_left = uses_left - 1 WHERE code = ? AND uses_left > 0"),
+          insert_invite_(
+              database_,
+              "INSERT INTO invites (code, uses_left, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"),
           select_totals_(database_,
                          "SELECT last_sequence, queued_count, queued_bytes FROM accounts WHERE username = ?"),
-          update_totals_(database_,
-                         "UPDATE accounts SET last_sequence = ?, queued_count = ?, queued_bytes = ? WHERE username = ?"),
+          update_totals_(
+              database_,
+              "UPDATE accounts SET last_sequence = ?, queued_count = ?, queued_bytes = ? WHERE username = ?"),
           adjust_totals_(database_, "UPDATE accounts SET queued_count = queued_count - ?, "
                                     "queued_bytes = queued_bytes - ? WHERE username = ?"),
           select_message_(database_,
                           "SELECT number, acked_at FROM queue WHERE sender = ? AND id = ? AND recipient = ?"),
           forget_message_(database_, "DELETE FROM queue WHERE number = ?"),
-          insert_envelope_(database_, "INSERT INTO queue (recipient, sequence, sender, id, ciphertext, queued_at) "
-                                      "VALUES (?, ?, ?, ?, ?, ?)"),
-          select_pending_(database_, "SELECT sequence, sender, id, ciphertext, queued_at FROM queue "
-                                     "WHERE recipient = ? AND sequence > ? AND acked_at IS NULL ORDER BY sequence LIMIT ?"),
+          insert_envelope_(database_,
+                           "INSERT INTO queue (recipient, sequence, sender, id, ciphertext, queued_at) "
+                           "VALUES (?, ?, ?, ?, ?, ?)"),
+          select_pending_(
+              database_,
+              "SELECT sequence, sender, id, ciphertext, queued_at FROM queue "
+              "WHERE recipient = ? AND sequence > ? AND acked_at IS NULL ORDER BY sequence LIMIT ?"),
           select_waiting_(database_, "SELECT number, length(ciphertext) FROM queue "
                                      "WHERE sender = ? AND id = ? AND recipient = ? AND acked_at IS NULL"),
           mark_delivered_(database_, "UPDATE queue SET ciphertext = NULL, acked_at = ? WHERE number = ?"),
@@ -175,8 +182,9 @@ class sqlite_relay_store final : public relay_store {
                                      "INDEXED BY queue_waiting_by_age "
                                      "WHERE queued_at < ? AND acked_at IS NULL ORDER BY recipient, sequence"),
           delete_expired_(database_, "DELETE FROM queue WHERE queued_at < ? AND acked_at IS NULL"),
-          insert_notice_(database_,
-                         "INSERT INTO expiry_notices (sender, recipient, id, expired_at) VALUES (?, ?, ?, ?)"),
+          insert_notice_(
+              database_,
+              "INSERT INTO expiry_notices (sender, recipient, id, expired_at) VALUES (?, ?, ?, ?)"),
           prune_notices_(database_, "DELETE FROM expiry_notices WHERE expired_at < ?"),
           prune_delivered_(database_, "DELETE FROM queue WHERE acked_at < ? AND acked_at IS NOT NULL"),
           select_notices_(database_,
@@ -188,8 +196,8 @@ class sqlite_relay_store final : public relay_store {
                                    "WHERE time >= ? ORDER BY number") {}
 
     registration_result register_account(const std::string& username, const crypto::identity_public_key& key,
-                                          const std::optional<std::string>& invite_code, bool invite_only,
-                                          unix_seconds now) override {
+                                         const std::optional<std::string>& invite_code, bool invite_only,
+                                         unix_seconds now) override {
         return guarded("register an account", [&] {
             SQLite::Transaction transaction(database_, SQLite::TransactionBehavior::IMMEDIATE);
             if (auto existing = lookup_account(username)) {
@@ -539,7 +547,8 @@ class sqlite_relay_store final : public relay_store {
         if (totals.count >= limits.max_messages) {
             return enqueue_result::queue_full_count;
         }
-        if (item.ciphertext.size() > limits.max_bytes || totals.bytes > limits.max_bytes - item.ciphertext.size()) {
+        if (item.ciphertext.size() > limits.max_bytes ||
+            totals.bytes > limits.max_bytes - item.ciphertext.size()) {
             return enqueue_result::queue_full_bytes;
         }
         if (stale_record) {
@@ -607,7 +616,8 @@ std::unique_ptr<relay_store> open_relay_store(const std::filesystem::path& direc
     try {
         return std::make_unique<sqlite_relay_store>(std::move(database));
     } catch (const SQLite::Exception& error) {
-        throw store_error(fmt::format("cannot prepare the relay database {}: {}", file.string(), error.what()));
+        throw store_error(
+            fmt::format("cannot prepare the relay database {}: {}", file.string(), error.what()));
     }
 }
 

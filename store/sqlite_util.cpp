@@ -70,7 +70,8 @@ void require_private_file(const std::filesystem::path& file, std::string_view wh
         if (errno == ENOENT) {
             return;
         }
-        throw store_error(fmt::format("cannot inspect the {} {}: {}", what, file.string(), std::strerror(errno)));
+        throw store_error(
+            fmt::format("cannot inspect the {} {}: {}", what, file.string(), std::strerror(errno)));
     }
     if (!S_ISREG(status.st_mode)) {
         throw store_error(fmt::format("the {} {} is not a regular file (a symbolic link or special file "
@@ -78,8 +79,9 @@ void require_private_file(const std::filesystem::path& file, std::string_view wh
                                       what, file.string()));
     }
     if (status.st_uid != ::geteuid()) {
-        throw store_error(fmt::format("the {} {} belongs to uid {}, not to this user (uid {}); refusing to use it",
-                                      what, file.string(), status.st_uid, ::geteuid()));
+        throw store_error(
+            fmt::format("the {} {} belongs to uid {}, not to this user (uid {}); refusing to use it", what,
+                        file.string(), status.st_uid, ::geteuid()));
     }
     if ((status.st_mode & 077U) != 0) {
         throw store_error(fmt::format("the {} {} has mode {} and can be read by other users; "
@@ -105,7 +107,8 @@ SQLite::Database open_private_database(const std::filesystem::path& file, const 
         if (application_id != 0 && application_id != options.application_id) {
             throw store_error(fmt::format("{} is not a sotto {} (it belongs to another application, "
                                           "application_id {:#x})",
-                                          file.string(), options.what, static_cast<std::uint32_t>(application_id)));
+                                          file.string(), options.what,
+                                          static_cast<std::uint32_t>(application_id)));
         }
         if (application_id == 0) {
             const int tables = database.execAndGet("SELECT count(*) FROM sqlite_schema").getInt();
@@ -142,9 +145,10 @@ void migrate(SQLite::Database& database, std::span<const migration> steps, std::
             // Read inside the write lock: another process may have migrated meanwhile.
             const int version = schema_version(database);
             if (version > target) {
-                throw store_error(fmt::format("the {} has schema version {}, newer than this sotto understands "
-                                              "({}): it was written by a newer sotto; upgrade sotto",
-                                              what, version, target));
+                throw store_error(
+                    fmt::format("the {} has schema version {}, newer than this sotto understands "
+                                "({}): it was written by a newer sotto; upgrade sotto",
+                                what, version, target));
             }
             if (version < 0) {
                 throw store_error(fmt::format("the {} has an invalid schema version {}", what, version));

@@ -21,7 +21,7 @@ struct open_options {
     // WAL pages before a commit also checkpoints (SQLite's default 1000). Larger means fewer
     // rewrites of hot pages but a longer stall on the commit that checkpoints.
     int wal_autocheckpoint_pages = 1000;
-    int cache_size_kib = 2000; // page cache per connection (SQLite's default 2000)
+    int cache_size_kib = 2000;     // page cache per connection (SQLite's default 2000)
     std::string what = "database"; // how messages name the file, e.g. "relay database"
 };
 

@@ -174,7 +174,8 @@ TEST_CASE("a single-use invite admits exactly one registration", "[store][relay_
     REQUIRE(relay->add_invite(store::invite{"one-shot", 1, 0}));
 
     CHECK(relay->register_account("alice", key_of(1), std::string("one-shot"), true, 100) == reg::registered);
-    CHECK(relay->register_account("bob", key_of(2), std::string("one-shot"), true, 100) == reg::invite_invalid);
+    CHECK(relay->register_account("bob", key_of(2), std::string("one-shot"), true, 100) ==
+          reg::invite_invalid);
     CHECK_FALSE(relay->find_account("bob"));
     // Alice's retry after a lost answer is still recognised although the invite is used up.
     CHECK(relay->register_account("alice", key_of(1), std::string("one-shot"), true, 101) ==
@@ -189,14 +190,16 @@ TEST_CASE("a multi-use invite loses one use per successful registration and none
     REQUIRE(relay->add_invite(store::invite{"team", 2, 0}));
 
     CHECK(relay->register_account("alice", key_of(1), std::string("team"), true, 100) == reg::registered);
-    CHECK(relay->register_account("alice", key_of(1), std::string("team"), true, 100) == reg::already_registered);
+    CHECK(relay->register_account("alice", key_of(1), std::string("team"), true, 100) ==
+          reg::already_registered);
     CHECK(relay->register_account("alice", key_of(9), std::string("team"), true, 100) == reg::name_taken);
     CHECK(relay->register_account("bob", key_of(2), std::string("team"), true, 100) == reg::registered);
     CHECK(relay->register_account("carol", key_of(3), std::string("team"), true, 100) == reg::invite_invalid);
     CHECK_FALSE(relay->find_account("carol"));
 }
 
-TEST_CASE("an invite is refused from its expiry time on and one without expiry lasts", "[store][relay_store]") {
+TEST_CASE("an invite is refused from its expiry time on and one without expiry lasts",
+          "[store][relay_store]") {
     const auto kind = GENERATE(as<std::string>{}, "sqlite", "memory");
     INFO(kind);
     auto relay = store_under_test::make(kind);
@@ -275,7 +278,8 @@ TEST_CASE("a retried envelope still queued is reported duplicate and stored once
     }
     SECTION("the same id from another sender or to another recipient is a different message") {
         CHECK(enqueue_one(*relay.relay, envelope_of("carol", "bob", 7)) == std::vector{enum_result::queued});
-        CHECK(enqueue_one(*relay.relay, envelope_of("alice", "carol", 7)) == std::vector{enum_result::queued});
+        CHECK(enqueue_one(*relay.relay, envelope_of("alice", "carol", 7)) ==
+              std::vector{enum_result::queued});
         CHECK(relay->pending("bob", 0, 100).size() == 2);
         CHECK(relay->pending("carol", 0, 100).size() == 1);
     }
@@ -289,7 +293,8 @@ TEST_CASE("a retried envelope still queued is reported duplicate and stored once
     }
 }
 
-TEST_CASE("an acknowledged id is remembered for the dedup window and then forgotten", "[store][relay_store]") {
+TEST_CASE("an acknowledged id is remembered for the dedup window and then forgotten",
+          "[store][relay_store]") {
     const auto kind = GENERATE(as<std::string>{}, "sqlite", "memory");
     INFO(kind);
     auto relay = store_under_test::make(kind);
@@ -297,7 +302,8 @@ TEST_CASE("an acknowledged id is remembered for the dedup window and then forgot
     register_open(*relay.relay, "bob", 2);
     const auto window = static_cast<store::unix_seconds>(store::dedup_window.count());
 
-    REQUIRE(enqueue_one(*relay.relay, envelope_of("alice", "bob", 7, 8, 1000)) == std::vector{enum_result::queued});
+    REQUIRE(enqueue_one(*relay.relay, envelope_of("alice", "bob", 7, 8, 1000)) ==
+            std::vector{enum_result::queued});
     const std::vector<std::pair<std::string, store::message_id>> acked{{"alice", id_of(7)}};
     relay->acknowledge("bob", acked, 2000);
     CHECK(relay->pending("bob", 0, 100).empty());
@@ -310,7 +316,8 @@ TEST_CASE("an acknowledged id is remembered for the dedup window and then forgot
     }
     SECTION("expire forgets ids older than the window") {
         (void)relay->expire(2001 + window, {});
-        CHECK(enqueue_one(*relay.relay, envelope_of("alice", "bob", 7, 8, 0)) == std::vector{enum_result::queued});
+        CHECK(enqueue_one(*relay.relay, envelope_of("alice", "bob", 7, 8, 0)) ==
+              std::vector{enum_result::queued});
     }
     SECTION("expire keeps ids inside the window") {
         (void)relay->expire(2000 + window, {});
@@ -331,19 +338,20 @@ TEST_CASE("a recipient's queue is capped by count and by bytes and acknowledging
     limits.max_messages = 3;
     limits.max_bytes = 100;
 
-    std::vector<store::envelope> batch{envelope_of("alice", "bob", 1, 40), envelope_of("alice", "bob", 2, 40),
-                                       envelope_of("alice", "bob", 3, 21), envelope_of("alice", "bob", 4, 20),
-                                       envelope_of("alice", "bob", 5, 0),  envelope_of("alice", "carol", 6, 101)};
-    CHECK(relay->enqueue(batch, limits) == std::vector{enum_result::queued, enum_result::queued,
-                                                       enum_result::queue_full_bytes, enum_result::queued,
-                                                       enum_result::queue_full_count,
-                                                       enum_result::queue_full_bytes});
+    std::vector<store::envelope> batch{
+        envelope_of("alice", "bob", 1, 40), envelope_of("alice", "bob", 2, 40),
+        envelope_of("alice", "bob", 3, 21), envelope_of("alice", "bob", 4, 20),
+        envelope_of("alice", "bob", 5, 0),  envelope_of("alice", "carol", 6, 101)};
+    CHECK(relay->enqueue(batch, limits) ==
+          std::vector{enum_result::queued, enum_result::queued, enum_result::queue_full_bytes,
+                      enum_result::queued, enum_result::queue_full_count, enum_result::queue_full_bytes});
     CHECK(sequences_of(relay->pending("bob", 0, 100)) == std::vector<std::uint64_t>{1, 2, 3});
     CHECK(relay->pending("carol", 0, 100).empty());
 
     const std::vector<std::pair<std::string, store::message_id>> acked{{"alice", id_of(1)}};
     relay->acknowledge("bob", acked, 1500);
-    std::vector<store::envelope> after{envelope_of("alice", "bob", 8, 41), envelope_of("alice", "bob", 9, 40)};
+    std::vector<store::envelope> after{envelope_of("alice", "bob", 8, 41),
+                                       envelope_of("alice", "bob", 9, 40)};
     CHECK(relay->enqueue(after, limits) == std::vector{enum_result::queue_full_bytes, enum_result::queued});
     CHECK(after[1].sequence == 4);
 }
@@ -435,7 +443,8 @@ TEST_CASE("acknowledging for several recipients at once deletes each one's envel
     CHECK(relay->pending("carol", 0, 10).empty());
 
     // Remembered for dedup, and the counts went down with the deletions.
-    CHECK(enqueue_one(*relay.relay, envelope_of("alice", "carol", 1), limits) == std::vector{enum_result::duplicate});
+    CHECK(enqueue_one(*relay.relay, envelope_of("alice", "carol", 1), limits) ==
+          std::vector{enum_result::duplicate});
     std::vector<store::envelope> refill{envelope_of("alice", "carol", 5), envelope_of("alice", "carol", 6),
                                         envelope_of("alice", "bob", 7), envelope_of("alice", "bob", 8)};
     CHECK(relay->enqueue(refill, limits) == std::vector{enum_result::queued, enum_result::queued,
@@ -454,9 +463,9 @@ TEST_CASE("expire removes envelopes past the maximum age and leaves notices for 
     limits.max_age = std::chrono::seconds(100);
     limits.max_messages = 3;
 
-    std::vector<store::envelope> batch{envelope_of("alice", "bob", 1, 8, 1000), envelope_of("carol", "bob", 2, 8, 1050),
-                                       envelope_of("alice", "carol", 3, 8, 1000),
-                                       envelope_of("alice", "bob", 4, 8, 1101)};
+    std::vector<store::envelope> batch{
+        envelope_of("alice", "bob", 1, 8, 1000), envelope_of("carol", "bob", 2, 8, 1050),
+        envelope_of("alice", "carol", 3, 8, 1000), envelope_of("alice", "bob", 4, 8, 1101)};
     REQUIRE(std::ranges::count(relay->enqueue(batch, limits), enum_result::queued) == 4);
 
     CHECK(relay->expire(1100, limits).empty()); // exactly max_age old: not yet
@@ -499,7 +508,8 @@ TEST_CASE("expire removes envelopes past the maximum age and leaves notices for 
     }
 }
 
-TEST_CASE("the audit log returns events from a time on in the order they were written", "[store][relay_store]") {
+TEST_CASE("the audit log returns events from a time on in the order they were written",
+          "[store][relay_store]") {
     const auto kind = GENERATE(as<std::string>{}, "sqlite", "memory");
     INFO(kind);
     auto relay = store_under_test::make(kind);
@@ -548,8 +558,10 @@ TEST_CASE("everything written survives closing and reopening the data directory"
         register_open(*relay, "alice");
         register_open(*relay, "bob", 2);
         REQUIRE(relay->add_invite(store::invite{"later", 2, 5000}));
-        REQUIRE(relay->register_account("carol", key_of(3), std::string("later"), true, 200) == reg::registered);
-        std::vector<store::envelope> batch{envelope_of("alice", "bob", 1), envelope_of("alice", "bob", 2), envelope_of("bob", "alice", 3)};
+        REQUIRE(relay->register_account("carol", key_of(3), std::string("later"), true, 200) ==
+                reg::registered);
+        std::vector<store::envelope> batch{envelope_of("alice", "bob", 1), envelope_of("alice", "bob", 2),
+                                           envelope_of("bob", "alice", 3)};
         REQUIRE(std::ranges::count(relay->enqueue(batch, {}), enum_result::queued) == 3);
         const std::vector<std::pair<std::string, store::message_id>> acked{{"alice", id_of(2)}};
         relay->acknowledge("bob", acked, 1200);
@@ -577,7 +589,8 @@ TEST_CASE("everything written survives closing and reopening the data directory"
     CHECK(pending[0].queued_at == 1300);
     CHECK(pending[0].ciphertext == payload);
     // The acknowledged id is still remembered; sequences continue where they were.
-    CHECK(enqueue_one(*relay, envelope_of("alice", "bob", 2, 8, 1400)) == std::vector{enum_result::duplicate});
+    CHECK(enqueue_one(*relay, envelope_of("alice", "bob", 2, 8, 1400)) ==
+          std::vector{enum_result::duplicate});
     auto next = envelope_of("alice", "bob", 5, 8, 1400);
     std::vector<store::envelope> one{next};
     REQUIRE(relay->enqueue(one, {}) == std::vector{enum_result::queued});
@@ -591,7 +604,8 @@ TEST_CASE("everything written survives closing and reopening the data directory"
     CHECK(enqueue_one(*relay, envelope_of("alice", "bob", 6, 2, 1400), tight) ==
           std::vector{enum_result::queue_full_bytes});
     tight.max_bytes = 310;
-    CHECK(enqueue_one(*relay, envelope_of("alice", "bob", 6, 2, 1400), tight) == std::vector{enum_result::queued});
+    CHECK(enqueue_one(*relay, envelope_of("alice", "bob", 6, 2, 1400), tight) ==
+          std::vector{enum_result::queued});
 
     const auto events = relay->audit_since(0);
     REQUIRE(events.size() == 1);
