@@ -707,3 +707,27 @@ TEST_CASE("the memory store writes nothing to the working directory", "[store][r
     std::filesystem::current_path(previous);
     CHECK(std::filesystem::is_empty(directory.path()));
 }
+
+TEST_CASE("a batch that fails part way stores nothing and the store keeps working", "[store][relay_store]") {
+    temporary_directory directory;
+    const auto data = directory.path() / "data";
+    {
+        auto relay = store::open_relay_store(data);
+        register_open(*relay, "bob", 2);
+    }
+    // A failure injected inside the transaction, as a full disk would fail the third insert.
+    raw_sql(data / "relay.db", "CREATE TRIGGER fail_for_mallory BEFORE INSERT ON queue "
+                               "WHEN NEW.sender = 'mallory' BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+    auto relay = store::open_relay_store(data);
+    std::vector<store::envelope> batch{envelope_of("alice", "bob", 1), envelope_of("carol", "bob", 2),
+                                       envelope_of("mallory", "bob", 3)};
+    CHECK_THROWS_MATCHES(relay->enqueue(batch, {}), store::store_error,
+                         Catch::Matchers::Predicate<store::store_error>([](const store::store_error& error) {
+                             return std::string(error.what()).find("injected failure") != std::string::npos;
+                         }));
+    CHECK(relay->pending("bob", 0, 10).empty());
+
+    std::vector<store::envelope> retry{envelope_of("alice", "bob", 1), envelope_of("carol", "bob", 2)};
+    CHECK(relay->enqueue(retry, {}) == std::vector{enum_result::queued, enum_result::queued});
+    CHECK(sequences_of(relay->pending("bob", 0, 10)) == std::vector<std::uint64_t>{1, 2});
+}
