@@ -124,6 +124,10 @@ SQLite::Database open_private_database(const std::filesystem::path& file, const 
                                           options.what, file.string(), journal_mode));
         }
         database.exec("PRAGMA synchronous=FULL");
+        // Deleted content (a delivered ciphertext) is zeroed within its page instead of lingering
+        // in free space; FAST skips only freelist pages, so it adds no I/O (same bytes written,
+        // measured).
+        database.exec("PRAGMA secure_delete=FAST");
         database.exec(fmt::format("PRAGMA wal_autocheckpoint={}", options.wal_autocheckpoint_pages));
         database.exec(fmt::format("PRAGMA cache_size=-{}", options.cache_size_kib));
         database.exec("PRAGMA foreign_keys=ON");

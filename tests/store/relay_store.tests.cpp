@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 namespace store = sotto::store;
@@ -610,6 +611,36 @@ TEST_CASE("everything written survives closing and reopening the data directory"
     const auto events = relay->audit_since(0);
     REQUIRE(events.size() == 1);
     CHECK(events[0].kind == "login");
+}
+
+TEST_CASE("a delivered ciphertext does not stay in the database file once the store is closed",
+          "[store][relay_store]") {
+    temporary_directory directory;
+    const auto data = directory.path() / "data";
+    auto marked = envelope_of("alice", "bob", 1);
+    marked.ciphertext.clear();
+    for (std::size_t i = 0; i < 200; ++i) {
+        marked.ciphertext.push_back(static_cast<std::uint8_t>("SECRET-CIPHERTEXT-"[i % 18]));
+    }
+    const std::string needle(marked.ciphertext.begin(), marked.ciphertext.end());
+    const auto file_holds_needle = [&] {
+        std::ifstream in(data / "relay.db", std::ios::binary);
+        const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        return bytes.find(needle) != std::string::npos;
+    };
+    {
+        auto relay = store::open_relay_store(data);
+        register_open(*relay, "bob", 2);
+        REQUIRE(enqueue_one(*relay, marked) == std::vector{enum_result::queued});
+    }
+    CHECK(file_holds_needle()); // while queued it is there, so the search below can fail
+    {
+        auto relay = store::open_relay_store(data);
+        const std::vector<std::pair<std::string, store::message_id>> acked{{"alice", id_of(1)}};
+        relay->acknowledge("bob", acked, 2000);
+    }
+    CHECK_FALSE(std::filesystem::exists(data / "relay.db-wal"));
+    CHECK_FALSE(file_holds_needle());
 }
 
 TEST_CASE("the data directory is created 0700 and the database files 0600", "[store][relay_store]") {

@@ -72,6 +72,7 @@ TEST_CASE("migrations run once each in order and a second open applies nothing",
     CHECK(database.execAndGet("PRAGMA journal_mode").getString() == "wal");
     CHECK(database.execAndGet("PRAGMA synchronous").getInt() == 2); // FULL
     CHECK(database.execAndGet("PRAGMA foreign_keys").getInt() == 1);
+    CHECK(database.execAndGet("PRAGMA secure_delete").getInt() == 2); // FAST
 }
 
 TEST_CASE("a failing migration step leaves the database at the previous version", "[store][sqlite_util]") {
