@@ -16,10 +16,16 @@ int run_client(const client_options& options) {
     return not_built(options.batch ? "the --batch client" : "the full-screen client");
 }
 
-int run_relay(const relay_options& /*options*/) { return not_built("the relay server (--relay)"); }
+int run_relay(const relay_options& /*options*/) {
+    return not_built("the relay server (--relay)");
+}
 
-int run_invite(const invite_options& /*options*/) { return not_built("'sotto relay invite'"); }
+int run_invite(const invite_options& /*options*/) {
+    return not_built("'sotto relay invite'");
+}
 
-int run_audit(const audit_options& /*options*/) { return not_built("'sotto relay audit'"); }
+int run_audit(const audit_options& /*options*/) {
+    return not_built("'sotto relay audit'");
+}
 
 } // namespace sotto::app

@@ -1,0 +1,1 @@
+# sotto_add_benchmark(<name> SOURCES <file>.bench.cpp LIBS <libs>)
