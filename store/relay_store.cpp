@@ -16,7 +16,8 @@ bool valid_username(std::string_view name) noexcept {
 }
 
 void relay_store::acknowledge_batch(std::span<const acknowledgement> acked, unix_seconds now) {
-    std::map<std::string, std::vector<std::pair<std::string, message_id>>, std::less<>> by_recipient;
+    std::map<std::string, std::vector<std::pair<std::string, message_id>>, std::less<>>
+        by_recipient;
     for (const auto& item : acked) {
         by_recipient[item.recipient].emplace_back(item.sender, item.id);
     }

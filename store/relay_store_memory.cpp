@@ -21,9 +21,10 @@ using delivery_key = std::tuple<std::string, message_id, std::string>;
 
 class memory_relay_store final : public relay_store {
   public:
-    registration_result register_account(const std::string& username, const crypto::identity_public_key& key,
-                                         const std::optional<std::string>& invite_code, bool invite_only,
-                                         unix_seconds now) override {
+    registration_result register_account(const std::string& username,
+                                         const crypto::identity_public_key& key,
+                                         const std::optional<std::string>& invite_code,
+                                         bool invite_only, unix_seconds now) override {
         if (const auto found = accounts_.find(username); found != accounts_.end()) {
             return found->second.info.identity_key == key ? registration_result::already_registered
                                                           : registration_result::name_taken;
@@ -51,9 +52,12 @@ class memory_relay_store final : public relay_store {
         return found->second.info;
     }
 
-    bool add_invite(const invite& code) override { return invites_.emplace(code.code, code).second; }
+    bool add_invite(const invite& code) override {
+        return invites_.emplace(code.code, code).second;
+    }
 
-    std::vector<enqueue_result> enqueue(std::span<envelope> batch, const queue_limits& limits) override {
+    std::vector<enqueue_result> enqueue(std::span<envelope> batch,
+                                        const queue_limits& limits) override {
         std::vector<enqueue_result> results;
         results.reserve(batch.size());
         for (auto& item : batch) {
@@ -70,13 +74,15 @@ class memory_relay_store final : public relay_store {
             return out;
         }
         const auto& queue = found->second.queue;
-        for (auto it = queue.upper_bound(after_sequence); it != queue.end() && out.size() < limit; ++it) {
+        for (auto it = queue.upper_bound(after_sequence); it != queue.end() && out.size() < limit;
+             ++it) {
             out.push_back(it->second);
         }
         return out;
     }
 
-    void acknowledge(const std::string& recipient, std::span<const std::pair<std::string, message_id>> acked,
+    void acknowledge(const std::string& recipient,
+                     std::span<const std::pair<std::string, message_id>> acked,
                      unix_seconds now) override {
         const auto found = accounts_.find(recipient);
         if (found == accounts_.end()) {
@@ -104,7 +110,8 @@ class memory_relay_store final : public relay_store {
     std::vector<expiry_notice> expire(unix_seconds now, const queue_limits& limits) override {
         const unix_seconds cutoff = now - static_cast<unix_seconds>(limits.max_age.count());
         const unix_seconds dedup_cutoff = now - static_cast<unix_seconds>(dedup_window.count());
-        std::erase_if(notices_, [&](const stored_notice& notice) { return notice.expired_at < cutoff; });
+        std::erase_if(notices_,
+                      [&](const stored_notice& notice) { return notice.expired_at < cutoff; });
         std::erase_if(delivered_, [&](const auto& entry) { return entry.second < dedup_cutoff; });
         std::vector<expiry_notice> expired;
         for (auto& [recipient, state] : accounts_) {

@@ -9,7 +9,6 @@
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -107,8 +106,8 @@ void bind_blob(SQLite::Statement& statement, int index, std::span<const std::uin
 }
 
 std::int64_t to_sql(std::uint64_t value) {
-    return static_cast<std::int64_t>(
-        std::min<std::uint64_t>(value, static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
+    return static_cast<std::int64_t>(std::min<std::uint64_t>(
+        value, static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
 }
 
 std::uint64_t from_sql(std::int64_t value) {
@@ -127,16 +126,19 @@ std::vector<std::uint8_t> read_blob(const SQLite::Column& column) {
     return {data, data + size};
 }
 
-template <std::size_t N> void read_fixed(const SQLite::Column& column, std::array<std::uint8_t, N>& out) {
+template <std::size_t N>
+void read_fixed(const SQLite::Column& column, std::array<std::uint8_t, N>& out) {
     const auto* data = static_cast<const std::uint8_t*>(column.getBlob());
     if (data == nullptr || static_cast<std::size_t>(column.getBytes()) != N) {
-        throw store_error("the relay database holds a key or id of the wrong size: it is corrupted");
+        throw store_error(
+            "the relay database holds a key or id of the wrong size: it is corrupted");
     }
     std::copy_n(data, N, out.begin());
 }
 
 // Database failures become store_error, the header's contract; a store_error passes as is.
-template <typename Function> auto guarded(std::string_view action, Function&& function) {
+template <typename Function>
+auto guarded(std::string_view action, Function&& function) {
     try {
         return function();
     } catch (const SQLite::Exception& error) {
@@ -148,56 +150,67 @@ class sqlite_relay_store final : public relay_store {
   public:
     explicit sqlite_relay_store(SQLite::Database database)
         : database_(std::move(database)),
-          select_account_(database_, "SELECT identity_key, created_at FROM accounts WHERE username = ?"),
-          insert_account_(database_,
-                          "INSERT INTO accounts (username, identity_key, created_at) VALUES (?, ?, ?)"),
+          select_account_(database_,
+                          "SELECT identity_key, created_at FROM accounts WHERE username = ?"),
+          insert_account_(
+              database_,
+              "INSERT INTO accounts (username, identity_key, created_at) VALUES (?, ?, ?)"),
           select_invite_(database_, "SELECT uses_left, expires_at FROM invites WHERE code = ?"),
-          use_invite_(database_,
-                      "UPDATE invites SET uses_left = uses_left - 1 WHERE code = ? AND uses_left > 0"),
-          insert_invite_(
+          use_invite_(
               database_,
-              "INSERT INTO invites (code, uses_left, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"),
-          select_totals_(database_,
-                         "SELECT last_sequence, queued_count, queued_bytes FROM accounts WHERE username = ?"),
-          update_totals_(
+              "UPDATE invites SET uses_left = uses_left - 1 WHERE code = ? AND uses_left > 0"),
+          insert_invite_(database_, "INSERT INTO invites (code, uses_left, expires_at) VALUES (?, "
+                                    "?, ?) ON CONFLICT DO NOTHING"),
+          select_totals_(
               database_,
-              "UPDATE accounts SET last_sequence = ?, queued_count = ?, queued_bytes = ? WHERE username = ?"),
+              "SELECT last_sequence, queued_count, queued_bytes FROM accounts WHERE username = ?"),
+          update_totals_(database_, "UPDATE accounts SET last_sequence = ?, queued_count = ?, "
+                                    "queued_bytes = ? WHERE username = ?"),
           adjust_totals_(database_, "UPDATE accounts SET queued_count = queued_count - ?, "
                                     "queued_bytes = queued_bytes - ? WHERE username = ?"),
-          select_message_(database_,
-                          "SELECT number, acked_at FROM queue WHERE sender = ? AND id = ? AND recipient = ?"),
-          forget_message_(database_, "DELETE FROM queue WHERE number = ?"),
-          insert_envelope_(database_,
-                           "INSERT INTO queue (recipient, sequence, sender, id, ciphertext, queued_at) "
-                           "VALUES (?, ?, ?, ?, ?, ?)"),
-          select_pending_(
+          select_message_(
               database_,
-              "SELECT sequence, sender, id, ciphertext, queued_at FROM queue "
-              "WHERE recipient = ? AND sequence > ? AND acked_at IS NULL ORDER BY sequence LIMIT ?"),
-          select_waiting_(database_, "SELECT number, length(ciphertext) FROM queue "
-                                     "WHERE sender = ? AND id = ? AND recipient = ? AND acked_at IS NULL"),
-          mark_delivered_(database_, "UPDATE queue SET ciphertext = NULL, acked_at = ? WHERE number = ?"),
+              "SELECT number, acked_at FROM queue WHERE sender = ? AND id = ? AND recipient = ?"),
+          forget_message_(database_, "DELETE FROM queue WHERE number = ?"),
+          insert_envelope_(
+              database_,
+              "INSERT INTO queue (recipient, sequence, sender, id, ciphertext, queued_at) "
+              "VALUES (?, ?, ?, ?, ?, ?)"),
+          select_pending_(database_,
+                          "SELECT sequence, sender, id, ciphertext, queued_at FROM queue "
+                          "WHERE recipient = ? AND sequence > ? AND acked_at IS NULL ORDER BY "
+                          "sequence LIMIT ?"),
+          select_waiting_(database_,
+                          "SELECT number, length(ciphertext) FROM queue "
+                          "WHERE sender = ? AND id = ? AND recipient = ? AND acked_at IS NULL"),
+          mark_delivered_(database_,
+                          "UPDATE queue SET ciphertext = NULL, acked_at = ? WHERE number = ?"),
           // Without the hint the planner walks every waiting envelope to avoid a sort.
-          select_expired_(database_, "SELECT recipient, sender, id, length(ciphertext) FROM queue "
-                                     "INDEXED BY queue_waiting_by_age "
-                                     "WHERE queued_at < ? AND acked_at IS NULL ORDER BY recipient, sequence"),
+          select_expired_(database_,
+                          "SELECT recipient, sender, id, length(ciphertext) FROM queue "
+                          "INDEXED BY queue_waiting_by_age "
+                          "WHERE queued_at < ? AND acked_at IS NULL ORDER BY recipient, sequence"),
           delete_expired_(database_, "DELETE FROM queue WHERE queued_at < ? AND acked_at IS NULL"),
           insert_notice_(
               database_,
               "INSERT INTO expiry_notices (sender, recipient, id, expired_at) VALUES (?, ?, ?, ?)"),
           prune_notices_(database_, "DELETE FROM expiry_notices WHERE expired_at < ?"),
-          prune_delivered_(database_, "DELETE FROM queue WHERE acked_at < ? AND acked_at IS NOT NULL"),
-          select_notices_(database_,
-                          "SELECT recipient, id FROM expiry_notices WHERE sender = ? ORDER BY number"),
+          prune_delivered_(database_,
+                           "DELETE FROM queue WHERE acked_at < ? AND acked_at IS NOT NULL"),
+          select_notices_(
+              database_,
+              "SELECT recipient, id FROM expiry_notices WHERE sender = ? ORDER BY number"),
           delete_notices_(database_, "DELETE FROM expiry_notices WHERE sender = ?"),
-          insert_audit_(database_,
-                        "INSERT INTO audit (time, kind, username, address, detail) VALUES (?, ?, ?, ?, ?)"),
+          insert_audit_(
+              database_,
+              "INSERT INTO audit (time, kind, username, address, detail) VALUES (?, ?, ?, ?, ?)"),
           select_audit_(database_, "SELECT time, kind, username, address, detail FROM audit "
                                    "WHERE time >= ? ORDER BY number") {}
 
-    registration_result register_account(const std::string& username, const crypto::identity_public_key& key,
-                                         const std::optional<std::string>& invite_code, bool invite_only,
-                                         unix_seconds now) override {
+    registration_result register_account(const std::string& username,
+                                         const crypto::identity_public_key& key,
+                                         const std::optional<std::string>& invite_code,
+                                         bool invite_only, unix_seconds now) override {
         return guarded("register an account", [&] {
             SQLite::Transaction transaction(database_, SQLite::TransactionBehavior::IMMEDIATE);
             if (auto existing = lookup_account(username)) {
@@ -244,7 +257,8 @@ class sqlite_relay_store final : public relay_store {
         });
     }
 
-    std::vector<enqueue_result> enqueue(std::span<envelope> batch, const queue_limits& limits) override {
+    std::vector<enqueue_result> enqueue(std::span<envelope> batch,
+                                        const queue_limits& limits) override {
         return guarded("queue envelopes", [&] {
             std::vector<enqueue_result> results;
             results.reserve(batch.size());
@@ -298,7 +312,8 @@ class sqlite_relay_store final : public relay_store {
         });
     }
 
-    void acknowledge(const std::string& recipient, std::span<const std::pair<std::string, message_id>> acked,
+    void acknowledge(const std::string& recipient,
+                     std::span<const std::pair<std::string, message_id>> acked,
                      unix_seconds now) override {
         guarded("acknowledge envelopes", [&] {
             if (acked.empty()) {
@@ -435,10 +450,11 @@ class sqlite_relay_store final : public relay_store {
     };
 
     // Envelopes and bytes leaving each recipient's queue in the current transaction.
-    using removed_totals = std::map<std::string, std::pair<std::int64_t, std::int64_t>, std::less<>>;
+    using removed_totals =
+        std::map<std::string, std::pair<std::int64_t, std::int64_t>, std::less<>>;
 
-    void acknowledge_one(const std::string& recipient, const std::string& sender, const message_id& id,
-                         unix_seconds now, removed_totals& removed) {
+    void acknowledge_one(const std::string& recipient, const std::string& sender,
+                         const message_id& id, unix_seconds now, removed_totals& removed) {
         std::int64_t number = 0;
         {
             statement_use use(select_waiting_);
@@ -524,7 +540,8 @@ class sqlite_relay_store final : public relay_store {
         adjust_totals_.exec();
     }
 
-    enqueue_result enqueue_one(envelope& item, recipient_totals& totals, const queue_limits& limits) {
+    enqueue_result enqueue_one(envelope& item, recipient_totals& totals,
+                               const queue_limits& limits) {
         if (!totals.known) {
             return enqueue_result::unknown_recipient;
         }
@@ -538,7 +555,8 @@ class sqlite_relay_store final : public relay_store {
             if (select_message_.executeStep()) {
                 const auto acked_at = select_message_.getColumn(1);
                 if (acked_at.isNull() ||
-                    acked_at.getInt64() >= item.queued_at - static_cast<unix_seconds>(dedup_window.count())) {
+                    acked_at.getInt64() >=
+                        item.queued_at - static_cast<unix_seconds>(dedup_window.count())) {
                     return enqueue_result::duplicate;
                 }
                 stale_record = select_message_.getColumn(0).getInt64();

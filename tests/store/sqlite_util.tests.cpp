@@ -1,13 +1,13 @@
-#include "store/relay_store.h"
 #include "store/sqlite_util.h"
 
-#include <catch2/catch.hpp>
+#include "store/relay_store.h"
 
 #include <SQLiteCpp/Statement.h>
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
 
 #include <array>
 #include <cstdlib>
-#include <sys/stat.h>
 
 namespace store = sotto::store;
 namespace sqlite = sotto::store::sqlite;
@@ -17,7 +17,8 @@ namespace {
 class temporary_directory {
   public:
     temporary_directory() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "sotto-sqlite-util-XXXXXX").string();
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "sotto-sqlite-util-XXXXXX").string();
         if (::mkdtemp(pattern.data()) == nullptr) {
             throw std::runtime_error("mkdtemp failed");
         }
@@ -54,7 +55,8 @@ constexpr std::array<sqlite::migration, 2> two_steps{{
 
 } // namespace
 
-TEST_CASE("migrations run once each in order and a second open applies nothing", "[store][sqlite_util]") {
+TEST_CASE("migrations run once each in order and a second open applies nothing",
+          "[store][sqlite_util]") {
     temporary_directory directory;
     const auto file = directory.path() / "test.db";
     {
@@ -75,7 +77,8 @@ TEST_CASE("migrations run once each in order and a second open applies nothing",
     CHECK(database.execAndGet("PRAGMA secure_delete").getInt() == 2); // FAST
 }
 
-TEST_CASE("a failing migration step leaves the database at the previous version", "[store][sqlite_util]") {
+TEST_CASE("a failing migration step leaves the database at the previous version",
+          "[store][sqlite_util]") {
     temporary_directory directory;
     const auto file = directory.path() / "test.db";
     auto database = sqlite::open_private_database(file, test_options());
@@ -88,7 +91,8 @@ TEST_CASE("a failing migration step leaves the database at the previous version"
     CHECK_FALSE(database.tableExists("half"));
 }
 
-TEST_CASE("a database from a newer schema is refused by the migration runner", "[store][sqlite_util]") {
+TEST_CASE("a database from a newer schema is refused by the migration runner",
+          "[store][sqlite_util]") {
     temporary_directory directory;
     auto database = sqlite::open_private_database(directory.path() / "test.db", test_options());
     sqlite::migrate(database, two_steps, "test database");
@@ -105,7 +109,8 @@ TEST_CASE("a symbolic link in place of the database file is refused", "[store][s
                       Catch::Contains("not a regular file"));
 }
 
-TEST_CASE("an existing directory keeps its mode and a file in its place is an error", "[store][sqlite_util]") {
+TEST_CASE("an existing directory keeps its mode and a file in its place is an error",
+          "[store][sqlite_util]") {
     temporary_directory directory;
     const auto shared = directory.path() / "shared";
     std::filesystem::create_directory(shared);
