@@ -88,6 +88,8 @@ class statement_use {
     explicit statement_use(SQLite::Statement& statement) noexcept : statement_(statement) {}
     statement_use(const statement_use&) = delete;
     statement_use& operator=(const statement_use&) = delete;
+    statement_use(statement_use&&) = delete;
+    statement_use& operator=(statement_use&&) = delete;
     ~statement_use() { statement_.tryReset(); }
 
   private:

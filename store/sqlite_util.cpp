@@ -12,11 +12,16 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
+#include <system_error>
 
 namespace sotto::store::sqlite {
 
 namespace {
+
+// std::strerror is not thread safe; the generic category's message is.
+std::string errno_message(int error) {
+    return std::error_code(error, std::generic_category()).message();
+}
 
 std::string octal_mode(mode_t mode) {
     return fmt::format("{:04o}", static_cast<unsigned>(mode & 07777U));
@@ -30,11 +35,12 @@ void create_private_file(const std::filesystem::path& file, std::string_view wha
         ::close(fd);
         return;
     }
-    if (errno == EEXIST) {
+    const int error = errno;
+    if (error == EEXIST) {
         return;
     }
     throw store_error(
-        fmt::format("cannot create the {} {}: {}", what, file.string(), std::strerror(errno)));
+        fmt::format("cannot create the {} {}: {}", what, file.string(), errno_message(error)));
 }
 
 } // namespace
@@ -55,9 +61,9 @@ void ensure_private_directory(const std::filesystem::path& directory) {
             return;
         }
     }
-    if (errno != EEXIST) {
+    if (const int error = errno; error != EEXIST) {
         throw store_error(fmt::format("cannot create the directory {}: {}", directory.string(),
-                                      std::strerror(errno)));
+                                      errno_message(error)));
     }
     struct stat status {};
     if (::stat(directory.c_str(), &status) != 0 || !S_ISDIR(status.st_mode)) {
@@ -68,11 +74,12 @@ void ensure_private_directory(const std::filesystem::path& directory) {
 void require_private_file(const std::filesystem::path& file, std::string_view what) {
     struct stat status {};
     if (::lstat(file.c_str(), &status) != 0) {
-        if (errno == ENOENT) {
+        const int error = errno;
+        if (error == ENOENT) {
             return;
         }
         throw store_error(
-            fmt::format("cannot inspect the {} {}: {}", what, file.string(), std::strerror(errno)));
+            fmt::format("cannot inspect the {} {}: {}", what, file.string(), errno_message(error)));
     }
     if (!S_ISREG(status.st_mode)) {
         throw store_error(
