@@ -9,7 +9,6 @@
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -39,25 +38,26 @@ CREATE TABLE invites (
     uses_left  INTEGER NOT NULL CHECK (uses_left >= 0),
     expires_at INTEGER NOT NULL
 );
+-- One row per envelope from enqueue until its (sender, id, recipient) may be forgotten. While
+-- waiting it holds the ciphertext; once acknowledged the ciphertext is dropped and the row stays
+-- as the dedup record for dedup_window. One table instead of queue + delivered_ids because an
+-- acknowledgement then rewrites only recently written pages, where moving the id into a second
+-- randomly keyed index cost a random page write per envelope (measured: about twice the write
+-- volume per delivered envelope).
 CREATE TABLE queue (
+    number     INTEGER PRIMARY KEY,
     recipient  TEXT NOT NULL REFERENCES accounts (username),
     sequence   INTEGER NOT NULL,
     sender     TEXT NOT NULL,
     id         BLOB NOT NULL CHECK (length(id) = 16),
-    ciphertext BLOB NOT NULL,
+    ciphertext BLOB,    -- NULL once delivered
     queued_at  INTEGER NOT NULL,
-    PRIMARY KEY (recipient, sequence),
-    UNIQUE (sender, id, recipient)
+    acked_at   INTEGER  -- NULL while waiting for delivery
 );
-CREATE INDEX queue_by_age ON queue (queued_at);
-CREATE TABLE delivered_ids (
-    sender    TEXT NOT NULL,
-    id        BLOB NOT NULL,
-    recipient TEXT NOT NULL,
-    acked_at  INTEGER NOT NULL,
-    PRIMARY KEY (sender, id, recipient)
-) WITHOUT ROWID;
-CREATE INDEX delivered_ids_by_age ON delivered_ids (acked_at);
+CREATE UNIQUE INDEX queue_by_message ON queue (sender, id, recipient);
+CREATE UNIQUE INDEX queue_waiting ON queue (recipient, sequence) WHERE acked_at IS NULL;
+CREATE INDEX queue_waiting_by_age ON queue (queued_at) WHERE acked_at IS NULL;
+CREATE INDEX queue_delivered_by_age ON queue (acked_at) WHERE acked_at IS NOT NULL;
 CREATE TABLE expiry_notices (
     number     INTEGER PRIMARY KEY,
     sender     TEXT NOT NULL,
@@ -79,7 +79,7 @@ CREATE INDEX audit_by_time ON audit (time);
 )sql";
 
 constexpr std::array<sqlite::migration, 1> relay_migrations{{
-    {"accounts, invites, queue, delivered ids, expiry notices, audit", schema_v1},
+    {"accounts, invites, queue with delivered ids, expiry notices, audit", schema_v1},
 }};
 
 // Resets a cached statement when the use ends, however it ends.
@@ -88,6 +88,8 @@ class statement_use {
     explicit statement_use(SQLite::Statement& statement) noexcept : statement_(statement) {}
     statement_use(const statement_use&) = delete;
     statement_use& operator=(const statement_use&) = delete;
+    statement_use(statement_use&&) = delete;
+    statement_use& operator=(statement_use&&) = delete;
     ~statement_use() { statement_.tryReset(); }
 
   private:
@@ -126,16 +128,19 @@ std::vector<std::uint8_t> read_blob(const SQLite::Column& column) {
     return {data, data + size};
 }
 
-template <std::size_t N> void read_fixed(const SQLite::Column& column, std::array<std::uint8_t, N>& out) {
+template <std::size_t N>
+void read_fixed(const SQLite::Column& column, std::array<std::uint8_t, N>& out) {
     const auto* data = static_cast<const std::uint8_t*>(column.getBlob());
     if (data == nullptr || static_cast<std::size_t>(column.getBytes()) != N) {
-        throw store_error("the relay database holds a key or id of the wrong size: it is corrupted");
+        throw store_error(
+            "the relay database holds a key or id of the wrong size: it is corrupted");
     }
     std::copy_n(data, N, out.begin());
 }
 
 // Database failures become store_error, the header's contract; a store_error passes as is.
-template <typename Function> auto guarded(std::string_view action, Function&& function) {
+template <typename Function>
+auto guarded(std::string_view action, Function&& function) {
     try {
         return function();
     } catch (const SQLite::Exception& error) {
@@ -147,48 +152,67 @@ class sqlite_relay_store final : public relay_store {
   public:
     explicit sqlite_relay_store(SQLite::Database database)
         : database_(std::move(database)),
-          select_account_(database_, "SELECT identity_key, created_at FROM accounts WHERE username = ?"),
-          insert_account_(database_, "INSERT INTO accounts (username, identity_key, created_at) VALUES (?, ?, ?)"),
+          select_account_(database_,
+                          "SELECT identity_key, created_at FROM accounts WHERE username = ?"),
+          insert_account_(
+              database_,
+              "INSERT INTO accounts (username, identity_key, created_at) VALUES (?, ?, ?)"),
           select_invite_(database_, "SELECT uses_left, expires_at FROM invites WHERE code = ?"),
-          use_invite_(database_, "UPDATE invites SET uses_left = uses_left - 1 WHERE code = ? AND uses_left > 0"),
-          insert_invite_(database_,
-                         "INSERT INTO invites (code, uses_left, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"),
-          select_totals_(database_,
-                         "SELECT last_sequence, queued_count, queued_bytes FROM accounts WHERE username = ?"),
-          update_totals_(database_,
-                         "UPDATE accounts SET last_sequence = ?, queued_count = ?, queued_bytes = ? WHERE username = ?"),
+          use_invite_(
+              database_,
+              "UPDATE invites SET uses_left = uses_left - 1 WHERE code = ? AND uses_left > 0"),
+          insert_invite_(database_, "INSERT INTO invites (code, uses_left, expires_at) VALUES (?, "
+                                    "?, ?) ON CONFLICT DO NOTHING"),
+          select_totals_(
+              database_,
+              "SELECT last_sequence, queued_count, queued_bytes FROM accounts WHERE username = ?"),
+          update_totals_(database_, "UPDATE accounts SET last_sequence = ?, queued_count = ?, "
+                                    "queued_bytes = ? WHERE username = ?"),
           adjust_totals_(database_, "UPDATE accounts SET queued_count = queued_count - ?, "
                                     "queued_bytes = queued_bytes - ? WHERE username = ?"),
-          is_duplicate_(database_,
-                        "SELECT EXISTS (SELECT 1 FROM queue WHERE sender = ?1 AND id = ?2 AND recipient = ?3) "
-                        "OR EXISTS (SELECT 1 FROM delivered_ids WHERE sender = ?1 AND id = ?2 AND recipient = ?3 "
-                        "AND acked_at >= ?4)"),
-          insert_envelope_(database_, "INSERT INTO queue (recipient, sequence, sender, id, ciphertext, queued_at) "
-                                      "VALUES (?, ?, ?, ?, ?, ?)"),
-          select_pending_(database_, "SELECT sequence, sender, id, ciphertext, queued_at FROM queue "
-                                     "WHERE recipient = ? AND sequence > ? ORDER BY sequence LIMIT ?"),
-          delete_envelope_(database_, "DELETE FROM queue WHERE recipient = ? AND sender = ? AND id = ? "
-                                      "RETURNING length(ciphertext)"),
-          remember_delivered_(database_, "INSERT OR REPLACE INTO delivered_ids (sender, id, recipient, acked_at) "
-                                         "VALUES (?, ?, ?, ?)"),
-          select_expired_(database_, "SELECT recipient, sender, id, length(ciphertext) FROM queue "
-                                     "WHERE queued_at < ? ORDER BY recipient, sequence"),
-          delete_expired_(database_, "DELETE FROM queue WHERE queued_at < ?"),
-          insert_notice_(database_,
-                         "INSERT INTO expiry_notices (sender, recipient, id, expired_at) VALUES (?, ?, ?, ?)"),
+          select_message_(
+              database_,
+              "SELECT number, acked_at FROM queue WHERE sender = ? AND id = ? AND recipient = ?"),
+          forget_message_(database_, "DELETE FROM queue WHERE number = ?"),
+          insert_envelope_(
+              database_,
+              "INSERT INTO queue (recipient, sequence, sender, id, ciphertext, queued_at) "
+              "VALUES (?, ?, ?, ?, ?, ?)"),
+          select_pending_(database_,
+                          "SELECT sequence, sender, id, ciphertext, queued_at FROM queue "
+                          "WHERE recipient = ? AND sequence > ? AND acked_at IS NULL ORDER BY "
+                          "sequence LIMIT ?"),
+          select_waiting_(database_,
+                          "SELECT number, length(ciphertext) FROM queue "
+                          "WHERE sender = ? AND id = ? AND recipient = ? AND acked_at IS NULL"),
+          mark_delivered_(database_,
+                          "UPDATE queue SET ciphertext = NULL, acked_at = ? WHERE number = ?"),
+          // Without the hint the planner walks every waiting envelope to avoid a sort.
+          select_expired_(database_,
+                          "SELECT recipient, sender, id, length(ciphertext) FROM queue "
+                          "INDEXED BY queue_waiting_by_age "
+                          "WHERE queued_at < ? AND acked_at IS NULL ORDER BY recipient, sequence"),
+          delete_expired_(database_, "DELETE FROM queue WHERE queued_at < ? AND acked_at IS NULL"),
+          insert_notice_(
+              database_,
+              "INSERT INTO expiry_notices (sender, recipient, id, expired_at) VALUES (?, ?, ?, ?)"),
           prune_notices_(database_, "DELETE FROM expiry_notices WHERE expired_at < ?"),
-          prune_delivered_(database_, "DELETE FROM delivered_ids WHERE acked_at < ?"),
-          select_notices_(database_,
-                          "SELECT recipient, id FROM expiry_notices WHERE sender = ? ORDER BY number"),
+          prune_delivered_(database_,
+                           "DELETE FROM queue WHERE acked_at < ? AND acked_at IS NOT NULL"),
+          select_notices_(
+              database_,
+              "SELECT recipient, id FROM expiry_notices WHERE sender = ? ORDER BY number"),
           delete_notices_(database_, "DELETE FROM expiry_notices WHERE sender = ?"),
-          insert_audit_(database_,
-                        "INSERT INTO audit (time, kind, username, address, detail) VALUES (?, ?, ?, ?, ?)"),
+          insert_audit_(
+              database_,
+              "INSERT INTO audit (time, kind, username, address, detail) VALUES (?, ?, ?, ?, ?)"),
           select_audit_(database_, "SELECT time, kind, username, address, detail FROM audit "
                                    "WHERE time >= ? ORDER BY number") {}
 
-    registration_result register_account(const std::string& username, const crypto::identity_public_key& key,
-                                          const std::optional<std::string>& invite_code, bool invite_only,
-                                          unix_seconds now) override {
+    registration_result register_account(const std::string& username,
+                                         const crypto::identity_public_key& key,
+                                         const std::optional<std::string>& invite_code,
+                                         bool invite_only, unix_seconds now) override {
         return guarded("register an account", [&] {
             SQLite::Transaction transaction(database_, SQLite::TransactionBehavior::IMMEDIATE);
             if (auto existing = lookup_account(username)) {
@@ -235,7 +259,8 @@ class sqlite_relay_store final : public relay_store {
         });
     }
 
-    std::vector<enqueue_result> enqueue(std::span<envelope> batch, const queue_limits& limits) override {
+    std::vector<enqueue_result> enqueue(std::span<envelope> batch,
+                                        const queue_limits& limits) override {
         return guarded("queue envelopes", [&] {
             std::vector<enqueue_result> results;
             results.reserve(batch.size());
@@ -289,40 +314,34 @@ class sqlite_relay_store final : public relay_store {
         });
     }
 
-    void acknowledge(const std::string& recipient, std::span<const std::pair<std::string, message_id>> acked,
+    void acknowledge(const std::string& recipient,
+                     std::span<const std::pair<std::string, message_id>> acked,
                      unix_seconds now) override {
         guarded("acknowledge envelopes", [&] {
             if (acked.empty()) {
                 return;
             }
             SQLite::Transaction transaction(database_, SQLite::TransactionBehavior::IMMEDIATE);
-            std::int64_t removed = 0;
-            std::int64_t removed_bytes = 0;
+            removed_totals removed;
             for (const auto& [sender, id] : acked) {
-                bool deleted = false;
-                {
-                    statement_use use(delete_envelope_);
-                    delete_envelope_.bind(1, recipient);
-                    delete_envelope_.bind(2, sender);
-                    bind_blob(delete_envelope_, 3, id);
-                    while (delete_envelope_.executeStep()) {
-                        deleted = true;
-                        ++removed;
-                        removed_bytes += delete_envelope_.getColumn(0).getInt64();
-                    }
-                }
-                if (deleted) {
-                    statement_use use(remember_delivered_);
-                    remember_delivered_.bind(1, sender);
-                    bind_blob(remember_delivered_, 2, id);
-                    remember_delivered_.bind(3, recipient);
-                    remember_delivered_.bind(4, now);
-                    remember_delivered_.exec();
-                }
+                acknowledge_one(recipient, sender, id, now, removed);
             }
-            if (removed != 0) {
-                adjust_totals(recipient, removed, removed_bytes);
+            apply(removed);
+            transaction.commit();
+        });
+    }
+
+    void acknowledge_batch(std::span<const acknowledgement> acked, unix_seconds now) override {
+        guarded("acknowledge envelopes", [&] {
+            if (acked.empty()) {
+                return;
             }
+            SQLite::Transaction transaction(database_, SQLite::TransactionBehavior::IMMEDIATE);
+            removed_totals removed;
+            for (const auto& item : acked) {
+                acknowledge_one(item.recipient, item.sender, item.id, now, removed);
+            }
+            apply(removed);
             transaction.commit();
         });
     }
@@ -333,7 +352,7 @@ class sqlite_relay_store final : public relay_store {
             const unix_seconds dedup_cutoff = now - static_cast<unix_seconds>(dedup_window.count());
             SQLite::Transaction transaction(database_, SQLite::TransactionBehavior::IMMEDIATE);
             std::vector<expiry_notice> notices;
-            std::map<std::string, std::pair<std::int64_t, std::int64_t>, std::less<>> removed;
+            removed_totals removed;
             {
                 statement_use use(select_expired_);
                 select_expired_.bind(1, cutoff);
@@ -361,9 +380,7 @@ class sqlite_relay_store final : public relay_store {
                     insert_notice_.bind(4, now);
                     insert_notice_.exec();
                 }
-                for (const auto& [recipient, amounts] : removed) {
-                    adjust_totals(recipient, amounts.first, amounts.second);
-                }
+                apply(removed);
             }
             transaction.commit();
             return notices;
@@ -434,6 +451,38 @@ class sqlite_relay_store final : public relay_store {
         std::uint64_t bytes = 0;
     };
 
+    // Envelopes and bytes leaving each recipient's queue in the current transaction.
+    using removed_totals =
+        std::map<std::string, std::pair<std::int64_t, std::int64_t>, std::less<>>;
+
+    void acknowledge_one(const std::string& recipient, const std::string& sender,
+                         const message_id& id, unix_seconds now, removed_totals& removed) {
+        std::int64_t number = 0;
+        {
+            statement_use use(select_waiting_);
+            select_waiting_.bind(1, sender);
+            bind_blob(select_waiting_, 2, id);
+            select_waiting_.bind(3, recipient);
+            if (!select_waiting_.executeStep()) {
+                return;
+            }
+            number = select_waiting_.getColumn(0).getInt64();
+            auto& [count, bytes] = removed[recipient];
+            ++count;
+            bytes += select_waiting_.getColumn(1).getInt64();
+        }
+        statement_use use(mark_delivered_);
+        mark_delivered_.bind(1, now);
+        mark_delivered_.bind(2, number);
+        mark_delivered_.exec();
+    }
+
+    void apply(const removed_totals& removed) {
+        for (const auto& [recipient, amounts] : removed) {
+            adjust_totals(recipient, amounts.first, amounts.second);
+        }
+    }
+
     static void run(SQLite::Statement& statement, std::int64_t parameter) {
         statement_use use(statement);
         statement.bind(1, parameter);
@@ -493,25 +542,37 @@ class sqlite_relay_store final : public relay_store {
         adjust_totals_.exec();
     }
 
-    enqueue_result enqueue_one(envelope& item, recipient_totals& totals, const queue_limits& limits) {
+    enqueue_result enqueue_one(envelope& item, recipient_totals& totals,
+                               const queue_limits& limits) {
         if (!totals.known) {
             return enqueue_result::unknown_recipient;
         }
+        // A delivered id older than the window that expire() has not pruned yet is forgotten now.
+        std::optional<std::int64_t> stale_record;
         {
-            statement_use use(is_duplicate_);
-            is_duplicate_.bind(1, item.sender);
-            bind_blob(is_duplicate_, 2, item.id);
-            is_duplicate_.bind(3, item.recipient);
-            is_duplicate_.bind(4, item.queued_at - static_cast<unix_seconds>(dedup_window.count()));
-            if (is_duplicate_.executeStep() && is_duplicate_.getColumn(0).getInt() != 0) {
-                return enqueue_result::duplicate;
+            statement_use use(select_message_);
+            select_message_.bind(1, item.sender);
+            bind_blob(select_message_, 2, item.id);
+            select_message_.bind(3, item.recipient);
+            if (select_message_.executeStep()) {
+                const auto acked_at = select_message_.getColumn(1);
+                if (acked_at.isNull() ||
+                    acked_at.getInt64() >=
+                        item.queued_at - static_cast<unix_seconds>(dedup_window.count())) {
+                    return enqueue_result::duplicate;
+                }
+                stale_record = select_message_.getColumn(0).getInt64();
             }
         }
         if (totals.count >= limits.max_messages) {
             return enqueue_result::queue_full_count;
         }
-        if (item.ciphertext.size() > limits.max_bytes || totals.bytes > limits.max_bytes - item.ciphertext.size()) {
+        if (item.ciphertext.size() > limits.max_bytes ||
+            totals.bytes > limits.max_bytes - item.ciphertext.size()) {
             return enqueue_result::queue_full_bytes;
+        }
+        if (stale_record) {
+            run(forget_message_, *stale_record);
         }
         const std::uint64_t sequence = totals.last_sequence + 1;
         {
@@ -541,11 +602,12 @@ class sqlite_relay_store final : public relay_store {
     SQLite::Statement select_totals_;
     SQLite::Statement update_totals_;
     SQLite::Statement adjust_totals_;
-    SQLite::Statement is_duplicate_;
+    SQLite::Statement select_message_;
+    SQLite::Statement forget_message_;
     SQLite::Statement insert_envelope_;
     SQLite::Statement select_pending_;
-    SQLite::Statement delete_envelope_;
-    SQLite::Statement remember_delivered_;
+    SQLite::Statement select_waiting_;
+    SQLite::Statement mark_delivered_;
     SQLite::Statement select_expired_;
     SQLite::Statement delete_expired_;
     SQLite::Statement insert_notice_;
@@ -562,13 +624,20 @@ class sqlite_relay_store final : public relay_store {
 std::unique_ptr<relay_store> open_relay_store(const std::filesystem::path& directory) {
     sqlite::ensure_private_directory(directory);
     const auto file = directory / "relay.db";
-    auto database = sqlite::open_private_database(
-        file, sqlite::open_options{relay_application_id, 5000, "relay database"});
+    // Measured with batches of 64 and 512 envelopes: a 16 MiB WAL and page cache write 10-20%
+    // less than SQLite's defaults; the checkpoint stall stays in the tens of milliseconds.
+    sqlite::open_options options;
+    options.application_id = relay_application_id;
+    options.what = "relay database";
+    options.wal_autocheckpoint_pages = 4000;
+    options.cache_size_kib = 16384;
+    auto database = sqlite::open_private_database(file, options);
     sqlite::migrate(database, relay_migrations, fmt::format("relay database {}", file.string()));
     try {
         return std::make_unique<sqlite_relay_store>(std::move(database));
     } catch (const SQLite::Exception& error) {
-        throw store_error(fmt::format("cannot prepare the relay database {}: {}", file.string(), error.what()));
+        throw store_error(
+            fmt::format("cannot prepare the relay database {}: {}", file.string(), error.what()));
     }
 }
 

@@ -1,14 +1,15 @@
 #include "store/relay_store.h"
 
 #include <catch2/catch.hpp>
-
 #include <sqlite3.h>
 #include <sys/stat.h>
+
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 namespace store = sotto::store;
@@ -19,7 +20,8 @@ namespace {
 class temporary_directory {
   public:
     temporary_directory() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "sotto-relay-store-XXXXXX").string();
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "sotto-relay-store-XXXXXX").string();
         if (::mkdtemp(pattern.data()) == nullptr) {
             throw std::runtime_error("mkdtemp failed");
         }
@@ -70,8 +72,8 @@ store::message_id id_of(std::uint8_t n) {
     return id;
 }
 
-store::envelope envelope_of(const std::string& sender, const std::string& recipient, std::uint8_t id,
-                            std::size_t size = 8, store::unix_seconds at = 1000) {
+store::envelope envelope_of(const std::string& sender, const std::string& recipient,
+                            std::uint8_t id, std::size_t size = 8, store::unix_seconds at = 1000) {
     store::envelope made;
     made.sender = sender;
     made.recipient = recipient;
@@ -120,28 +122,33 @@ using reg = store::registration_result;
 
 } // namespace
 
-TEST_CASE("usernames are 3 to 32 lowercase letters, digits, dot, dash or underscore starting with a letter",
+TEST_CASE("usernames are 3 to 32 lowercase letters, digits, dot, dash or underscore starting with "
+          "a letter",
           "[store][relay_store]") {
-    for (const char* good : {"bob", "alice.smith", "a-b_c.d", "x12", "abcdefghijklmnopqrstuvwxyz012345"}) {
+    for (const char* good :
+         {"bob", "alice.smith", "a-b_c.d", "x12", "abcdefghijklmnopqrstuvwxyz012345"}) {
         INFO(good);
         CHECK(store::valid_username(good));
     }
-    for (const char* bad : {"", "ab", "Bob", "1bob", "_bob", ".bob", "-bob", "bob smith", "bob@relay", "böb",
-                            "abcdefghijklmnopqrstuvwxyz0123456", "bob/..", "bob\n"}) {
+    for (const char* bad :
+         {"", "ab", "Bob", "1bob", "_bob", ".bob", "-bob", "bob smith", "bob@relay", "böb",
+          "abcdefghijklmnopqrstuvwxyz0123456", "bob/..", "bob\n"}) {
         INFO(bad);
         CHECK_FALSE(store::valid_username(bad));
     }
     CHECK_FALSE(store::valid_username(std::string_view("bob\0x", 5)));
 }
 
-TEST_CASE("registering the same name with the same key is idempotent and another key finds it taken",
-          "[store][relay_store]") {
+TEST_CASE(
+    "registering the same name with the same key is idempotent and another key finds it taken",
+    "[store][relay_store]") {
     const auto kind = GENERATE(as<std::string>{}, "sqlite", "memory");
     INFO(kind);
     auto relay = store_under_test::make(kind);
 
     CHECK(relay->register_account("alice", key_of(1), std::nullopt, false, 100) == reg::registered);
-    CHECK(relay->register_account("alice", key_of(1), std::nullopt, false, 200) == reg::already_registered);
+    CHECK(relay->register_account("alice", key_of(1), std::nullopt, false, 200) ==
+          reg::already_registered);
     CHECK(relay->register_account("alice", key_of(2), std::nullopt, false, 300) == reg::name_taken);
 
     const auto found = relay->find_account("alice");
@@ -159,11 +166,14 @@ TEST_CASE("invite-only registration needs a valid invite while open registration
     INFO(kind);
     auto relay = store_under_test::make(kind);
 
-    CHECK(relay->register_account("alice", key_of(1), std::nullopt, true, 100) == reg::invite_required);
-    CHECK(relay->register_account("alice", key_of(1), std::string("nope"), true, 100) == reg::invite_invalid);
+    CHECK(relay->register_account("alice", key_of(1), std::nullopt, true, 100) ==
+          reg::invite_required);
+    CHECK(relay->register_account("alice", key_of(1), std::string("nope"), true, 100) ==
+          reg::invite_invalid);
     CHECK_FALSE(relay->find_account("alice"));
 
-    CHECK(relay->register_account("alice", key_of(1), std::string("nope"), false, 100) == reg::registered);
+    CHECK(relay->register_account("alice", key_of(1), std::string("nope"), false, 100) ==
+          reg::registered);
     CHECK(relay->find_account("alice"));
 }
 
@@ -173,8 +183,10 @@ TEST_CASE("a single-use invite admits exactly one registration", "[store][relay_
     auto relay = store_under_test::make(kind);
     REQUIRE(relay->add_invite(store::invite{"one-shot", 1, 0}));
 
-    CHECK(relay->register_account("alice", key_of(1), std::string("one-shot"), true, 100) == reg::registered);
-    CHECK(relay->register_account("bob", key_of(2), std::string("one-shot"), true, 100) == reg::invite_invalid);
+    CHECK(relay->register_account("alice", key_of(1), std::string("one-shot"), true, 100) ==
+          reg::registered);
+    CHECK(relay->register_account("bob", key_of(2), std::string("one-shot"), true, 100) ==
+          reg::invite_invalid);
     CHECK_FALSE(relay->find_account("bob"));
     // Alice's retry after a lost answer is still recognised although the invite is used up.
     CHECK(relay->register_account("alice", key_of(1), std::string("one-shot"), true, 101) ==
@@ -188,23 +200,31 @@ TEST_CASE("a multi-use invite loses one use per successful registration and none
     auto relay = store_under_test::make(kind);
     REQUIRE(relay->add_invite(store::invite{"team", 2, 0}));
 
-    CHECK(relay->register_account("alice", key_of(1), std::string("team"), true, 100) == reg::registered);
-    CHECK(relay->register_account("alice", key_of(1), std::string("team"), true, 100) == reg::already_registered);
-    CHECK(relay->register_account("alice", key_of(9), std::string("team"), true, 100) == reg::name_taken);
-    CHECK(relay->register_account("bob", key_of(2), std::string("team"), true, 100) == reg::registered);
-    CHECK(relay->register_account("carol", key_of(3), std::string("team"), true, 100) == reg::invite_invalid);
+    CHECK(relay->register_account("alice", key_of(1), std::string("team"), true, 100) ==
+          reg::registered);
+    CHECK(relay->register_account("alice", key_of(1), std::string("team"), true, 100) ==
+          reg::already_registered);
+    CHECK(relay->register_account("alice", key_of(9), std::string("team"), true, 100) ==
+          reg::name_taken);
+    CHECK(relay->register_account("bob", key_of(2), std::string("team"), true, 100) ==
+          reg::registered);
+    CHECK(relay->register_account("carol", key_of(3), std::string("team"), true, 100) ==
+          reg::invite_invalid);
     CHECK_FALSE(relay->find_account("carol"));
 }
 
-TEST_CASE("an invite is refused from its expiry time on and one without expiry lasts", "[store][relay_store]") {
+TEST_CASE("an invite is refused from its expiry time on and one without expiry lasts",
+          "[store][relay_store]") {
     const auto kind = GENERATE(as<std::string>{}, "sqlite", "memory");
     INFO(kind);
     auto relay = store_under_test::make(kind);
     REQUIRE(relay->add_invite(store::invite{"soon", 5, 1000}));
     REQUIRE(relay->add_invite(store::invite{"forever", 5, 0}));
 
-    CHECK(relay->register_account("alice", key_of(1), std::string("soon"), true, 999) == reg::registered);
-    CHECK(relay->register_account("bob", key_of(2), std::string("soon"), true, 1000) == reg::invite_invalid);
+    CHECK(relay->register_account("alice", key_of(1), std::string("soon"), true, 999) ==
+          reg::registered);
+    CHECK(relay->register_account("bob", key_of(2), std::string("soon"), true, 1000) ==
+          reg::invite_invalid);
     CHECK(relay->register_account("bob", key_of(2), std::string("forever"), true, 4'000'000'000) ==
           reg::registered);
 }
@@ -216,8 +236,10 @@ TEST_CASE("an invite code cannot be added twice", "[store][relay_store]") {
     CHECK(relay->add_invite(store::invite{"code", 1, 0}));
     CHECK_FALSE(relay->add_invite(store::invite{"code", 9, 0}));
     // The first one stands: a single use.
-    CHECK(relay->register_account("alice", key_of(1), std::string("code"), true, 1) == reg::registered);
-    CHECK(relay->register_account("bob", key_of(2), std::string("code"), true, 1) == reg::invite_invalid);
+    CHECK(relay->register_account("alice", key_of(1), std::string("code"), true, 1) ==
+          reg::registered);
+    CHECK(relay->register_account("bob", key_of(2), std::string("code"), true, 1) ==
+          reg::invite_invalid);
 }
 
 TEST_CASE("enqueue numbers each recipient's envelopes upward and reports each one in batch order",
@@ -229,8 +251,9 @@ TEST_CASE("enqueue numbers each recipient's envelopes upward and reports each on
     register_open(*relay.relay, "bob", 2);
     register_open(*relay.relay, "carol", 3);
 
-    std::vector<store::envelope> batch{envelope_of("alice", "bob", 1), envelope_of("alice", "carol", 2),
-                                       envelope_of("alice", "mallory", 3), envelope_of("carol", "bob", 4)};
+    std::vector<store::envelope> batch{
+        envelope_of("alice", "bob", 1), envelope_of("alice", "carol", 2),
+        envelope_of("alice", "mallory", 3), envelope_of("carol", "bob", 4)};
     const auto results = relay->enqueue(batch, {});
     CHECK(results == std::vector<enum_result>{enum_result::queued, enum_result::queued,
                                               enum_result::unknown_recipient, enum_result::queued});
@@ -257,7 +280,8 @@ TEST_CASE("enqueue numbers each recipient's envelopes upward and reports each on
     CHECK(relay->enqueue({}, {}).empty());
 }
 
-TEST_CASE("a retried envelope still queued is reported duplicate and stored once", "[store][relay_store]") {
+TEST_CASE("a retried envelope still queued is reported duplicate and stored once",
+          "[store][relay_store]") {
     const auto kind = GENERATE(as<std::string>{}, "sqlite", "memory");
     INFO(kind);
     auto relay = store_under_test::make(kind);
@@ -265,17 +289,23 @@ TEST_CASE("a retried envelope still queued is reported duplicate and stored once
     register_open(*relay.relay, "bob", 2);
     register_open(*relay.relay, "carol", 3);
 
-    CHECK(enqueue_one(*relay.relay, envelope_of("alice", "bob", 7)) == std::vector{enum_result::queued});
-    CHECK(enqueue_one(*relay.relay, envelope_of("alice", "bob", 7)) == std::vector{enum_result::duplicate});
+    CHECK(enqueue_one(*relay.relay, envelope_of("alice", "bob", 7)) ==
+          std::vector{enum_result::queued});
+    CHECK(enqueue_one(*relay.relay, envelope_of("alice", "bob", 7)) ==
+          std::vector{enum_result::duplicate});
 
     SECTION("within one batch too") {
-        std::vector<store::envelope> batch{envelope_of("alice", "bob", 8), envelope_of("alice", "bob", 8)};
-        CHECK(relay->enqueue(batch, {}) == std::vector{enum_result::queued, enum_result::duplicate});
+        std::vector<store::envelope> batch{envelope_of("alice", "bob", 8),
+                                           envelope_of("alice", "bob", 8)};
+        CHECK(relay->enqueue(batch, {}) ==
+              std::vector{enum_result::queued, enum_result::duplicate});
         CHECK(relay->pending("bob", 0, 100).size() == 2);
     }
     SECTION("the same id from another sender or to another recipient is a different message") {
-        CHECK(enqueue_one(*relay.relay, envelope_of("carol", "bob", 7)) == std::vector{enum_result::queued});
-        CHECK(enqueue_one(*relay.relay, envelope_of("alice", "carol", 7)) == std::vector{enum_result::queued});
+        CHECK(enqueue_one(*relay.relay, envelope_of("carol", "bob", 7)) ==
+              std::vector{enum_result::queued});
+        CHECK(enqueue_one(*relay.relay, envelope_of("alice", "carol", 7)) ==
+              std::vector{enum_result::queued});
         CHECK(relay->pending("bob", 0, 100).size() == 2);
         CHECK(relay->pending("carol", 0, 100).size() == 1);
     }
@@ -289,7 +319,8 @@ TEST_CASE("a retried envelope still queued is reported duplicate and stored once
     }
 }
 
-TEST_CASE("an acknowledged id is remembered for the dedup window and then forgotten", "[store][relay_store]") {
+TEST_CASE("an acknowledged id is remembered for the dedup window and then forgotten",
+          "[store][relay_store]") {
     const auto kind = GENERATE(as<std::string>{}, "sqlite", "memory");
     INFO(kind);
     auto relay = store_under_test::make(kind);
@@ -297,7 +328,8 @@ TEST_CASE("an acknowledged id is remembered for the dedup window and then forgot
     register_open(*relay.relay, "bob", 2);
     const auto window = static_cast<store::unix_seconds>(store::dedup_window.count());
 
-    REQUIRE(enqueue_one(*relay.relay, envelope_of("alice", "bob", 7, 8, 1000)) == std::vector{enum_result::queued});
+    REQUIRE(enqueue_one(*relay.relay, envelope_of("alice", "bob", 7, 8, 1000)) ==
+            std::vector{enum_result::queued});
     const std::vector<std::pair<std::string, store::message_id>> acked{{"alice", id_of(7)}};
     relay->acknowledge("bob", acked, 2000);
     CHECK(relay->pending("bob", 0, 100).empty());
@@ -310,7 +342,8 @@ TEST_CASE("an acknowledged id is remembered for the dedup window and then forgot
     }
     SECTION("expire forgets ids older than the window") {
         (void)relay->expire(2001 + window, {});
-        CHECK(enqueue_one(*relay.relay, envelope_of("alice", "bob", 7, 8, 0)) == std::vector{enum_result::queued});
+        CHECK(enqueue_one(*relay.relay, envelope_of("alice", "bob", 7, 8, 0)) ==
+              std::vector{enum_result::queued});
     }
     SECTION("expire keeps ids inside the window") {
         (void)relay->expire(2000 + window, {});
@@ -331,24 +364,28 @@ TEST_CASE("a recipient's queue is capped by count and by bytes and acknowledging
     limits.max_messages = 3;
     limits.max_bytes = 100;
 
-    std::vector<store::envelope> batch{envelope_of("alice", "bob", 1, 40), envelope_of("alice", "bob", 2, 40),
-                                       envelope_of("alice", "bob", 3, 21), envelope_of("alice", "bob", 4, 20),
-                                       envelope_of("alice", "bob", 5, 0),  envelope_of("alice", "carol", 6, 101)};
-    CHECK(relay->enqueue(batch, limits) == std::vector{enum_result::queued, enum_result::queued,
-                                                       enum_result::queue_full_bytes, enum_result::queued,
-                                                       enum_result::queue_full_count,
-                                                       enum_result::queue_full_bytes});
+    std::vector<store::envelope> batch{
+        envelope_of("alice", "bob", 1, 40), envelope_of("alice", "bob", 2, 40),
+        envelope_of("alice", "bob", 3, 21), envelope_of("alice", "bob", 4, 20),
+        envelope_of("alice", "bob", 5, 0),  envelope_of("alice", "carol", 6, 101)};
+    CHECK(relay->enqueue(batch, limits) ==
+          std::vector{enum_result::queued, enum_result::queued, enum_result::queue_full_bytes,
+                      enum_result::queued, enum_result::queue_full_count,
+                      enum_result::queue_full_bytes});
     CHECK(sequences_of(relay->pending("bob", 0, 100)) == std::vector<std::uint64_t>{1, 2, 3});
     CHECK(relay->pending("carol", 0, 100).empty());
 
     const std::vector<std::pair<std::string, store::message_id>> acked{{"alice", id_of(1)}};
     relay->acknowledge("bob", acked, 1500);
-    std::vector<store::envelope> after{envelope_of("alice", "bob", 8, 41), envelope_of("alice", "bob", 9, 40)};
-    CHECK(relay->enqueue(after, limits) == std::vector{enum_result::queue_full_bytes, enum_result::queued});
+    std::vector<store::envelope> after{envelope_of("alice", "bob", 8, 41),
+                                       envelope_of("alice", "bob", 9, 40)};
+    CHECK(relay->enqueue(after, limits) ==
+          std::vector{enum_result::queue_full_bytes, enum_result::queued});
     CHECK(after[1].sequence == 4);
 }
 
-TEST_CASE("pending pages oldest first after a sequence and sequences never go back", "[store][relay_store]") {
+TEST_CASE("pending pages oldest first after a sequence and sequences never go back",
+          "[store][relay_store]") {
     const auto kind = GENERATE(as<std::string>{}, "sqlite", "memory");
     INFO(kind);
     auto relay = store_under_test::make(kind);
@@ -387,7 +424,8 @@ TEST_CASE("acknowledge deletes only the recipient's own envelopes and ignores un
     register_open(*relay.relay, "alice");
     register_open(*relay.relay, "bob", 2);
     register_open(*relay.relay, "carol", 3);
-    std::vector<store::envelope> batch{envelope_of("alice", "bob", 1), envelope_of("alice", "bob", 2),
+    std::vector<store::envelope> batch{envelope_of("alice", "bob", 1),
+                                       envelope_of("alice", "bob", 2),
                                        envelope_of("alice", "carol", 1)};
     REQUIRE(std::ranges::count(relay->enqueue(batch, {}), enum_result::queued) == 3);
 
@@ -398,7 +436,8 @@ TEST_CASE("acknowledge deletes only the recipient's own envelopes and ignores un
     CHECK(relay->pending("carol", 0, 100).empty());
     CHECK(sequences_of(relay->pending("bob", 0, 100)) == std::vector<std::uint64_t>{1, 2});
     // Carol's acknowledgement of id 2 (which she never had) must not block a later id 2 to her.
-    CHECK(enqueue_one(*relay.relay, envelope_of("alice", "carol", 2)) == std::vector{enum_result::queued});
+    CHECK(enqueue_one(*relay.relay, envelope_of("alice", "carol", 2)) ==
+          std::vector{enum_result::queued});
 
     const std::vector<std::pair<std::string, store::message_id>> bob_acks{{"alice", id_of(2)}};
     relay->acknowledge("bob", bob_acks, 2000);
@@ -407,6 +446,45 @@ TEST_CASE("acknowledge deletes only the recipient's own envelopes and ignores un
     const auto left = relay->pending("bob", 0, 100);
     REQUIRE(left.size() == 1);
     CHECK(left[0].id == id_of(1));
+}
+
+TEST_CASE(
+    "acknowledging for several recipients at once deletes each one's envelopes and remembers them",
+    "[store][relay_store]") {
+    const auto kind = GENERATE(as<std::string>{}, "sqlite", "memory");
+    INFO(kind);
+    auto relay = store_under_test::make(kind);
+    register_open(*relay.relay, "alice");
+    register_open(*relay.relay, "bob", 2);
+    register_open(*relay.relay, "carol", 3);
+    store::queue_limits limits;
+    limits.max_messages = 2;
+    std::vector<store::envelope> batch{
+        envelope_of("alice", "bob", 1), envelope_of("alice", "bob", 2),
+        envelope_of("alice", "carol", 1), envelope_of("bob", "carol", 2)};
+    REQUIRE(std::ranges::count(relay->enqueue(batch, limits), enum_result::queued) == 4);
+
+    const std::vector<store::acknowledgement> acked{
+        {"bob", "alice", id_of(2)},
+        {"carol", "alice", id_of(1)},
+        {"carol", "bob", id_of(2)},
+        {"carol", "alice", id_of(2)}, // not carol's: ignored
+        {"nobody", "alice", id_of(1)}};
+    relay->acknowledge_batch(acked, 2000);
+    const auto bob_left = relay->pending("bob", 0, 10);
+    REQUIRE(bob_left.size() == 1);
+    CHECK(bob_left[0].id == id_of(1));
+    CHECK(relay->pending("carol", 0, 10).empty());
+
+    // Remembered for dedup, and the counts went down with the deletions.
+    CHECK(enqueue_one(*relay.relay, envelope_of("alice", "carol", 1), limits) ==
+          std::vector{enum_result::duplicate});
+    std::vector<store::envelope> refill{
+        envelope_of("alice", "carol", 5), envelope_of("alice", "carol", 6),
+        envelope_of("alice", "bob", 7), envelope_of("alice", "bob", 8)};
+    CHECK(relay->enqueue(refill, limits) == std::vector{enum_result::queued, enum_result::queued,
+                                                        enum_result::queued,
+                                                        enum_result::queue_full_count});
 }
 
 TEST_CASE("expire removes envelopes past the maximum age and leaves notices for their senders",
@@ -421,9 +499,9 @@ TEST_CASE("expire removes envelopes past the maximum age and leaves notices for 
     limits.max_age = std::chrono::seconds(100);
     limits.max_messages = 3;
 
-    std::vector<store::envelope> batch{envelope_of("alice", "bob", 1, 8, 1000), envelope_of("carol", "bob", 2, 8, 1050),
-                                       envelope_of("alice", "carol", 3, 8, 1000),
-                                       envelope_of("alice", "bob", 4, 8, 1101)};
+    std::vector<store::envelope> batch{
+        envelope_of("alice", "bob", 1, 8, 1000), envelope_of("carol", "bob", 2, 8, 1050),
+        envelope_of("alice", "carol", 3, 8, 1000), envelope_of("alice", "bob", 4, 8, 1101)};
     REQUIRE(std::ranges::count(relay->enqueue(batch, limits), enum_result::queued) == 4);
 
     CHECK(relay->expire(1100, limits).empty()); // exactly max_age old: not yet
@@ -451,7 +529,8 @@ TEST_CASE("expire removes envelopes past the maximum age and leaves notices for 
     // Carol's envelope 2 (queued 1050) expires at 1151 and its notice waits for carol.
     REQUIRE(relay->expire(1160, limits).size() == 1);
     const auto has_id_2 = [](const std::vector<store::expiry_notice>& notices) {
-        return std::ranges::any_of(notices, [](const auto& notice) { return notice.id == id_of(2); });
+        return std::ranges::any_of(notices,
+                                   [](const auto& notice) { return notice.id == id_of(2); });
     };
     SECTION("notices nobody collects are dropped after the maximum age") {
         (void)relay->expire(1261, limits);
@@ -466,7 +545,8 @@ TEST_CASE("expire removes envelopes past the maximum age and leaves notices for 
     }
 }
 
-TEST_CASE("the audit log returns events from a time on in the order they were written", "[store][relay_store]") {
+TEST_CASE("the audit log returns events from a time on in the order they were written",
+          "[store][relay_store]") {
     const auto kind = GENERATE(as<std::string>{}, "sqlite", "memory");
     INFO(kind);
     auto relay = store_under_test::make(kind);
@@ -497,13 +577,15 @@ TEST_CASE("an empty ciphertext is stored and returned as empty", "[store][relay_
     INFO(kind);
     auto relay = store_under_test::make(kind);
     register_open(*relay.relay, "bob", 2);
-    CHECK(enqueue_one(*relay.relay, envelope_of("alice", "bob", 1, 0)) == std::vector{enum_result::queued});
+    CHECK(enqueue_one(*relay.relay, envelope_of("alice", "bob", 1, 0)) ==
+          std::vector{enum_result::queued});
     const auto got = relay->pending("bob", 0, 10);
     REQUIRE(got.size() == 1);
     CHECK(got[0].ciphertext.empty());
 }
 
-TEST_CASE("everything written survives closing and reopening the data directory", "[store][relay_store]") {
+TEST_CASE("everything written survives closing and reopening the data directory",
+          "[store][relay_store]") {
     temporary_directory directory;
     const auto data = directory.path() / "data";
     std::vector<std::uint8_t> payload(300);
@@ -515,8 +597,11 @@ TEST_CASE("everything written survives closing and reopening the data directory"
         register_open(*relay, "alice");
         register_open(*relay, "bob", 2);
         REQUIRE(relay->add_invite(store::invite{"later", 2, 5000}));
-        REQUIRE(relay->register_account("carol", key_of(3), std::string("later"), true, 200) == reg::registered);
-        std::vector<store::envelope> batch{envelope_of("alice", "bob", 1), envelope_of("alice", "bob", 2), envelope_of("bob", "alice", 3)};
+        REQUIRE(relay->register_account("carol", key_of(3), std::string("later"), true, 200) ==
+                reg::registered);
+        std::vector<store::envelope> batch{envelope_of("alice", "bob", 1),
+                                           envelope_of("alice", "bob", 2),
+                                           envelope_of("bob", "alice", 3)};
         REQUIRE(std::ranges::count(relay->enqueue(batch, {}), enum_result::queued) == 3);
         const std::vector<std::pair<std::string, store::message_id>> acked{{"alice", id_of(2)}};
         relay->acknowledge("bob", acked, 1200);
@@ -534,8 +619,10 @@ TEST_CASE("everything written survives closing and reopening the data directory"
     CHECK(carol->identity_key == key_of(3));
     CHECK(carol->created_at == 200);
     // One use of "later" is left: dave gets in, erin does not.
-    CHECK(relay->register_account("dave", key_of(4), std::string("later"), true, 300) == reg::registered);
-    CHECK(relay->register_account("erin", key_of(5), std::string("later"), true, 300) == reg::invite_invalid);
+    CHECK(relay->register_account("dave", key_of(4), std::string("later"), true, 300) ==
+          reg::registered);
+    CHECK(relay->register_account("erin", key_of(5), std::string("later"), true, 300) ==
+          reg::invite_invalid);
 
     const auto pending = relay->pending("bob", 0, 10);
     REQUIRE(pending.size() == 1);
@@ -544,7 +631,8 @@ TEST_CASE("everything written survives closing and reopening the data directory"
     CHECK(pending[0].queued_at == 1300);
     CHECK(pending[0].ciphertext == payload);
     // The acknowledged id is still remembered; sequences continue where they were.
-    CHECK(enqueue_one(*relay, envelope_of("alice", "bob", 2, 8, 1400)) == std::vector{enum_result::duplicate});
+    CHECK(enqueue_one(*relay, envelope_of("alice", "bob", 2, 8, 1400)) ==
+          std::vector{enum_result::duplicate});
     auto next = envelope_of("alice", "bob", 5, 8, 1400);
     std::vector<store::envelope> one{next};
     REQUIRE(relay->enqueue(one, {}) == std::vector{enum_result::queued});
@@ -558,19 +646,53 @@ TEST_CASE("everything written survives closing and reopening the data directory"
     CHECK(enqueue_one(*relay, envelope_of("alice", "bob", 6, 2, 1400), tight) ==
           std::vector{enum_result::queue_full_bytes});
     tight.max_bytes = 310;
-    CHECK(enqueue_one(*relay, envelope_of("alice", "bob", 6, 2, 1400), tight) == std::vector{enum_result::queued});
+    CHECK(enqueue_one(*relay, envelope_of("alice", "bob", 6, 2, 1400), tight) ==
+          std::vector{enum_result::queued});
 
     const auto events = relay->audit_since(0);
     REQUIRE(events.size() == 1);
     CHECK(events[0].kind == "login");
 }
 
-TEST_CASE("the data directory is created 0700 and the database files 0600", "[store][relay_store]") {
+TEST_CASE("a delivered ciphertext does not stay in the database file once the store is closed",
+          "[store][relay_store]") {
+    temporary_directory directory;
+    const auto data = directory.path() / "data";
+    auto marked = envelope_of("alice", "bob", 1);
+    marked.ciphertext.clear();
+    for (std::size_t i = 0; i < 200; ++i) {
+        marked.ciphertext.push_back(static_cast<std::uint8_t>("SECRET-CIPHERTEXT-"[i % 18]));
+    }
+    const std::string needle(marked.ciphertext.begin(), marked.ciphertext.end());
+    const auto file_holds_needle = [&] {
+        std::ifstream in(data / "relay.db", std::ios::binary);
+        const std::string bytes((std::istreambuf_iterator<char>(in)),
+                                std::istreambuf_iterator<char>());
+        return bytes.find(needle) != std::string::npos;
+    };
+    {
+        auto relay = store::open_relay_store(data);
+        register_open(*relay, "bob", 2);
+        REQUIRE(enqueue_one(*relay, marked) == std::vector{enum_result::queued});
+    }
+    CHECK(file_holds_needle()); // while queued it is there, so the search below can fail
+    {
+        auto relay = store::open_relay_store(data);
+        const std::vector<std::pair<std::string, store::message_id>> acked{{"alice", id_of(1)}};
+        relay->acknowledge("bob", acked, 2000);
+    }
+    CHECK_FALSE(std::filesystem::exists(data / "relay.db-wal"));
+    CHECK_FALSE(file_holds_needle());
+}
+
+TEST_CASE("the data directory is created 0700 and the database files 0600",
+          "[store][relay_store]") {
     temporary_directory directory;
     const auto data = directory.path() / "nested" / "data";
     auto relay = store::open_relay_store(data);
     register_open(*relay, "bob", 2);
-    REQUIRE(enqueue_one(*relay, envelope_of("alice", "bob", 1)) == std::vector{enum_result::queued});
+    REQUIRE(enqueue_one(*relay, envelope_of("alice", "bob", 1)) ==
+            std::vector{enum_result::queued});
 
     CHECK(mode_of(data) == 0700);
     CHECK(mode_of(data / "relay.db") == 0600);
@@ -634,7 +756,8 @@ TEST_CASE("a database written by a newer sotto is refused", "[store][relay_store
     }
 }
 
-TEST_CASE("another program's SQLite database is not taken for a relay database", "[store][relay_store]") {
+TEST_CASE("another program's SQLite database is not taken for a relay database",
+          "[store][relay_store]") {
     temporary_directory directory;
     const auto data = directory.path() / "data";
     std::filesystem::create_directories(data);
@@ -654,9 +777,39 @@ TEST_CASE("the memory store writes nothing to the working directory", "[store][r
     {
         auto relay = store::make_memory_relay_store();
         register_open(*relay, "bob", 2);
-        REQUIRE(enqueue_one(*relay, envelope_of("alice", "bob", 1)) == std::vector{enum_result::queued});
+        REQUIRE(enqueue_one(*relay, envelope_of("alice", "bob", 1)) ==
+                std::vector{enum_result::queued});
         relay->audit({1, "login", "bob", "", ""});
     }
     std::filesystem::current_path(previous);
     CHECK(std::filesystem::is_empty(directory.path()));
+}
+
+TEST_CASE("a batch that fails part way stores nothing and the store keeps working",
+          "[store][relay_store]") {
+    temporary_directory directory;
+    const auto data = directory.path() / "data";
+    {
+        auto relay = store::open_relay_store(data);
+        register_open(*relay, "bob", 2);
+    }
+    // A failure injected inside the transaction, as a full disk would fail the third insert.
+    raw_sql(data / "relay.db",
+            "CREATE TRIGGER fail_for_mallory BEFORE INSERT ON queue "
+            "WHEN NEW.sender = 'mallory' BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+    auto relay = store::open_relay_store(data);
+    std::vector<store::envelope> batch{envelope_of("alice", "bob", 1),
+                                       envelope_of("carol", "bob", 2),
+                                       envelope_of("mallory", "bob", 3)};
+    CHECK_THROWS_MATCHES(
+        relay->enqueue(batch, {}), store::store_error,
+        Catch::Matchers::Predicate<store::store_error>([](const store::store_error& error) {
+            return std::string(error.what()).find("injected failure") != std::string::npos;
+        }));
+    CHECK(relay->pending("bob", 0, 10).empty());
+
+    std::vector<store::envelope> retry{envelope_of("alice", "bob", 1),
+                                       envelope_of("carol", "bob", 2)};
+    CHECK(relay->enqueue(retry, {}) == std::vector{enum_result::queued, enum_result::queued});
+    CHECK(sequences_of(relay->pending("bob", 0, 10)) == std::vector<std::uint64_t>{1, 2});
 }
