@@ -7,6 +7,7 @@
 #include <curses.h>
 #include <langinfo.h>
 
+#include <array>
 #include <clocale>
 #include <cstdio>
 #include <cstring>
@@ -44,6 +45,22 @@ bool locale_is_utf8() {
     return codeset != nullptr && (std::strcmp(codeset, "UTF-8") == 0 || std::strcmp(codeset, "utf8") == 0);
 }
 
+// Colour pairs are numbered from the (foreground, background) combination and set up on first use.
+short pair_for(color foreground, color background) {
+    constexpr int color_count = 9; // terminal_default and the eight ANSI colours
+    static std::array<bool, color_count * color_count + 1> initialized{};
+    const int fg = static_cast<int>(foreground);
+    const int bg = static_cast<int>(background);
+    const int pair = 1 + fg * color_count + bg;
+    if (pair >= ::COLOR_PAIRS) return 0;
+    if (!initialized[static_cast<std::size_t>(pair)]) {
+        // terminal_default is -1 for use_default_colors(); the others are COLOR_BLACK (0) and on.
+        ::init_pair(static_cast<short>(pair), static_cast<short>(fg - 1), static_cast<short>(bg - 1));
+        initialized[static_cast<std::size_t>(pair)] = true;
+    }
+    return static_cast<short>(pair);
+}
+
 } // namespace
 
 window window::create(const rect& area) {
@@ -77,6 +94,19 @@ void window::put(int row, int column, std::string_view text, std::size_t width) 
     const auto safe = sanitize(text);
     const auto fitted = pad_to_width(safe, width);
     ::mvwaddnstr(handle_, row, column, fitted.c_str(), static_cast<int>(fitted.size()));
+}
+
+void window::set_style(const text_style& style, color_support support) {
+    if (handle_ == nullptr) return;
+    attr_t attributes = A_NORMAL;
+    if (style.bold) attributes |= A_BOLD;
+    if (style.reverse) attributes |= A_REVERSE;
+    if (style.underline) attributes |= A_UNDERLINE;
+    if (style.dim) attributes |= A_DIM;
+    short pair = 0;
+    const bool colored = style.foreground != color::terminal_default || style.background != color::terminal_default;
+    if (support == color_support::colors && colored) pair = pair_for(style.foreground, style.background);
+    ::wattr_set(handle_, attributes, pair, nullptr);
 }
 
 std::optional<terminal_session> terminal_session::start() {

@@ -4,6 +4,7 @@
 // pure units beside this one (layout, text_width, wrap, ...); this file only draws.
 
 #include "tui/layout.h"
+#include "tui/theme.h"
 
 #include <cstddef>
 #include <optional>
@@ -41,6 +42,9 @@ class window {
     // Writes `text` at (row, column), made safe (sanitize) and cut to `width` columns, and blanks
     // the rest of those `width` columns. Does nothing on an empty window.
     void put(int row, int column, std::string_view text, std::size_t width);
+    // Attributes for what is drawn next: colours only when `support` says the terminal has them
+    // (a colour pair is set up the first time a combination is used).
+    void set_style(const text_style& style, color_support support);
 
   private:
     WINDOW* handle_ = nullptr;
