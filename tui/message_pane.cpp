@@ -81,7 +81,7 @@ std::vector<pane_row> layout_messages(std::span<const message_view> messages, co
         const auto day = local_day(message.time, options.utc_offset);
         if (!has_last_day || last_day != day) {
             rows.push_back({row_kind::day_separator, index,
-                            separator_row(format_day(message.time, options.utc_offset), text_width), {}});
+                            separator_row(format_day(message.time, options.utc_offset), options.width), {}});
             last_day = day;
             has_last_day = true;
         }

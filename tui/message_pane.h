@@ -46,7 +46,7 @@ enum class row_kind { day_separator, message_start, message_continuation };
 struct pane_row {
     row_kind kind = row_kind::message_start;
     std::size_t message = 0; // index into the messages given
-    std::string text;        // safe to draw, exactly the text width (padded)
+    std::string text;        // safe to draw, padded to the text width (a day separator: the full width)
     delivery_mark mark;      // on the last row of an outgoing message only
 };
 
@@ -62,9 +62,9 @@ struct pane_options {
 // "Sun 22 Nov 2026" in local time.
 [[nodiscard]] std::string format_day(std::chrono::sys_seconds time, std::chrono::seconds utc_offset);
 
-// The rows for `messages` (oldest first) in a pane of options.width columns. Each row's text is
-// width - (mark_columns + 1) columns wide, the last columns being the mark's; a pane narrower
-// than that has rows of its width and no marks. `previous` is the message shown just above the
+// The rows for `messages` (oldest first) in a pane of options.width columns. A message row's text
+// is width - (mark_columns + 1) columns wide, the last columns being the mark's; a pane narrower
+// than that has rows of its width and no marks. Day separators take the full width. `previous` is the message shown just above the
 // first one (for the day separator), if any.
 [[nodiscard]] std::vector<pane_row> layout_messages(std::span<const message_view> messages,
                                                     const pane_options& options,

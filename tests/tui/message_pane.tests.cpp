@@ -49,14 +49,16 @@ TEST_CASE("messages show time, a padded sender and the text with a day separator
     const auto rows = layout_messages(messages, {.width = 50});
     REQUIRE(rows.size() == 3);
     CHECK(rows[0].kind == row_kind::day_separator);
-    CHECK(rows[0].text == std::string(15, '-') + " Sun 22 Nov 2026 " + std::string(15, '-'));
+    CHECK(rows[0].text == std::string(16, '-') + " Sun 22 Nov 2026 " + std::string(17, '-'));
     CHECK(rows[1].text == pad_to_width("14:02 bob    are you there?", 47));
     CHECK(rows[1].mark.text.empty());
     CHECK(rows[2].text == pad_to_width("14:03 alice  yes - sending the file now", 47));
     CHECK(rows[2].mark.text == "\xE2\x9C\x93\xE2\x9C\x93");
     CHECK(rows[2].mark.emphasized);
     CHECK(rows[2].message == 1);
-    for (const auto& row : rows) CHECK(display_width(row.text) == 47);
+    CHECK(display_width(rows[0].text) == 50);
+    CHECK(display_width(rows[1].text) == 47);
+    CHECK(display_width(rows[2].text) == 47);
 }
 
 TEST_CASE("long messages wrap under the text and the mark sits on the last row", "[tui][message_pane]") {
@@ -136,7 +138,9 @@ TEST_CASE("CJK and emoji messages stay within the pane at every width", "[tui][m
             continue;
         }
         const auto text_width = width > mark_columns + 1 ? width - mark_columns - 1 : width;
-        for (const auto& row : rows) REQUIRE(display_width(row.text) == text_width);
+        for (const auto& row : rows) {
+            REQUIRE(display_width(row.text) == (row.kind == row_kind::day_separator ? width : text_width));
+        }
     }
 }
 
