@@ -109,6 +109,25 @@ void window::set_style(const text_style& style, color_support support) {
     ::wattr_set(handle_, attributes, pair, nullptr);
 }
 
+void window::paint(const frame& f, color_support support) {
+    if (handle_ == nullptr) return;
+    for (std::size_t row = 0; row < f.rows.size(); ++row) {
+        int column = 0;
+        for (const auto& span : f.rows[row]) {
+            set_style(style_for(span.role, support), support);
+            ::mvwaddnstr(handle_, static_cast<int>(row), column, span.text.c_str(), static_cast<int>(span.text.size()));
+            column += static_cast<int>(display_width(span.text));
+        }
+    }
+    set_style(text_style{}, support);
+    if (f.cursor) {
+        ::wmove(handle_, f.cursor->row, f.cursor->column);
+        ::curs_set(1);
+    } else {
+        ::curs_set(0);
+    }
+}
+
 std::optional<terminal_session> terminal_session::start() {
     std::setlocale(LC_CTYPE, "");
     if (!locale_is_utf8()) std::setlocale(LC_CTYPE, "C.UTF-8");

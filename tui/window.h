@@ -3,6 +3,7 @@
 // always gives the terminal back. Everything that can be computed without ncurses lives in the
 // pure units beside this one (layout, text_width, wrap, ...); this file only draws.
 
+#include "tui/frame.h"
 #include "tui/layout.h"
 #include "tui/theme.h"
 
@@ -45,6 +46,10 @@ class window {
     // Attributes for what is drawn next: colours only when `support` says the terminal has them
     // (a colour pair is set up the first time a combination is used).
     void set_style(const text_style& style, color_support support);
+    // Draws `f` from the window's top-left corner, each span at the column the frame computed
+    // (so a terminal whose wcwidth differs from ours cannot shift the rest of the row), then
+    // places the cursor (hidden when the frame has none). Does not refresh.
+    void paint(const frame& f, color_support support);
 
   private:
     WINDOW* handle_ = nullptr;
