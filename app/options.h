@@ -14,13 +14,13 @@ namespace sotto::app {
 inline constexpr const char* default_relay_address = "127.0.0.1:7717";
 
 struct client_options {
-    bool batch = false;                          // --batch: JSON lines instead of the screen
-    std::string profile = "default";             // name or directory
-    std::filesystem::path profile_directory;     // resolved from profile
+    bool batch = false;                      // --batch: JSON lines instead of the screen
+    std::string profile = "default";         // name or directory
+    std::filesystem::path profile_directory; // resolved from profile
     std::string relay_address = default_relay_address;
-    std::string user;                            // empty: ask (TUI) or read from the profile
+    std::string user; // empty: ask (TUI) or read from the profile
     std::optional<std::filesystem::path> passphrase_file;
-    std::string relay_fingerprint;               // pinned SHA-256 of the relay certificate
+    std::string relay_fingerprint; // pinned SHA-256 of the relay certificate
     bool trust_on_first_use = false;
     bool bell = true;
 };
@@ -30,8 +30,8 @@ struct relay_options {
     std::filesystem::path data_directory;
     bool invite_only = false;
     bool ephemeral = false;
-    std::uint64_t max_queue_messages = 10'000;      // per recipient
-    std::uint64_t max_queue_bytes = 64ULL << 20U;   // per recipient
+    std::uint64_t max_queue_messages = 10'000;    // per recipient
+    std::uint64_t max_queue_bytes = 64ULL << 20U; // per recipient
     std::chrono::seconds max_queue_age = std::chrono::hours(24 * 30);
     std::optional<std::filesystem::path> certificate_file;
     std::optional<std::filesystem::path> key_file;
@@ -54,6 +54,7 @@ struct exit_now {
     int code = 0;
 };
 
-using command = std::variant<exit_now, client_options, relay_options, invite_options, audit_options>;
+using command =
+    std::variant<exit_now, client_options, relay_options, invite_options, audit_options>;
 
 } // namespace sotto::app

@@ -37,7 +37,8 @@ std::optional<endpoint_address> parse_endpoint(std::string_view text) {
         }
     } else {
         const auto first = text.find(':');
-        if (first != std::string_view::npos && text.find(':', first + 1) != std::string_view::npos) {
+        if (first != std::string_view::npos &&
+            text.find(':', first + 1) != std::string_view::npos) {
             // A bare IPv6 address: allowed only without a port.
             result.host = std::string(text);
             return result;

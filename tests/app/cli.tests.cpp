@@ -1,4 +1,5 @@
 #include "app/cli.h"
+
 #include "tests/support/environment.h"
 
 #include <catch2/catch.hpp>
@@ -27,19 +28,23 @@ parsed parse(std::vector<const char*> arguments,
     return {std::move(result), out.str(), err.str()};
 }
 
-template <typename T> T as(const parsed& p) {
+template <typename T>
+T as(const parsed& p) {
     INFO("stderr: " << p.err);
     REQUIRE(std::holds_alternative<T>(p.result));
     return std::get<T>(p.result);
 }
 
-int exit_code(const parsed& p) { return as<exit_now>(p).code; }
+int exit_code(const parsed& p) {
+    return as<exit_now>(p).code;
+}
 
 struct temp_config {
     std::filesystem::path directory;
     explicit temp_config(const std::string& text) {
-        directory = std::filesystem::temp_directory_path() /
-                    ("sotto-cli-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
+        directory =
+            std::filesystem::temp_directory_path() /
+            ("sotto-cli-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
         std::filesystem::create_directories(directory / "sotto");
         std::ofstream(directory / "sotto" / "config.toml") << text;
     }
@@ -63,15 +68,17 @@ TEST_CASE("the version flag prints the version and exits 0", "[app][cli]") {
 TEST_CASE("the help flag lists every mode and option and exits 0", "[app][cli]") {
     const auto p = parse({"--help"});
     CHECK(exit_code(p) == 0);
-    for (const char* word : {"--relay", "--batch", "--profile", "--user", "--listen", "--data-dir", "--invite-only",
-                             "--ephemeral", "--max-queue", "--cert", "--key", "--passphrase-file",
-                             "--relay-fingerprint", "--trust-on-first-use", "--config", "relay"}) {
+    for (const char* word :
+         {"--relay", "--batch", "--profile", "--user", "--listen", "--data-dir", "--invite-only",
+          "--ephemeral", "--max-queue", "--cert", "--key", "--passphrase-file",
+          "--relay-fingerprint", "--trust-on-first-use", "--config", "relay"}) {
         INFO(word);
         CHECK_THAT(p.out, Catch::Contains(word));
     }
 }
 
-TEST_CASE("no arguments start the full-screen client on the default profile and loopback relay", "[app][cli]") {
+TEST_CASE("no arguments start the full-screen client on the default profile and loopback relay",
+          "[app][cli]") {
     const auto p = parse({});
     const auto& options = as<client_options>(p);
     CHECK_FALSE(options.batch);
@@ -91,9 +98,9 @@ TEST_CASE("a bare relay flag runs the relay server with its defaults", "[app][cl
 }
 
 TEST_CASE("relay flags are taken when they follow --relay", "[app][cli]") {
-    const auto& options = as<relay_options>(parse({"--relay", "--listen", "0.0.0.0:9000", "--data-dir", "/srv/r",
-                                                   "--invite-only", "--ephemeral", "--max-queue", "50",
-                                                   "--max-queue-age", "2d", "--log-level", "debug"}));
+    const auto& options = as<relay_options>(parse(
+        {"--relay", "--listen", "0.0.0.0:9000", "--data-dir", "/srv/r", "--invite-only",
+         "--ephemeral", "--max-queue", "50", "--max-queue-age", "2d", "--log-level", "debug"}));
     CHECK(options.listen == "0.0.0.0:9000");
     CHECK(options.data_directory == "/srv/r");
     CHECK(options.invite_only);
@@ -105,8 +112,8 @@ TEST_CASE("relay flags are taken when they follow --relay", "[app][cli]") {
 
 TEST_CASE("a relay flag with an address names the relay a client uses", "[app][cli]") {
     SECTION("batch") {
-        const auto& options =
-            as<client_options>(parse({"--batch", "--profile", "/tmp/p", "--relay", "[::1]:7000", "--user", "bob"}));
+        const auto& options = as<client_options>(
+            parse({"--batch", "--profile", "/tmp/p", "--relay", "[::1]:7000", "--user", "bob"}));
         CHECK(options.batch);
         CHECK(options.profile_directory == "/tmp/p");
         CHECK(options.relay_address == "[::1]:7000");
@@ -142,12 +149,14 @@ TEST_CASE("malformed values are refused with a non-zero exit", "[app][cli]") {
 }
 
 TEST_CASE("operator subcommands take their own options", "[app][cli]") {
-    const auto& invite = as<invite_options>(parse({"relay", "invite", "--uses", "3", "--expires", "12h"}));
+    const auto& invite =
+        as<invite_options>(parse({"relay", "invite", "--uses", "3", "--expires", "12h"}));
     CHECK(invite.uses == 3);
     CHECK(invite.expires == std::chrono::hours(12));
     CHECK(invite.data_directory == "/home/alice/.local/share/sotto-relay");
 
-    const auto& audit = as<audit_options>(parse({"relay", "audit", "--data-dir", "/srv/r", "--since", "1d"}));
+    const auto& audit =
+        as<audit_options>(parse({"relay", "audit", "--data-dir", "/srv/r", "--since", "1d"}));
     CHECK(audit.data_directory == "/srv/r");
     CHECK(audit.since == std::chrono::hours(24));
 
@@ -168,12 +177,14 @@ TEST_CASE("the XDG config file supplies defaults and flags override it", "[app][
     const auto& relay = as<relay_options>(parse({"--relay"}, env));
     CHECK(relay.listen == "0.0.0.0:5000");
     CHECK(relay.invite_only);
-    CHECK(as<relay_options>(parse({"--relay", "--listen", "127.0.0.1:6000"}, env)).listen == "127.0.0.1:6000");
+    CHECK(as<relay_options>(parse({"--relay", "--listen", "127.0.0.1:6000"}, env)).listen ==
+          "127.0.0.1:6000");
 }
 
 TEST_CASE("the config flag names another file and a bad file is a clear error", "[app][cli]") {
     temp_config config("[relay]\nlisten = \"127.0.0.1:5555\"\n");
-    CHECK(as<relay_options>(parse({"--config", config.file().c_str(), "--relay"})).listen == "127.0.0.1:5555");
+    CHECK(as<relay_options>(parse({"--config", config.file().c_str(), "--relay"})).listen ==
+          "127.0.0.1:5555");
 
     auto p = parse({"--config", "/nonexistent.toml"});
     CHECK(exit_code(p) == 2);
@@ -193,4 +204,21 @@ TEST_CASE("without a home directory the client cannot find its profile and says 
     const auto p = parse({}, {});
     CHECK(exit_code(p) == 2);
     CHECK_THAT(p.err, Catch::Contains("HOME"));
+}
+
+TEST_CASE("the relay runs without a home directory when its data directory is given",
+          "[app][cli]") {
+    temp_config config("[relay]\ndata_dir = \"/var/lib/sotto\"\nlisten = \"0.0.0.0:7717\"\n");
+    const auto relay = as<relay_options>(parse({"--relay", "--config", config.file().c_str()}, {}));
+    CHECK(relay.data_directory == "/var/lib/sotto");
+    CHECK(relay.listen == "0.0.0.0:7717");
+    CHECK(as<relay_options>(parse({"--relay", "--data-dir", "/srv/x"}, {})).data_directory ==
+          "/srv/x");
+    CHECK(as<relay_options>(parse({"--relay", "--ephemeral"}, {})).ephemeral);
+    CHECK(exit_code(parse({"--relay"}, {})) == 2);
+    CHECK(
+        as<invite_options>(parse({"relay", "invite", "--data-dir", "/srv/x"}, {})).data_directory ==
+        "/srv/x");
+    CHECK(exit_code(parse({"relay", "audit"}, {})) == 2);
+    CHECK(as<client_options>(parse({"--profile", "/tmp/p"}, {})).profile_directory == "/tmp/p");
 }

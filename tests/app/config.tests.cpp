@@ -42,7 +42,8 @@ max_queue_age = "3d"
 cert = "/etc/sotto/cert.pem"
 key = "/etc/sotto/key.pem"
 log_level = "debug"
-)", "test.toml"));
+)",
+                                         "test.toml"));
     CHECK(config.client.profile == "work");
     CHECK(config.client.relay == "relay.example:7717");
     CHECK(config.client.user == "alice");
@@ -65,21 +66,26 @@ TEST_CASE("an empty config sets nothing", "[app][config]") {
 }
 
 TEST_CASE("an unknown key is an error naming the file, line and key", "[app][config]") {
-    const auto message = error_of(parse_config("[relay]\nlisten = \"x:1\"\nlisen = \"y\"\n", "c.toml"));
+    const auto message =
+        error_of(parse_config("[relay]\nlisten = \"x:1\"\nlisen = \"y\"\n", "c.toml"));
     CHECK_THAT(message, Catch::Contains("c.toml:3"));
     CHECK_THAT(message, Catch::Contains("lisen"));
     CHECK_THAT(error_of(parse_config("[server]\n", "c.toml")), Catch::Contains("server"));
 }
 
 TEST_CASE("a value of the wrong type is an error naming the key", "[app][config]") {
-    CHECK_THAT(error_of(parse_config("[relay]\ninvite_only = \"yes\"\n", "c.toml")), Catch::Contains("invite_only"));
-    CHECK_THAT(error_of(parse_config("[relay]\nmax_queue = -1\n", "c.toml")), Catch::Contains("max_queue"));
-    CHECK_THAT(error_of(parse_config("[relay]\nmax_queue_age = \"soon\"\n", "c.toml")), Catch::Contains("max_queue_age"));
+    CHECK_THAT(error_of(parse_config("[relay]\ninvite_only = \"yes\"\n", "c.toml")),
+               Catch::Contains("invite_only"));
+    CHECK_THAT(error_of(parse_config("[relay]\nmax_queue = -1\n", "c.toml")),
+               Catch::Contains("max_queue"));
+    CHECK_THAT(error_of(parse_config("[relay]\nmax_queue_age = \"soon\"\n", "c.toml")),
+               Catch::Contains("max_queue_age"));
     CHECK_THAT(error_of(parse_config("relay = 5\n", "c.toml")), Catch::Contains("must be a table"));
 }
 
 TEST_CASE("invalid TOML is an error with its position", "[app][config]") {
-    CHECK_THAT(error_of(parse_config("[client\nuser = 1", "broken.toml")), Catch::Contains("broken.toml:1"));
+    CHECK_THAT(error_of(parse_config("[client\nuser = 1", "broken.toml")),
+               Catch::Contains("broken.toml:1"));
 }
 
 TEST_CASE("a missing config file is an empty config", "[app][config]") {

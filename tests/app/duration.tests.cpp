@@ -17,7 +17,8 @@ TEST_CASE("durations parse with every unit and as bare seconds", "[app][duration
 }
 
 TEST_CASE("malformed or overflowing durations are refused", "[app][duration]") {
-    for (const char* bad : {"", "d", "-5s", "1.5h", "10x", "5 m", "99999999999999999999s", "9999999999999999w"}) {
+    for (const char* bad :
+         {"", "d", "-5s", "1.5h", "10x", "5 m", "99999999999999999999s", "9999999999999999w"}) {
         INFO(bad);
         CHECK_FALSE(parse_duration(bad));
     }
@@ -28,7 +29,8 @@ TEST_CASE("durations format in their largest exact unit and parse back", "[app][
     CHECK(format_duration(hours(48)) == "2d");
     CHECK(format_duration(seconds(90)) == "90s");
     CHECK(format_duration(seconds(0)) == "0s");
-    for (seconds value : {seconds(1), seconds(61), seconds(minutes(61)), seconds(hours(25)), seconds(hours(24 * 30))}) {
+    for (seconds value : {seconds(1), seconds(61), seconds(minutes(61)), seconds(hours(25)),
+                          seconds(hours(24 * 30))}) {
         CHECK(parse_duration(format_duration(value)) == value);
     }
 }

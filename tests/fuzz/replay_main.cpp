@@ -19,40 +19,51 @@ using blob = std::vector<std::uint8_t>;
 
 blob mutate(const blob& original, const std::vector<blob>& corpus, std::mt19937_64& random) {
     blob out = original;
-    const auto pick = [&](std::size_t bound) { return bound == 0 ? 0 : static_cast<std::size_t>(random() % bound); };
+    const auto pick = [&](std::size_t bound) {
+        return bound == 0 ? 0 : static_cast<std::size_t>(random() % bound);
+    };
     const std::size_t steps = 1 + pick(4);
     for (std::size_t step = 0; step < steps; ++step) {
         switch (pick(6)) {
         case 0: // flip a bit
-            if (!out.empty()) out[pick(out.size())] ^= static_cast<std::uint8_t>(1U << pick(8));
+            if (!out.empty())
+                out[pick(out.size())] ^= static_cast<std::uint8_t>(1U << pick(8));
             break;
         case 1: // truncate
             out.resize(pick(out.size() + 1));
             break;
         case 2: // insert random bytes
             for (std::size_t i = pick(16) + 1; i > 0; --i)
-                out.insert(out.begin() + static_cast<std::ptrdiff_t>(pick(out.size() + 1)), static_cast<std::uint8_t>(random()));
+                out.insert(out.begin() + static_cast<std::ptrdiff_t>(pick(out.size() + 1)),
+                           static_cast<std::uint8_t>(random()));
             break;
         case 3: // overwrite with an interesting value
-            if (!out.empty()) out[pick(out.size())] = std::array<std::uint8_t, 5>{0x00, 0x01, 0x7f, 0x80, 0xff}[pick(5)];
+            if (!out.empty())
+                out[pick(out.size())] =
+                    std::array<std::uint8_t, 5>{0x00, 0x01, 0x7f, 0x80, 0xff}[pick(5)];
             break;
         case 4: // splice with another corpus entry
             if (!corpus.empty()) {
                 const blob& other = corpus[pick(corpus.size())];
                 out.resize(pick(out.size() + 1));
-                out.insert(out.end(), other.begin() + static_cast<std::ptrdiff_t>(pick(other.size() + 1)), other.end());
+                out.insert(out.end(),
+                           other.begin() + static_cast<std::ptrdiff_t>(pick(other.size() + 1)),
+                           other.end());
             }
             break;
         default: // duplicate a range
             if (!out.empty()) {
                 const std::size_t start = pick(out.size());
                 const std::size_t length = pick(out.size() - start) + 1;
-                blob copy(out.begin() + static_cast<std::ptrdiff_t>(start), out.begin() + static_cast<std::ptrdiff_t>(start + length));
-                out.insert(out.begin() + static_cast<std::ptrdiff_t>(pick(out.size() + 1)), copy.begin(), copy.end());
+                blob copy(out.begin() + static_cast<std::ptrdiff_t>(start),
+                          out.begin() + static_cast<std::ptrdiff_t>(start + length));
+                out.insert(out.begin() + static_cast<std::ptrdiff_t>(pick(out.size() + 1)),
+                           copy.begin(), copy.end());
             }
         }
     }
-    if (out.size() > (1U << 20U)) out.resize(1U << 20U);
+    if (out.size() > (1U << 20U))
+        out.resize(1U << 20U);
     return out;
 }
 } // namespace
@@ -69,7 +80,8 @@ int main(int argc, char** argv) {
     std::error_code error;
     std::vector<std::filesystem::path> files;
     for (const auto& entry : std::filesystem::directory_iterator(argv[1], error)) {
-        if (entry.is_regular_file()) files.push_back(entry.path());
+        if (entry.is_regular_file())
+            files.push_back(entry.path());
     }
     std::sort(files.begin(), files.end());
     for (const auto& path : files) {
@@ -81,9 +93,11 @@ int main(int argc, char** argv) {
         blob input;
         if (corpus.empty() || random() % 8 == 0) {
             input.resize(static_cast<std::size_t>(random() % 512));
-            for (auto& b : input) b = static_cast<std::uint8_t>(random());
+            for (auto& b : input)
+                b = static_cast<std::uint8_t>(random());
         } else {
-            input = mutate(corpus[static_cast<std::size_t>(random() % corpus.size())], corpus, random);
+            input =
+                mutate(corpus[static_cast<std::size_t>(random() % corpus.size())], corpus, random);
         }
         LLVMFuzzerTestOneInput(input.data(), input.size());
     }

@@ -20,7 +20,8 @@ TEST_CASE("IPv6 addresses need brackets to carry a port", "[net][address]") {
 }
 
 TEST_CASE("malformed endpoints are refused", "[net][address]") {
-    for (const char* bad : {"", ":7717", "host:", "host:0", "host:65536", "host:12x", "[::1", "[]:1", "[::1]x", "host:-1"}) {
+    for (const char* bad : {"", ":7717", "host:", "host:0", "host:65536", "host:12x", "[::1",
+                            "[]:1", "[::1]x", "host:-1"}) {
         INFO(bad);
         CHECK_FALSE(parse_endpoint(bad));
     }

@@ -1,4 +1,5 @@
 #include "store/paths.h"
+
 #include "tests/support/environment.h"
 
 #include <catch2/catch.hpp>
@@ -6,7 +7,8 @@
 using sotto::testing::fake_environment;
 namespace store = sotto::store;
 
-TEST_CASE("XDG directories default to the home directory when the variables are unset", "[store][paths]") {
+TEST_CASE("XDG directories default to the home directory when the variables are unset",
+          "[store][paths]") {
     const auto dirs = store::resolve_xdg(fake_environment({{"HOME", "/home/alice"}}));
     REQUIRE(dirs);
     CHECK(dirs->config_home == "/home/alice/.config");
@@ -15,8 +17,10 @@ TEST_CASE("XDG directories default to the home directory when the variables are 
 }
 
 TEST_CASE("absolute XDG variables win over the home directory", "[store][paths]") {
-    const auto dirs = store::resolve_xdg(fake_environment(
-        {{"HOME", "/home/alice"}, {"XDG_CONFIG_HOME", "/cfg"}, {"XDG_DATA_HOME", "/data"}, {"XDG_STATE_HOME", "/st"}}));
+    const auto dirs = store::resolve_xdg(fake_environment({{"HOME", "/home/alice"},
+                                                           {"XDG_CONFIG_HOME", "/cfg"},
+                                                           {"XDG_DATA_HOME", "/data"},
+                                                           {"XDG_STATE_HOME", "/st"}}));
     REQUIRE(dirs);
     CHECK(dirs->config_home == "/cfg");
     CHECK(dirs->data_home == "/data");
@@ -25,9 +29,10 @@ TEST_CASE("absolute XDG variables win over the home directory", "[store][paths]"
     CHECK(store::relay_data_directory(*dirs) == "/data/sotto-relay");
 }
 
-TEST_CASE("relative or empty XDG variables are ignored as the specification requires", "[store][paths]") {
-    const auto dirs = store::resolve_xdg(
-        fake_environment({{"HOME", "/home/bob"}, {"XDG_CONFIG_HOME", "relative/cfg"}, {"XDG_DATA_HOME", ""}}));
+TEST_CASE("relative or empty XDG variables are ignored as the specification requires",
+          "[store][paths]") {
+    const auto dirs = store::resolve_xdg(fake_environment(
+        {{"HOME", "/home/bob"}, {"XDG_CONFIG_HOME", "relative/cfg"}, {"XDG_DATA_HOME", ""}}));
     REQUIRE(dirs);
     CHECK(dirs->config_home == "/home/bob/.config");
     CHECK(dirs->data_home == "/home/bob/.local/share");
@@ -40,10 +45,12 @@ TEST_CASE("without HOME or absolute XDG variables there is no answer", "[store][
         {{"XDG_CONFIG_HOME", "/c"}, {"XDG_DATA_HOME", "/d"}, {"XDG_STATE_HOME", "/s"}})));
 }
 
-TEST_CASE("a profile name resolves under the data home and a path is taken as it is", "[store][paths]") {
+TEST_CASE("a profile name resolves under the data home and a path is taken as it is",
+          "[store][paths]") {
     const store::xdg_directories dirs{"/c", "/d", "/s"};
     CHECK(store::profile_directory(dirs, "default") == std::filesystem::path("/d/sotto/default"));
-    CHECK(store::profile_directory(dirs, "work-2.alt_x") == std::filesystem::path("/d/sotto/work-2.alt_x"));
+    CHECK(store::profile_directory(dirs, "work-2.alt_x") ==
+          std::filesystem::path("/d/sotto/work-2.alt_x"));
     CHECK(store::profile_directory(dirs, "/tmp/p") == std::filesystem::path("/tmp/p"));
     CHECK(store::profile_directory(dirs, "./here") == std::filesystem::path("./here"));
 }

@@ -1,10 +1,11 @@
 #include "tests/support/process.h"
 
+#include <sys/wait.h>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -31,7 +32,8 @@ struct pipe_pair {
 };
 } // namespace
 
-process_result run_process(const std::vector<std::string>& arguments, const process_options& options) {
+process_result run_process(const std::vector<std::string>& arguments,
+                           const process_options& options) {
     std::map<std::string, std::string> environment;
     for (char** entry = environ; *entry != nullptr; ++entry) {
         std::string text(*entry);
@@ -93,8 +95,10 @@ process_result run_process(const std::vector<std::string>& arguments, const proc
     bool err_open = true;
     bool timed_out = false;
     while (out_open || err_open) {
-        std::array<pollfd, 3> fds{{{out.read_end, POLLIN, 0}, {err.read_end, POLLIN, 0}, {input_fd, POLLOUT, 0}}};
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        std::array<pollfd, 3> fds{
+            {{out.read_end, POLLIN, 0}, {err.read_end, POLLIN, 0}, {input_fd, POLLOUT, 0}}};
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             timed_out = true;
             ::kill(pid, SIGKILL);
@@ -114,18 +118,23 @@ process_result run_process(const std::vector<std::string>& arguments, const proc
                 open = false;
             }
         };
-        if (out_open && (fds[0].revents & (POLLIN | POLLHUP)) != 0) drain(out.read_end, out_open, result.out);
-        if (err_open && (fds[1].revents & (POLLIN | POLLHUP)) != 0) drain(err.read_end, err_open, result.err);
+        if (out_open && (fds[0].revents & (POLLIN | POLLHUP)) != 0)
+            drain(out.read_end, out_open, result.out);
+        if (err_open && (fds[1].revents & (POLLIN | POLLHUP)) != 0)
+            drain(err.read_end, err_open, result.err);
         if (input_fd >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP)) != 0) {
-            const auto n = ::write(input_fd, options.input.data() + written, options.input.size() - written);
-            if (n > 0) written += static_cast<std::size_t>(n);
+            const auto n =
+                ::write(input_fd, options.input.data() + written, options.input.size() - written);
+            if (n > 0)
+                written += static_cast<std::size_t>(n);
             if (n < 0 || written == options.input.size()) {
                 ::close(input_fd);
                 input_fd = -1;
             }
         }
     }
-    if (input_fd >= 0) ::close(input_fd);
+    if (input_fd >= 0)
+        ::close(input_fd);
     ::close(out.read_end);
     ::close(err.read_end);
     int status = 0;

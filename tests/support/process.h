@@ -10,7 +10,7 @@
 namespace sotto::testing {
 
 struct process_result {
-    int exit_code = -1;       // -1 when it was killed by a signal or timed out
+    int exit_code = -1; // -1 when it was killed by a signal or timed out
     std::string out;
     std::string err;
 };
@@ -21,6 +21,7 @@ struct process_options {
     std::chrono::milliseconds timeout{30'000};      // killed with SIGKILL after this
 };
 
-process_result run_process(const std::vector<std::string>& arguments, const process_options& options = {});
+process_result run_process(const std::vector<std::string>& arguments,
+                           const process_options& options = {});
 
 } // namespace sotto::testing
