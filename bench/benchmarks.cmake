@@ -1,1 +1,2 @@
-# sotto_add_benchmark(<name> SOURCES <file>.bench.cpp LIBS <libs>)
+# One line per benchmark, e.g. sotto_add_benchmark(ratchet SOURCES ratchet.bench.cpp LIBS sotto::crypto Olm::Olm)
+sotto_add_benchmark(relay SOURCES relay.bench.cpp LIBS sotto::net mosquitto)
