@@ -29,6 +29,8 @@ class temporary_directory {
     }
     temporary_directory(const temporary_directory&) = delete;
     temporary_directory& operator=(const temporary_directory&) = delete;
+    temporary_directory(temporary_directory&&) = delete;
+    temporary_directory& operator=(temporary_directory&&) = delete;
     ~temporary_directory() {
         std::error_code ignored;
         std::filesystem::remove_all(path_, ignored);
@@ -96,6 +98,7 @@ std::vector<store::enqueue_result> enqueue_one(store::relay_store& relay, store:
 
 std::vector<std::uint64_t> sequences_of(const std::vector<store::envelope>& envelopes) {
     std::vector<std::uint64_t> out;
+    out.reserve(envelopes.size());
     for (const auto& item : envelopes) {
         out.push_back(item.sequence);
     }
