@@ -816,3 +816,28 @@ TEST_CASE("a batch that fails part way stores nothing and the store keeps workin
     CHECK(relay->enqueue(retry, {}) == std::vector{enum_result::queued, enum_result::queued});
     CHECK(sequences_of(relay->pending("bob", 0, 10)) == std::vector<std::uint64_t>{1, 2});
 }
+
+TEST_CASE("envelopes whose dedup keys collide are still told apart by sender, id and recipient",
+          "[store][relay_store]") {
+    temporary_directory directory;
+    const auto data = directory.path() / "data";
+    {
+        auto relay = store::open_relay_store(data);
+        register_open(*relay, "bob", 2);
+        std::vector<store::envelope> batch{envelope_of("alice", "bob", 1),
+                                           envelope_of("carol", "bob", 2)};
+        REQUIRE(relay->enqueue(batch, {}) == std::vector{enum_result::queued, enum_result::queued});
+    }
+    // Give carol's envelope the key of alice's, as a hash collision (or a hostile id) would.
+    raw_sql(data / "relay.db", "UPDATE queue SET message_key = "
+                               "(SELECT message_key FROM queue WHERE sender = 'alice')");
+    auto relay = store::open_relay_store(data);
+    CHECK(enqueue_one(*relay, envelope_of("alice", "bob", 1)) ==
+          std::vector{enum_result::duplicate});
+    const std::vector<std::pair<std::string, store::message_id>> acked{{"alice", id_of(1)}};
+    relay->acknowledge("bob", acked, 2000);
+    const auto left = relay->pending("bob", 0, 10);
+    REQUIRE(left.size() == 1);
+    CHECK(left[0].sender == "carol");
+    CHECK(left[0].id == id_of(2));
+}
