@@ -651,11 +651,7 @@ class sqlite_relay_store final : public relay_store {
     SQLite::Statement select_audit_;
 };
 
-} // namespace
-
-std::unique_ptr<relay_store> open_relay_store(const std::filesystem::path& directory) {
-    sqlite::ensure_private_directory(directory);
-    const auto file = directory / "relay.db";
+std::unique_ptr<relay_store> open_database(const std::filesystem::path& file) {
     // Measured with batches of 64 and 512 envelopes: a 16 MiB WAL and page cache write 10-20%
     // less than SQLite's defaults; the checkpoint stall stays in the tens of milliseconds.
     sqlite::open_options options;
@@ -671,6 +667,23 @@ std::unique_ptr<relay_store> open_relay_store(const std::filesystem::path& direc
         throw store_error(
             fmt::format("cannot prepare the relay database {}: {}", file.string(), error.what()));
     }
+}
+
+} // namespace
+
+std::unique_ptr<relay_store> open_relay_store(const std::filesystem::path& directory) {
+    sqlite::ensure_private_directory(directory);
+    return open_database(directory / "relay.db");
+}
+
+std::unique_ptr<relay_store> open_existing_relay_store(const std::filesystem::path& directory) {
+    const auto file = directory / "relay.db";
+    std::error_code error;
+    if (!std::filesystem::exists(std::filesystem::symlink_status(file, error))) {
+        throw store_error(
+            fmt::format("there is no relay database at {} (is --data-dir right?)", file.string()));
+    }
+    return open_database(file);
 }
 
 } // namespace sotto::store

@@ -841,3 +841,15 @@ TEST_CASE("envelopes whose dedup keys collide are still told apart by sender, id
     CHECK(left[0].sender == "carol");
     CHECK(left[0].id == id_of(2));
 }
+
+TEST_CASE("an operator command on a data directory without a relay database creates nothing",
+          "[store][relay_store]") {
+    temporary_directory directory;
+    const auto data = directory.path() / "data";
+    CHECK_THROWS_WITH(store::open_existing_relay_store(data), Catch::Contains("no relay database"));
+    CHECK_FALSE(std::filesystem::exists(data));
+
+    { (void)store::open_relay_store(data)->add_invite(store::invite{"code", 1, 0}); }
+    auto relay = store::open_existing_relay_store(data);
+    CHECK_FALSE(relay->add_invite(store::invite{"code", 1, 0})); // it is the same database
+}
