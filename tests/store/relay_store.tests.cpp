@@ -853,3 +853,20 @@ TEST_CASE("an operator command on a data directory without a relay database crea
     auto relay = store::open_existing_relay_store(data);
     CHECK_FALSE(relay->add_invite(store::invite{"code", 1, 0})); // it is the same database
 }
+
+TEST_CASE("an operator command can add an invite while the relay has the database open",
+          "[store][relay_store]") {
+    temporary_directory directory;
+    const auto data = directory.path() / "data";
+    auto running_relay = store::open_relay_store(data);
+    running_relay->audit({100, "start", "", "", ""});
+    {
+        auto operator_command = store::open_existing_relay_store(data);
+        REQUIRE(operator_command->add_invite(store::invite{"fresh", 1, 0}));
+        const auto events = operator_command->audit_since(0);
+        REQUIRE(events.size() == 1);
+        CHECK(events[0].kind == "start");
+    }
+    CHECK(running_relay->register_account("alice", key_of(1), std::string("fresh"), true, 200) ==
+          reg::registered);
+}
