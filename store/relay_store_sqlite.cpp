@@ -10,6 +10,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <limits>
@@ -23,6 +24,7 @@ namespace {
 // 'sotR' in PRAGMA application_id marks a sotto relay database.
 constexpr std::int32_t relay_application_id = 0x736f7452;
 
+// Version 1 (commit 7e86dd7). Released schemas never change; later steps alter them.
 constexpr std::string_view schema_v1 = R"sql(
 CREATE TABLE accounts (
     username      TEXT PRIMARY KEY NOT NULL,
@@ -38,30 +40,25 @@ CREATE TABLE invites (
     uses_left  INTEGER NOT NULL CHECK (uses_left >= 0),
     expires_at INTEGER NOT NULL
 );
--- One row per envelope from enqueue until its (sender, id, recipient) may be forgotten. While
--- waiting it holds the ciphertext; once acknowledged the ciphertext is dropped and the row stays
--- as the dedup record for dedup_window. One table instead of queue + delivered_ids because an
--- acknowledgement then rewrites only recently written pages, where moving the id into a second
--- randomly keyed index cost a random page write per envelope (measured: about twice the write
--- volume per delivered envelope).
 CREATE TABLE queue (
-    number      INTEGER PRIMARY KEY,
-    -- 64-bit FNV-1a of (sender, recipient, id), the dedup lookup key. Its index entries are a
-    -- third of the size of an index on the three columns, so a batch of random ids rewrites
-    -- fewer index pages. Not unique: a match is confirmed on the columns themselves.
-    message_key INTEGER NOT NULL,
     recipient  TEXT NOT NULL REFERENCES accounts (username),
     sequence   INTEGER NOT NULL,
     sender     TEXT NOT NULL,
     id         BLOB NOT NULL CHECK (length(id) = 16),
-    ciphertext BLOB,    -- NULL once delivered
+    ciphertext BLOB NOT NULL,
     queued_at  INTEGER NOT NULL,
-    acked_at   INTEGER  -- NULL while waiting for delivery
+    PRIMARY KEY (recipient, sequence),
+    UNIQUE (sender, id, recipient)
 );
-CREATE INDEX queue_by_message ON queue (message_key);
-CREATE UNIQUE INDEX queue_waiting ON queue (recipient, sequence) WHERE acked_at IS NULL;
-CREATE INDEX queue_waiting_by_age ON queue (queued_at) WHERE acked_at IS NULL;
-CREATE INDEX queue_delivered_by_age ON queue (acked_at) WHERE acked_at IS NOT NULL;
+CREATE INDEX queue_by_age ON queue (queued_at);
+CREATE TABLE delivered_ids (
+    sender    TEXT NOT NULL,
+    id        BLOB NOT NULL,
+    recipient TEXT NOT NULL,
+    acked_at  INTEGER NOT NULL,
+    PRIMARY KEY (sender, id, recipient)
+) WITHOUT ROWID;
+CREATE INDEX delivered_ids_by_age ON delivered_ids (acked_at);
 CREATE TABLE expiry_notices (
     number     INTEGER PRIMARY KEY,
     sender     TEXT NOT NULL,
@@ -82,8 +79,53 @@ CREATE TABLE audit (
 CREATE INDEX audit_by_time ON audit (time);
 )sql";
 
-constexpr std::array<sqlite::migration, 1> relay_migrations{{
-    {"accounts, invites, queue with delivered ids, expiry notices, audit", schema_v1},
+// Version 2: delivered ids move into the queue table and lookups go through message_key.
+constexpr std::string_view schema_v2 = R"sql(
+-- One row per envelope from enqueue until its (sender, id, recipient) may be forgotten. While
+-- waiting it holds the ciphertext; once acknowledged the ciphertext is dropped and the row stays
+-- as the dedup record for dedup_window. One table instead of queue + delivered_ids because an
+-- acknowledgement then rewrites only recently written pages, where moving the id into a second
+-- randomly keyed index cost a random page write per envelope (measured: about twice the write
+-- volume per delivered envelope).
+CREATE TABLE queue_v2 (
+    number      INTEGER PRIMARY KEY,
+    -- 64-bit FNV-1a of (sender, recipient, id), the dedup lookup key. Its index entries are a
+    -- third of the size of an index on the three columns, so a batch of random ids rewrites
+    -- fewer index pages. Not unique: a match is confirmed on the columns themselves.
+    message_key INTEGER NOT NULL,
+    recipient   TEXT NOT NULL REFERENCES accounts (username),
+    sequence    INTEGER NOT NULL,
+    sender      TEXT NOT NULL,
+    id          BLOB NOT NULL CHECK (length(id) = 16),
+    ciphertext  BLOB,    -- NULL once delivered
+    queued_at   INTEGER NOT NULL,
+    acked_at    INTEGER  -- NULL while waiting for delivery
+);
+INSERT INTO queue_v2 (message_key, recipient, sequence, sender, id, ciphertext, queued_at,
+                      acked_at)
+    SELECT sotto_message_key(sender, recipient, id), recipient, 0, sender, id, NULL, acked_at,
+           acked_at
+    FROM delivered_ids AS delivered
+    WHERE NOT EXISTS (SELECT 1 FROM queue WHERE queue.sender = delivered.sender
+                      AND queue.id = delivered.id AND queue.recipient = delivered.recipient)
+    ORDER BY acked_at;
+INSERT INTO queue_v2 (message_key, recipient, sequence, sender, id, ciphertext, queued_at,
+                      acked_at)
+    SELECT sotto_message_key(sender, recipient, id), recipient, sequence, sender, id, ciphertext,
+           queued_at, NULL
+    FROM queue ORDER BY queued_at, recipient, sequence;
+DROP TABLE queue;
+DROP TABLE delivered_ids;
+ALTER TABLE queue_v2 RENAME TO queue;
+CREATE INDEX queue_by_message ON queue (message_key);
+CREATE UNIQUE INDEX queue_waiting ON queue (recipient, sequence) WHERE acked_at IS NULL;
+CREATE INDEX queue_waiting_by_age ON queue (queued_at) WHERE acked_at IS NULL;
+CREATE INDEX queue_delivered_by_age ON queue (acked_at) WHERE acked_at IS NOT NULL;
+)sql";
+
+constexpr std::array<sqlite::migration, 2> relay_migrations{{
+    {"accounts, invites, queue, delivered ids, expiry notices, audit", schema_v1},
+    {"delivered ids kept as rows of the queue, looked up by message_key", schema_v2},
 }};
 
 // Resets a cached statement when the use ends, however it ends.
@@ -154,25 +196,55 @@ auto guarded(std::string_view action, Function&& function) {
 
 // queue.message_key: 64-bit FNV-1a over sender, 0, recipient, 0, id. It is stored, so it must
 // never change; anyone choosing colliding ids only makes the lookup compare more rows.
-std::int64_t message_key(std::string_view sender, std::string_view recipient,
-                         const message_id& id) {
+std::int64_t message_key(std::span<const std::uint8_t> sender,
+                         std::span<const std::uint8_t> recipient,
+                         std::span<const std::uint8_t> id) {
     std::uint64_t hash = 0xcbf29ce484222325ULL;
     const auto mix = [&hash](std::uint8_t byte) {
         hash ^= byte;
         hash *= 0x100000001b3ULL;
     };
-    for (const char c : sender) {
-        mix(static_cast<std::uint8_t>(c));
+    for (const std::uint8_t byte : sender) {
+        mix(byte);
     }
     mix(0);
-    for (const char c : recipient) {
-        mix(static_cast<std::uint8_t>(c));
+    for (const std::uint8_t byte : recipient) {
+        mix(byte);
     }
     mix(0);
     for (const std::uint8_t byte : id) {
         mix(byte);
     }
     return static_cast<std::int64_t>(hash); // two's complement wrap, defined in C++20
+}
+
+std::span<const std::uint8_t> bytes_of(std::string_view text) {
+    return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+std::int64_t message_key(std::string_view sender, std::string_view recipient,
+                         const message_id& id) {
+    return message_key(bytes_of(sender), bytes_of(recipient), id);
+}
+
+// sotto_message_key(sender, recipient, id) in SQL, for the migration that fills message_key.
+void sql_message_key(sqlite3_context* context, int count, sqlite3_value** values) {
+    if (count != 3) {
+        sqlite3_result_error(context, "sotto_message_key takes 3 arguments", -1);
+        return;
+    }
+    const auto bytes = [](sqlite3_value* value) -> std::span<const std::uint8_t> {
+        // sqlite3_value_bytes must follow the conversion to blob.
+        const auto* data = static_cast<const std::uint8_t*>(sqlite3_value_blob(value));
+        const auto size = static_cast<std::size_t>(sqlite3_value_bytes(value));
+        if (data == nullptr) {
+            return {};
+        }
+        return {data, size};
+    };
+    const std::span<sqlite3_value*> arguments(values, 3);
+    sqlite3_result_int64(
+        context, message_key(bytes(arguments[0]), bytes(arguments[1]), bytes(arguments[2])));
 }
 
 class sqlite_relay_store final : public relay_store {
@@ -660,6 +732,12 @@ std::unique_ptr<relay_store> open_database(const std::filesystem::path& file) {
     options.wal_autocheckpoint_pages = 4000;
     options.cache_size_kib = 16384;
     auto database = sqlite::open_private_database(file, options);
+    try {
+        database.createFunction("sotto_message_key", 3, true, nullptr, &sql_message_key);
+    } catch (const SQLite::Exception& error) {
+        throw store_error(
+            fmt::format("cannot prepare the relay database {}: {}", file.string(), error.what()));
+    }
     sqlite::migrate(database, relay_migrations, fmt::format("relay database {}", file.string()));
     try {
         return std::make_unique<sqlite_relay_store>(std::move(database));

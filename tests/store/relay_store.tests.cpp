@@ -870,3 +870,100 @@ TEST_CASE("an operator command can add an invite while the relay has the databas
     CHECK(running_relay->register_account("alice", key_of(1), std::string("fresh"), true, 200) ==
           reg::registered);
 }
+
+namespace {
+
+// The relay schema of version 1 (commit 7e86dd7), frozen here to test the upgrade from it.
+constexpr const char* relay_schema_v1 = R"sql(
+CREATE TABLE accounts (
+    username      TEXT PRIMARY KEY NOT NULL,
+    identity_key  BLOB NOT NULL CHECK (length(identity_key) = 32),
+    created_at    INTEGER NOT NULL,
+    -- Per-recipient queue state, kept here so enqueue checks its caps without scanning.
+    last_sequence INTEGER NOT NULL DEFAULT 0,
+    queued_count  INTEGER NOT NULL DEFAULT 0,
+    queued_bytes  INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE invites (
+    code       TEXT PRIMARY KEY NOT NULL,
+    uses_left  INTEGER NOT NULL CHECK (uses_left >= 0),
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE queue (
+    recipient  TEXT NOT NULL REFERENCES accounts (username),
+    sequence   INTEGER NOT NULL,
+    sender     TEXT NOT NULL,
+    id         BLOB NOT NULL CHECK (length(id) = 16),
+    ciphertext BLOB NOT NULL,
+    queued_at  INTEGER NOT NULL,
+    PRIMARY KEY (recipient, sequence),
+    UNIQUE (sender, id, recipient)
+);
+CREATE INDEX queue_by_age ON queue (queued_at);
+CREATE TABLE delivered_ids (
+    sender    TEXT NOT NULL,
+    id        BLOB NOT NULL,
+    recipient TEXT NOT NULL,
+    acked_at  INTEGER NOT NULL,
+    PRIMARY KEY (sender, id, recipient)
+) WITHOUT ROWID;
+CREATE INDEX delivered_ids_by_age ON delivered_ids (acked_at);
+CREATE TABLE expiry_notices (
+    number     INTEGER PRIMARY KEY,
+    sender     TEXT NOT NULL,
+    recipient  TEXT NOT NULL,
+    id         BLOB NOT NULL,
+    expired_at INTEGER NOT NULL
+);
+CREATE INDEX expiry_notices_by_sender ON expiry_notices (sender, number);
+CREATE INDEX expiry_notices_by_age ON expiry_notices (expired_at);
+CREATE TABLE audit (
+    number   INTEGER PRIMARY KEY,
+    time     INTEGER NOT NULL,
+    kind     TEXT NOT NULL,
+    username TEXT NOT NULL,
+    address  TEXT NOT NULL,
+    detail   TEXT NOT NULL
+);
+CREATE INDEX audit_by_time ON audit (time);
+)sql";
+
+} // namespace
+
+TEST_CASE("a version 1 relay database is upgraded with its queue, delivered ids and sequences",
+          "[store][relay_store]") {
+    temporary_directory directory;
+    const auto data = directory.path() / "data";
+    std::filesystem::create_directories(data);
+    const auto file = data / "relay.db";
+    raw_sql(file, relay_schema_v1);
+    // alice -> bob: id 1 delivered at 1500, id 2 waiting as sequence 2 (8 bytes).
+    raw_sql(file,
+            "INSERT INTO accounts VALUES ('alice', zeroblob(32), 10, 0, 0, 0);"
+            "INSERT INTO accounts VALUES ('bob', zeroblob(32), 10, 2, 1, 8);"
+            "INSERT INTO queue VALUES ('bob', 2, 'alice', X'A5020202020202020202020202020202', "
+            "X'5858585858585858', 1000);"
+            "INSERT INTO delivered_ids VALUES "
+            "('alice', X'A5010101010101010101010101010101', 'bob', 1500);"
+            "INSERT INTO audit VALUES (1, 900, 'register', 'bob', '', '');"
+            "PRAGMA application_id = 1936684114; PRAGMA user_version = 1;");
+    REQUIRE(::chmod(file.c_str(), 0600) == 0);
+
+    auto relay = store::open_relay_store(data);
+    const auto waiting = relay->pending("bob", 0, 10);
+    REQUIRE(waiting.size() == 1);
+    CHECK(waiting[0].sequence == 2);
+    CHECK(waiting[0].id == id_of(2));
+    CHECK(waiting[0].ciphertext == std::vector<std::uint8_t>(8, 0x58));
+    // Both the delivered and the waiting id are still recognised as duplicates.
+    std::vector<store::envelope> retries{envelope_of("alice", "bob", 1, 8, 1600),
+                                         envelope_of("alice", "bob", 2, 8, 1600),
+                                         envelope_of("alice", "bob", 3, 8, 1600)};
+    CHECK(relay->enqueue(retries, {}) ==
+          std::vector{enum_result::duplicate, enum_result::duplicate, enum_result::queued});
+    CHECK(retries[2].sequence == 3);
+    const std::vector<std::pair<std::string, store::message_id>> acked{{"alice", id_of(2)}};
+    relay->acknowledge("bob", acked, 1700);
+    CHECK(sequences_of(relay->pending("bob", 0, 10)) == std::vector<std::uint64_t>{3});
+    CHECK(relay->audit_since(0).size() == 1);
+}
