@@ -79,8 +79,9 @@ CREATE TABLE audit (
 CREATE INDEX audit_by_time ON audit (time);
 )sql";
 
-// Version 2: delivered ids move into the queue table and lookups go through message_key.
-constexpr std::string_view schema_v2 = R"sql(
+// Version 2: delivered ids move into the queue table and lookups go through message_key. From
+// the version 1 above (7e86dd7):
+constexpr std::string_view schema_v2_from_delivered_ids = R"sql(
 -- One row per envelope from enqueue until its (sender, id, recipient) may be forgotten. While
 -- waiting it holds the ciphertext; once acknowledged the ciphertext is dropped and the row stays
 -- as the dedup record for dedup_window. One table instead of queue + delivered_ids because an
@@ -123,9 +124,24 @@ CREATE INDEX queue_waiting_by_age ON queue (queued_at) WHERE acked_at IS NULL;
 CREATE INDEX queue_delivered_by_age ON queue (acked_at) WHERE acked_at IS NOT NULL;
 )sql";
 
+// From the other version 1 (b992397..286529b, merged into main before version 2 existed), whose
+// queue already keeps delivered ids as rows and lacks only message_key:
+constexpr std::string_view schema_v2_from_delivered_rows = R"sql(
+ALTER TABLE queue ADD COLUMN message_key INTEGER NOT NULL DEFAULT 0;
+UPDATE queue SET message_key = sotto_message_key(sender, recipient, id);
+DROP INDEX queue_by_message;
+CREATE INDEX queue_by_message ON queue (message_key);
+)sql";
+
+void upgrade_to_v2(SQLite::Database& database) {
+    database.exec(std::string(database.tableExists("delivered_ids")
+                                  ? schema_v2_from_delivered_ids
+                                  : schema_v2_from_delivered_rows));
+}
+
 constexpr std::array<sqlite::migration, 2> relay_migrations{{
     {"accounts, invites, queue, delivered ids, expiry notices, audit", schema_v1},
-    {"delivered ids kept as rows of the queue, looked up by message_key", schema_v2},
+    {"delivered ids kept as rows of the queue, looked up by message_key", {}, &upgrade_to_v2},
 }};
 
 // Resets a cached statement when the use ends, however it ends.

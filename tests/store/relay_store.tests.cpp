@@ -967,3 +967,88 @@ TEST_CASE("a version 1 relay database is upgraded with its queue, delivered ids 
     CHECK(sequences_of(relay->pending("bob", 0, 10)) == std::vector<std::uint64_t>{3});
     CHECK(relay->audit_since(0).size() == 1);
 }
+
+namespace {
+
+// The other version 1 (b992397..286529b, merged into main): delivered ids already kept as
+// ciphertext-less queue rows, no message_key yet.
+constexpr const char* relay_schema_v1_delivered_rows = R"sql(
+CREATE TABLE accounts (
+    username      TEXT PRIMARY KEY NOT NULL,
+    identity_key  BLOB NOT NULL CHECK (length(identity_key) = 32),
+    created_at    INTEGER NOT NULL,
+    -- Per-recipient queue state, kept here so enqueue checks its caps without scanning.
+    last_sequence INTEGER NOT NULL DEFAULT 0,
+    queued_count  INTEGER NOT NULL DEFAULT 0,
+    queued_bytes  INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE invites (
+    code       TEXT PRIMARY KEY NOT NULL,
+    uses_left  INTEGER NOT NULL CHECK (uses_left >= 0),
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE queue (
+    number     INTEGER PRIMARY KEY,
+    recipient  TEXT NOT NULL REFERENCES accounts (username),
+    sequence   INTEGER NOT NULL,
+    sender     TEXT NOT NULL,
+    id         BLOB NOT NULL CHECK (length(id) = 16),
+    ciphertext BLOB,    -- NULL once delivered
+    queued_at  INTEGER NOT NULL,
+    acked_at   INTEGER  -- NULL while waiting for delivery
+);
+CREATE UNIQUE INDEX queue_by_message ON queue (sender, id, recipient);
+CREATE UNIQUE INDEX queue_waiting ON queue (recipient, sequence) WHERE acked_at IS NULL;
+CREATE INDEX queue_waiting_by_age ON queue (queued_at) WHERE acked_at IS NULL;
+CREATE INDEX queue_delivered_by_age ON queue (acked_at) WHERE acked_at IS NOT NULL;
+CREATE TABLE expiry_notices (
+    number     INTEGER PRIMARY KEY,
+    sender     TEXT NOT NULL,
+    recipient  TEXT NOT NULL,
+    id         BLOB NOT NULL,
+    expired_at INTEGER NOT NULL
+);
+CREATE INDEX expiry_notices_by_sender ON expiry_notices (sender, number);
+CREATE INDEX expiry_notices_by_age ON expiry_notices (expired_at);
+CREATE TABLE audit (
+    number   INTEGER PRIMARY KEY,
+    time     INTEGER NOT NULL,
+    kind     TEXT NOT NULL,
+    username TEXT NOT NULL,
+    address  TEXT NOT NULL,
+    detail   TEXT NOT NULL
+);
+CREATE INDEX audit_by_time ON audit (time);
+)sql";
+
+} // namespace
+
+TEST_CASE("a version 1 relay database that keeps delivered rows gains its message keys on upgrade",
+          "[store][relay_store]") {
+    temporary_directory directory;
+    const auto data = directory.path() / "data";
+    std::filesystem::create_directories(data);
+    const auto file = data / "relay.db";
+    raw_sql(file, relay_schema_v1_delivered_rows);
+    raw_sql(file,
+            "INSERT INTO accounts VALUES ('alice', zeroblob(32), 10, 0, 0, 0);"
+            "INSERT INTO accounts VALUES ('bob', zeroblob(32), 10, 2, 1, 8);"
+            "INSERT INTO queue (recipient, sequence, sender, id, ciphertext, queued_at, acked_at) "
+            "VALUES ('bob', 1, 'alice', X'A5010101010101010101010101010101', NULL, 900, 1500),"
+            "('bob', 2, 'alice', X'A5020202020202020202020202020202', X'5858585858585858', 1000, "
+            "NULL);"
+            "PRAGMA application_id = 1936684114; PRAGMA user_version = 1;");
+    REQUIRE(::chmod(file.c_str(), 0600) == 0);
+
+    auto relay = store::open_relay_store(data);
+    CHECK(sequences_of(relay->pending("bob", 0, 10)) == std::vector<std::uint64_t>{2});
+    std::vector<store::envelope> retries{envelope_of("alice", "bob", 1, 8, 1600),
+                                         envelope_of("alice", "bob", 2, 8, 1600),
+                                         envelope_of("alice", "bob", 3, 8, 1600)};
+    CHECK(relay->enqueue(retries, {}) ==
+          std::vector{enum_result::duplicate, enum_result::duplicate, enum_result::queued});
+    CHECK(retries[2].sequence == 3);
+    const std::vector<std::pair<std::string, store::message_id>> acked{{"alice", id_of(2)}};
+    relay->acknowledge("bob", acked, 1700);
+    CHECK(sequences_of(relay->pending("bob", 0, 10)) == std::vector<std::uint64_t>{3});
+}
