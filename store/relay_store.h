@@ -163,6 +163,12 @@ inline constexpr std::chrono::seconds dedup_window = std::chrono::hours(24 * 7);
 // newer sotto (schema version newer than this build's).
 [[nodiscard]] std::unique_ptr<relay_store> open_relay_store(const std::filesystem::path& directory);
 
+// The same for operator commands (`sotto relay audit|invite`) pointed at a data directory:
+// throws store_error naming the path when <directory>/relay.db does not exist, creating nothing,
+// so a mistyped --data-dir is an error instead of a new empty relay.
+[[nodiscard]] std::unique_ptr<relay_store>
+open_existing_relay_store(const std::filesystem::path& directory);
+
 // A store that keeps everything in memory and writes nothing anywhere (--ephemeral). It keeps
 // only the latest 10,000 audit events (the oldest tenth is dropped when full); all else is as in
 // open_relay_store.

@@ -10,6 +10,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <limits>
@@ -23,6 +24,7 @@ namespace {
 // 'sotR' in PRAGMA application_id marks a sotto relay database.
 constexpr std::int32_t relay_application_id = 0x736f7452;
 
+// Version 1 (commit 7e86dd7). Released schemas never change; later steps alter them.
 constexpr std::string_view schema_v1 = R"sql(
 CREATE TABLE accounts (
     username      TEXT PRIMARY KEY NOT NULL,
@@ -38,26 +40,25 @@ CREATE TABLE invites (
     uses_left  INTEGER NOT NULL CHECK (uses_left >= 0),
     expires_at INTEGER NOT NULL
 );
--- One row per envelope from enqueue until its (sender, id, recipient) may be forgotten. While
--- waiting it holds the ciphertext; once acknowledged the ciphertext is dropped and the row stays
--- as the dedup record for dedup_window. One table instead of queue + delivered_ids because an
--- acknowledgement then rewrites only recently written pages, where moving the id into a second
--- randomly keyed index cost a random page write per envelope (measured: about twice the write
--- volume per delivered envelope).
 CREATE TABLE queue (
-    number     INTEGER PRIMARY KEY,
     recipient  TEXT NOT NULL REFERENCES accounts (username),
     sequence   INTEGER NOT NULL,
     sender     TEXT NOT NULL,
     id         BLOB NOT NULL CHECK (length(id) = 16),
-    ciphertext BLOB,    -- NULL once delivered
+    ciphertext BLOB NOT NULL,
     queued_at  INTEGER NOT NULL,
-    acked_at   INTEGER  -- NULL while waiting for delivery
+    PRIMARY KEY (recipient, sequence),
+    UNIQUE (sender, id, recipient)
 );
-CREATE UNIQUE INDEX queue_by_message ON queue (sender, id, recipient);
-CREATE UNIQUE INDEX queue_waiting ON queue (recipient, sequence) WHERE acked_at IS NULL;
-CREATE INDEX queue_waiting_by_age ON queue (queued_at) WHERE acked_at IS NULL;
-CREATE INDEX queue_delivered_by_age ON queue (acked_at) WHERE acked_at IS NOT NULL;
+CREATE INDEX queue_by_age ON queue (queued_at);
+CREATE TABLE delivered_ids (
+    sender    TEXT NOT NULL,
+    id        BLOB NOT NULL,
+    recipient TEXT NOT NULL,
+    acked_at  INTEGER NOT NULL,
+    PRIMARY KEY (sender, id, recipient)
+) WITHOUT ROWID;
+CREATE INDEX delivered_ids_by_age ON delivered_ids (acked_at);
 CREATE TABLE expiry_notices (
     number     INTEGER PRIMARY KEY,
     sender     TEXT NOT NULL,
@@ -78,8 +79,69 @@ CREATE TABLE audit (
 CREATE INDEX audit_by_time ON audit (time);
 )sql";
 
-constexpr std::array<sqlite::migration, 1> relay_migrations{{
-    {"accounts, invites, queue with delivered ids, expiry notices, audit", schema_v1},
+// Version 2: delivered ids move into the queue table and lookups go through message_key. From
+// the version 1 above (7e86dd7):
+constexpr std::string_view schema_v2_from_delivered_ids = R"sql(
+-- One row per envelope from enqueue until its (sender, id, recipient) may be forgotten. While
+-- waiting it holds the ciphertext; once acknowledged the ciphertext is dropped and the row stays
+-- as the dedup record for dedup_window. One table instead of queue + delivered_ids because an
+-- acknowledgement then rewrites only recently written pages, where moving the id into a second
+-- randomly keyed index cost a random page write per envelope (measured: about twice the write
+-- volume per delivered envelope).
+CREATE TABLE queue_v2 (
+    number      INTEGER PRIMARY KEY,
+    -- 64-bit FNV-1a of (sender, recipient, id), the dedup lookup key. Its index entries are a
+    -- third of the size of an index on the three columns, so a batch of random ids rewrites
+    -- fewer index pages. Not unique: a match is confirmed on the columns themselves.
+    message_key INTEGER NOT NULL,
+    recipient   TEXT NOT NULL REFERENCES accounts (username),
+    sequence    INTEGER NOT NULL,
+    sender      TEXT NOT NULL,
+    id          BLOB NOT NULL CHECK (length(id) = 16),
+    ciphertext  BLOB,    -- NULL once delivered
+    queued_at   INTEGER NOT NULL,
+    acked_at    INTEGER  -- NULL while waiting for delivery
+);
+INSERT INTO queue_v2 (message_key, recipient, sequence, sender, id, ciphertext, queued_at,
+                      acked_at)
+    SELECT sotto_message_key(sender, recipient, id), recipient, 0, sender, id, NULL, acked_at,
+           acked_at
+    FROM delivered_ids AS delivered
+    WHERE NOT EXISTS (SELECT 1 FROM queue WHERE queue.sender = delivered.sender
+                      AND queue.id = delivered.id AND queue.recipient = delivered.recipient)
+    ORDER BY acked_at;
+INSERT INTO queue_v2 (message_key, recipient, sequence, sender, id, ciphertext, queued_at,
+                      acked_at)
+    SELECT sotto_message_key(sender, recipient, id), recipient, sequence, sender, id, ciphertext,
+           queued_at, NULL
+    FROM queue ORDER BY queued_at, recipient, sequence;
+DROP TABLE queue;
+DROP TABLE delivered_ids;
+ALTER TABLE queue_v2 RENAME TO queue;
+CREATE INDEX queue_by_message ON queue (message_key);
+CREATE UNIQUE INDEX queue_waiting ON queue (recipient, sequence) WHERE acked_at IS NULL;
+CREATE INDEX queue_waiting_by_age ON queue (queued_at) WHERE acked_at IS NULL;
+CREATE INDEX queue_delivered_by_age ON queue (acked_at) WHERE acked_at IS NOT NULL;
+)sql";
+
+// From the other version 1 (b992397..286529b, merged into main before version 2 existed), whose
+// queue already keeps delivered ids as rows and lacks only message_key:
+constexpr std::string_view schema_v2_from_delivered_rows = R"sql(
+ALTER TABLE queue ADD COLUMN message_key INTEGER NOT NULL DEFAULT 0;
+UPDATE queue SET message_key = sotto_message_key(sender, recipient, id);
+DROP INDEX queue_by_message;
+CREATE INDEX queue_by_message ON queue (message_key);
+)sql";
+
+void upgrade_to_v2(SQLite::Database& database) {
+    database.exec(std::string(database.tableExists("delivered_ids")
+                                  ? schema_v2_from_delivered_ids
+                                  : schema_v2_from_delivered_rows));
+}
+
+constexpr std::array<sqlite::migration, 2> relay_migrations{{
+    {"accounts, invites, queue, delivered ids, expiry notices, audit", schema_v1},
+    {"delivered ids kept as rows of the queue, looked up by message_key", {}, &upgrade_to_v2},
 }};
 
 // Resets a cached statement when the use ends, however it ends.
@@ -148,6 +210,59 @@ auto guarded(std::string_view action, Function&& function) {
     }
 }
 
+// queue.message_key: 64-bit FNV-1a over sender, 0, recipient, 0, id. It is stored, so it must
+// never change; anyone choosing colliding ids only makes the lookup compare more rows.
+std::int64_t message_key(std::span<const std::uint8_t> sender,
+                         std::span<const std::uint8_t> recipient,
+                         std::span<const std::uint8_t> id) {
+    std::uint64_t hash = 0xcbf29ce484222325ULL;
+    const auto mix = [&hash](std::uint8_t byte) {
+        hash ^= byte;
+        hash *= 0x100000001b3ULL;
+    };
+    for (const std::uint8_t byte : sender) {
+        mix(byte);
+    }
+    mix(0);
+    for (const std::uint8_t byte : recipient) {
+        mix(byte);
+    }
+    mix(0);
+    for (const std::uint8_t byte : id) {
+        mix(byte);
+    }
+    return static_cast<std::int64_t>(hash); // two's complement wrap, defined in C++20
+}
+
+std::span<const std::uint8_t> bytes_of(std::string_view text) {
+    return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+std::int64_t message_key(std::string_view sender, std::string_view recipient,
+                         const message_id& id) {
+    return message_key(bytes_of(sender), bytes_of(recipient), id);
+}
+
+// sotto_message_key(sender, recipient, id) in SQL, for the migration that fills message_key.
+void sql_message_key(sqlite3_context* context, int count, sqlite3_value** values) {
+    if (count != 3) {
+        sqlite3_result_error(context, "sotto_message_key takes 3 arguments", -1);
+        return;
+    }
+    const auto bytes = [](sqlite3_value* value) -> std::span<const std::uint8_t> {
+        // sqlite3_value_bytes must follow the conversion to blob.
+        const auto* data = static_cast<const std::uint8_t*>(sqlite3_value_blob(value));
+        const auto size = static_cast<std::size_t>(sqlite3_value_bytes(value));
+        if (data == nullptr) {
+            return {};
+        }
+        return {data, size};
+    };
+    const std::span<sqlite3_value*> arguments(values, 3);
+    sqlite3_result_int64(
+        context, message_key(bytes(arguments[0]), bytes(arguments[1]), bytes(arguments[2])));
+}
+
 class sqlite_relay_store final : public relay_store {
   public:
     explicit sqlite_relay_store(SQLite::Database database)
@@ -170,21 +285,22 @@ class sqlite_relay_store final : public relay_store {
                                     "queued_bytes = ? WHERE username = ?"),
           adjust_totals_(database_, "UPDATE accounts SET queued_count = queued_count - ?, "
                                     "queued_bytes = queued_bytes - ? WHERE username = ?"),
-          select_message_(
-              database_,
-              "SELECT number, acked_at FROM queue WHERE sender = ? AND id = ? AND recipient = ?"),
+          select_message_(database_,
+                          "SELECT number, acked_at FROM queue INDEXED BY queue_by_message "
+                          "WHERE message_key = ? AND sender = ? AND id = ? AND recipient = ?"),
           forget_message_(database_, "DELETE FROM queue WHERE number = ?"),
           insert_envelope_(
               database_,
-              "INSERT INTO queue (recipient, sequence, sender, id, ciphertext, queued_at) "
-              "VALUES (?, ?, ?, ?, ?, ?)"),
+              "INSERT INTO queue (message_key, recipient, sequence, sender, id, ciphertext, "
+              "queued_at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
           select_pending_(database_,
                           "SELECT sequence, sender, id, ciphertext, queued_at FROM queue "
                           "WHERE recipient = ? AND sequence > ? AND acked_at IS NULL ORDER BY "
                           "sequence LIMIT ?"),
           select_waiting_(database_,
-                          "SELECT number, length(ciphertext) FROM queue "
-                          "WHERE sender = ? AND id = ? AND recipient = ? AND acked_at IS NULL"),
+                          "SELECT number, length(ciphertext) FROM queue INDEXED BY "
+                          "queue_by_message WHERE message_key = ? AND sender = ? AND id = ? "
+                          "AND recipient = ? AND acked_at IS NULL"),
           mark_delivered_(database_,
                           "UPDATE queue SET ciphertext = NULL, acked_at = ? WHERE number = ?"),
           // Without the hint the planner walks every waiting envelope to avoid a sort.
@@ -460,9 +576,10 @@ class sqlite_relay_store final : public relay_store {
         std::int64_t number = 0;
         {
             statement_use use(select_waiting_);
-            select_waiting_.bind(1, sender);
-            bind_blob(select_waiting_, 2, id);
-            select_waiting_.bind(3, recipient);
+            select_waiting_.bind(1, message_key(sender, recipient, id));
+            select_waiting_.bind(2, sender);
+            bind_blob(select_waiting_, 3, id);
+            select_waiting_.bind(4, recipient);
             if (!select_waiting_.executeStep()) {
                 return;
             }
@@ -547,13 +664,15 @@ class sqlite_relay_store final : public relay_store {
         if (!totals.known) {
             return enqueue_result::unknown_recipient;
         }
+        const std::int64_t key = message_key(item.sender, item.recipient, item.id);
         // A delivered id older than the window that expire() has not pruned yet is forgotten now.
         std::optional<std::int64_t> stale_record;
         {
             statement_use use(select_message_);
-            select_message_.bind(1, item.sender);
-            bind_blob(select_message_, 2, item.id);
-            select_message_.bind(3, item.recipient);
+            select_message_.bind(1, key);
+            select_message_.bind(2, item.sender);
+            bind_blob(select_message_, 3, item.id);
+            select_message_.bind(4, item.recipient);
             if (select_message_.executeStep()) {
                 const auto acked_at = select_message_.getColumn(1);
                 if (acked_at.isNull() ||
@@ -577,12 +696,13 @@ class sqlite_relay_store final : public relay_store {
         const std::uint64_t sequence = totals.last_sequence + 1;
         {
             statement_use use(insert_envelope_);
-            insert_envelope_.bind(1, item.recipient);
-            insert_envelope_.bind(2, to_sql(sequence));
-            insert_envelope_.bind(3, item.sender);
-            bind_blob(insert_envelope_, 4, item.id);
-            bind_blob(insert_envelope_, 5, item.ciphertext);
-            insert_envelope_.bind(6, item.queued_at);
+            insert_envelope_.bind(1, key);
+            insert_envelope_.bind(2, item.recipient);
+            insert_envelope_.bind(3, to_sql(sequence));
+            insert_envelope_.bind(4, item.sender);
+            bind_blob(insert_envelope_, 5, item.id);
+            bind_blob(insert_envelope_, 6, item.ciphertext);
+            insert_envelope_.bind(7, item.queued_at);
             insert_envelope_.exec();
         }
         item.sequence = sequence;
@@ -619,11 +739,7 @@ class sqlite_relay_store final : public relay_store {
     SQLite::Statement select_audit_;
 };
 
-} // namespace
-
-std::unique_ptr<relay_store> open_relay_store(const std::filesystem::path& directory) {
-    sqlite::ensure_private_directory(directory);
-    const auto file = directory / "relay.db";
+std::unique_ptr<relay_store> open_database(const std::filesystem::path& file) {
     // Measured with batches of 64 and 512 envelopes: a 16 MiB WAL and page cache write 10-20%
     // less than SQLite's defaults; the checkpoint stall stays in the tens of milliseconds.
     sqlite::open_options options;
@@ -632,6 +748,12 @@ std::unique_ptr<relay_store> open_relay_store(const std::filesystem::path& direc
     options.wal_autocheckpoint_pages = 4000;
     options.cache_size_kib = 16384;
     auto database = sqlite::open_private_database(file, options);
+    try {
+        database.createFunction("sotto_message_key", 3, true, nullptr, &sql_message_key);
+    } catch (const SQLite::Exception& error) {
+        throw store_error(
+            fmt::format("cannot prepare the relay database {}: {}", file.string(), error.what()));
+    }
     sqlite::migrate(database, relay_migrations, fmt::format("relay database {}", file.string()));
     try {
         return std::make_unique<sqlite_relay_store>(std::move(database));
@@ -639,6 +761,23 @@ std::unique_ptr<relay_store> open_relay_store(const std::filesystem::path& direc
         throw store_error(
             fmt::format("cannot prepare the relay database {}: {}", file.string(), error.what()));
     }
+}
+
+} // namespace
+
+std::unique_ptr<relay_store> open_relay_store(const std::filesystem::path& directory) {
+    sqlite::ensure_private_directory(directory);
+    return open_database(directory / "relay.db");
+}
+
+std::unique_ptr<relay_store> open_existing_relay_store(const std::filesystem::path& directory) {
+    const auto file = directory / "relay.db";
+    std::error_code error;
+    if (!std::filesystem::exists(std::filesystem::symlink_status(file, error))) {
+        throw store_error(
+            fmt::format("there is no relay database at {} (is --data-dir right?)", file.string()));
+    }
+    return open_database(file);
 }
 
 } // namespace sotto::store

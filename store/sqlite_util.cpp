@@ -178,7 +178,11 @@ void migrate(SQLite::Database& database, std::span<const migration> steps, std::
                 return;
             }
             const auto& step = steps[static_cast<std::size_t>(version)];
-            database.exec(std::string(step.sql));
+            if (step.apply != nullptr) {
+                step.apply(database);
+            } else {
+                database.exec(std::string(step.sql));
+            }
             database.exec(fmt::format("PRAGMA user_version={}", version + 1));
             transaction.commit();
         }

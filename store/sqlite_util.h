@@ -46,6 +46,9 @@ void require_private_file(const std::filesystem::path& file, std::string_view wh
 struct migration {
     std::string_view description;
     std::string_view sql; // one or more statements
+    // When set, runs instead of `sql` (inside the same transaction), for a step that must look
+    // at the database first.
+    void (*apply)(SQLite::Database& database) = nullptr;
 };
 
 // Applies the steps the database has not seen yet, each in its own IMMEDIATE transaction

@@ -29,6 +29,8 @@ class temporary_directory {
     }
     temporary_directory(const temporary_directory&) = delete;
     temporary_directory& operator=(const temporary_directory&) = delete;
+    temporary_directory(temporary_directory&&) = delete;
+    temporary_directory& operator=(temporary_directory&&) = delete;
     ~temporary_directory() {
         std::error_code ignored;
         std::filesystem::remove_all(path_, ignored);
@@ -96,6 +98,7 @@ std::vector<store::enqueue_result> enqueue_one(store::relay_store& relay, store:
 
 std::vector<std::uint64_t> sequences_of(const std::vector<store::envelope>& envelopes) {
     std::vector<std::uint64_t> out;
+    out.reserve(envelopes.size());
     for (const auto& item : envelopes) {
         out.push_back(item.sequence);
     }
@@ -812,4 +815,240 @@ TEST_CASE("a batch that fails part way stores nothing and the store keeps workin
                                        envelope_of("carol", "bob", 2)};
     CHECK(relay->enqueue(retry, {}) == std::vector{enum_result::queued, enum_result::queued});
     CHECK(sequences_of(relay->pending("bob", 0, 10)) == std::vector<std::uint64_t>{1, 2});
+}
+
+TEST_CASE("envelopes whose dedup keys collide are still told apart by sender, id and recipient",
+          "[store][relay_store]") {
+    temporary_directory directory;
+    const auto data = directory.path() / "data";
+    {
+        auto relay = store::open_relay_store(data);
+        register_open(*relay, "bob", 2);
+        std::vector<store::envelope> batch{envelope_of("alice", "bob", 1),
+                                           envelope_of("carol", "bob", 2)};
+        REQUIRE(relay->enqueue(batch, {}) == std::vector{enum_result::queued, enum_result::queued});
+    }
+    // Give carol's envelope the key of alice's, as a hash collision (or a hostile id) would.
+    raw_sql(data / "relay.db", "UPDATE queue SET message_key = "
+                               "(SELECT message_key FROM queue WHERE sender = 'alice')");
+    auto relay = store::open_relay_store(data);
+    CHECK(enqueue_one(*relay, envelope_of("alice", "bob", 1)) ==
+          std::vector{enum_result::duplicate});
+    const std::vector<std::pair<std::string, store::message_id>> acked{{"alice", id_of(1)}};
+    relay->acknowledge("bob", acked, 2000);
+    const auto left = relay->pending("bob", 0, 10);
+    REQUIRE(left.size() == 1);
+    CHECK(left[0].sender == "carol");
+    CHECK(left[0].id == id_of(2));
+}
+
+TEST_CASE("an operator command on a data directory without a relay database creates nothing",
+          "[store][relay_store]") {
+    temporary_directory directory;
+    const auto data = directory.path() / "data";
+    CHECK_THROWS_WITH(store::open_existing_relay_store(data), Catch::Contains("no relay database"));
+    CHECK_FALSE(std::filesystem::exists(data));
+
+    { (void)store::open_relay_store(data)->add_invite(store::invite{"code", 1, 0}); }
+    auto relay = store::open_existing_relay_store(data);
+    CHECK_FALSE(relay->add_invite(store::invite{"code", 1, 0})); // it is the same database
+}
+
+TEST_CASE("an operator command can add an invite while the relay has the database open",
+          "[store][relay_store]") {
+    temporary_directory directory;
+    const auto data = directory.path() / "data";
+    auto running_relay = store::open_relay_store(data);
+    running_relay->audit({100, "start", "", "", ""});
+    {
+        auto operator_command = store::open_existing_relay_store(data);
+        REQUIRE(operator_command->add_invite(store::invite{"fresh", 1, 0}));
+        const auto events = operator_command->audit_since(0);
+        REQUIRE(events.size() == 1);
+        CHECK(events[0].kind == "start");
+    }
+    CHECK(running_relay->register_account("alice", key_of(1), std::string("fresh"), true, 200) ==
+          reg::registered);
+}
+
+namespace {
+
+// The relay schema of version 1 (commit 7e86dd7), frozen here to test the upgrade from it.
+constexpr const char* relay_schema_v1 = R"sql(
+CREATE TABLE accounts (
+    username      TEXT PRIMARY KEY NOT NULL,
+    identity_key  BLOB NOT NULL CHECK (length(identity_key) = 32),
+    created_at    INTEGER NOT NULL,
+    -- Per-recipient queue state, kept here so enqueue checks its caps without scanning.
+    last_sequence INTEGER NOT NULL DEFAULT 0,
+    queued_count  INTEGER NOT NULL DEFAULT 0,
+    queued_bytes  INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE invites (
+    code       TEXT PRIMARY KEY NOT NULL,
+    uses_left  INTEGER NOT NULL CHECK (uses_left >= 0),
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE queue (
+    recipient  TEXT NOT NULL REFERENCES accounts (username),
+    sequence   INTEGER NOT NULL,
+    sender     TEXT NOT NULL,
+    id         BLOB NOT NULL CHECK (length(id) = 16),
+    ciphertext BLOB NOT NULL,
+    queued_at  INTEGER NOT NULL,
+    PRIMARY KEY (recipient, sequence),
+    UNIQUE (sender, id, recipient)
+);
+CREATE INDEX queue_by_age ON queue (queued_at);
+CREATE TABLE delivered_ids (
+    sender    TEXT NOT NULL,
+    id        BLOB NOT NULL,
+    recipient TEXT NOT NULL,
+    acked_at  INTEGER NOT NULL,
+    PRIMARY KEY (sender, id, recipient)
+) WITHOUT ROWID;
+CREATE INDEX delivered_ids_by_age ON delivered_ids (acked_at);
+CREATE TABLE expiry_notices (
+    number     INTEGER PRIMARY KEY,
+    sender     TEXT NOT NULL,
+    recipient  TEXT NOT NULL,
+    id         BLOB NOT NULL,
+    expired_at INTEGER NOT NULL
+);
+CREATE INDEX expiry_notices_by_sender ON expiry_notices (sender, number);
+CREATE INDEX expiry_notices_by_age ON expiry_notices (expired_at);
+CREATE TABLE audit (
+    number   INTEGER PRIMARY KEY,
+    time     INTEGER NOT NULL,
+    kind     TEXT NOT NULL,
+    username TEXT NOT NULL,
+    address  TEXT NOT NULL,
+    detail   TEXT NOT NULL
+);
+CREATE INDEX audit_by_time ON audit (time);
+)sql";
+
+} // namespace
+
+TEST_CASE("a version 1 relay database is upgraded with its queue, delivered ids and sequences",
+          "[store][relay_store]") {
+    temporary_directory directory;
+    const auto data = directory.path() / "data";
+    std::filesystem::create_directories(data);
+    const auto file = data / "relay.db";
+    raw_sql(file, relay_schema_v1);
+    // alice -> bob: id 1 delivered at 1500, id 2 waiting as sequence 2 (8 bytes).
+    raw_sql(file,
+            "INSERT INTO accounts VALUES ('alice', zeroblob(32), 10, 0, 0, 0);"
+            "INSERT INTO accounts VALUES ('bob', zeroblob(32), 10, 2, 1, 8);"
+            "INSERT INTO queue VALUES ('bob', 2, 'alice', X'A5020202020202020202020202020202', "
+            "X'5858585858585858', 1000);"
+            "INSERT INTO delivered_ids VALUES "
+            "('alice', X'A5010101010101010101010101010101', 'bob', 1500);"
+            "INSERT INTO audit VALUES (1, 900, 'register', 'bob', '', '');"
+            "PRAGMA application_id = 1936684114; PRAGMA user_version = 1;");
+    REQUIRE(::chmod(file.c_str(), 0600) == 0);
+
+    auto relay = store::open_relay_store(data);
+    const auto waiting = relay->pending("bob", 0, 10);
+    REQUIRE(waiting.size() == 1);
+    CHECK(waiting[0].sequence == 2);
+    CHECK(waiting[0].id == id_of(2));
+    CHECK(waiting[0].ciphertext == std::vector<std::uint8_t>(8, 0x58));
+    // Both the delivered and the waiting id are still recognised as duplicates.
+    std::vector<store::envelope> retries{envelope_of("alice", "bob", 1, 8, 1600),
+                                         envelope_of("alice", "bob", 2, 8, 1600),
+                                         envelope_of("alice", "bob", 3, 8, 1600)};
+    CHECK(relay->enqueue(retries, {}) ==
+          std::vector{enum_result::duplicate, enum_result::duplicate, enum_result::queued});
+    CHECK(retries[2].sequence == 3);
+    const std::vector<std::pair<std::string, store::message_id>> acked{{"alice", id_of(2)}};
+    relay->acknowledge("bob", acked, 1700);
+    CHECK(sequences_of(relay->pending("bob", 0, 10)) == std::vector<std::uint64_t>{3});
+    CHECK(relay->audit_since(0).size() == 1);
+}
+
+namespace {
+
+// The other version 1 (b992397..286529b, merged into main): delivered ids already kept as
+// ciphertext-less queue rows, no message_key yet.
+constexpr const char* relay_schema_v1_delivered_rows = R"sql(
+CREATE TABLE accounts (
+    username      TEXT PRIMARY KEY NOT NULL,
+    identity_key  BLOB NOT NULL CHECK (length(identity_key) = 32),
+    created_at    INTEGER NOT NULL,
+    -- Per-recipient queue state, kept here so enqueue checks its caps without scanning.
+    last_sequence INTEGER NOT NULL DEFAULT 0,
+    queued_count  INTEGER NOT NULL DEFAULT 0,
+    queued_bytes  INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE invites (
+    code       TEXT PRIMARY KEY NOT NULL,
+    uses_left  INTEGER NOT NULL CHECK (uses_left >= 0),
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE queue (
+    number     INTEGER PRIMARY KEY,
+    recipient  TEXT NOT NULL REFERENCES accounts (username),
+    sequence   INTEGER NOT NULL,
+    sender     TEXT NOT NULL,
+    id         BLOB NOT NULL CHECK (length(id) = 16),
+    ciphertext BLOB,    -- NULL once delivered
+    queued_at  INTEGER NOT NULL,
+    acked_at   INTEGER  -- NULL while waiting for delivery
+);
+CREATE UNIQUE INDEX queue_by_message ON queue (sender, id, recipient);
+CREATE UNIQUE INDEX queue_waiting ON queue (recipient, sequence) WHERE acked_at IS NULL;
+CREATE INDEX queue_waiting_by_age ON queue (queued_at) WHERE acked_at IS NULL;
+CREATE INDEX queue_delivered_by_age ON queue (acked_at) WHERE acked_at IS NOT NULL;
+CREATE TABLE expiry_notices (
+    number     INTEGER PRIMARY KEY,
+    sender     TEXT NOT NULL,
+    recipient  TEXT NOT NULL,
+    id         BLOB NOT NULL,
+    expired_at INTEGER NOT NULL
+);
+CREATE INDEX expiry_notices_by_sender ON expiry_notices (sender, number);
+CREATE INDEX expiry_notices_by_age ON expiry_notices (expired_at);
+CREATE TABLE audit (
+    number   INTEGER PRIMARY KEY,
+    time     INTEGER NOT NULL,
+    kind     TEXT NOT NULL,
+    username TEXT NOT NULL,
+    address  TEXT NOT NULL,
+    detail   TEXT NOT NULL
+);
+CREATE INDEX audit_by_time ON audit (time);
+)sql";
+
+} // namespace
+
+TEST_CASE("a version 1 relay database that keeps delivered rows gains its message keys on upgrade",
+          "[store][relay_store]") {
+    temporary_directory directory;
+    const auto data = directory.path() / "data";
+    std::filesystem::create_directories(data);
+    const auto file = data / "relay.db";
+    raw_sql(file, relay_schema_v1_delivered_rows);
+    raw_sql(file,
+            "INSERT INTO accounts VALUES ('alice', zeroblob(32), 10, 0, 0, 0);"
+            "INSERT INTO accounts VALUES ('bob', zeroblob(32), 10, 2, 1, 8);"
+            "INSERT INTO queue (recipient, sequence, sender, id, ciphertext, queued_at, acked_at) "
+            "VALUES ('bob', 1, 'alice', X'A5010101010101010101010101010101', NULL, 900, 1500),"
+            "('bob', 2, 'alice', X'A5020202020202020202020202020202', X'5858585858585858', 1000, "
+            "NULL);"
+            "PRAGMA application_id = 1936684114; PRAGMA user_version = 1;");
+    REQUIRE(::chmod(file.c_str(), 0600) == 0);
+
+    auto relay = store::open_relay_store(data);
+    CHECK(sequences_of(relay->pending("bob", 0, 10)) == std::vector<std::uint64_t>{2});
+    std::vector<store::envelope> retries{envelope_of("alice", "bob", 1, 8, 1600),
+                                         envelope_of("alice", "bob", 2, 8, 1600),
+                                         envelope_of("alice", "bob", 3, 8, 1600)};
+    CHECK(relay->enqueue(retries, {}) ==
+          std::vector{enum_result::duplicate, enum_result::duplicate, enum_result::queued});
+    CHECK(retries[2].sequence == 3);
+    const std::vector<std::pair<std::string, store::message_id>> acked{{"alice", id_of(2)}};
+    relay->acknowledge("bob", acked, 1700);
+    CHECK(sequences_of(relay->pending("bob", 0, 10)) == std::vector<std::uint64_t>{3});
 }

@@ -26,6 +26,8 @@ class temporary_directory {
     }
     temporary_directory(const temporary_directory&) = delete;
     temporary_directory& operator=(const temporary_directory&) = delete;
+    temporary_directory(temporary_directory&&) = delete;
+    temporary_directory& operator=(temporary_directory&&) = delete;
     ~temporary_directory() {
         std::error_code ignored;
         std::filesystem::remove_all(path_, ignored);
