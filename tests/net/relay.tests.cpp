@@ -518,7 +518,7 @@ TEST_CASE("the relay database holds ciphertext only: no plaintext of a known mes
         ciphertext[i] = static_cast<char>(ciphertext[i] ^ static_cast<char>(pad.bytes[i % pad.bytes.size()]));
     }
     {
-        test_relay relay({}, store::open_relay_store(directory.path));
+        test_relay relay({}, store::open_relay_store(directory.path()));
         asio::io_context io;
         auto tls = net::make_client_context();
         run_coroutine(io, [&]() -> asio::awaitable<void> {
@@ -532,7 +532,7 @@ TEST_CASE("the relay database holds ciphertext only: no plaintext of a known mes
         });
     }
     std::string everything;
-    for (const auto& entry : std::filesystem::directory_iterator(directory.path)) {
+    for (const auto& entry : std::filesystem::directory_iterator(directory.path())) {
         std::ifstream file(entry.path(), std::ios::binary);
         everything.append(std::istreambuf_iterator<char>(file), {});
     }
