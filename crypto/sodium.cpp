@@ -5,7 +5,10 @@
 
 #include <sodium.h>
 
+#include <array>
 #include <cstring>
+#include <mutex>
+#include <vector>
 #include <new>
 #include <stdexcept>
 
@@ -32,9 +35,71 @@ void ensure_sodium() {
 }
 } // namespace
 
+namespace {
+// Slabs of fixed-size slots for small secrets, carved from sodium_malloc'd chunks that are
+// never returned (a process needs a bounded number of live keys).
+class secure_slabs {
+  public:
+    static constexpr std::array<std::size_t, 3> slot_sizes{32, 64, 128};
+    static constexpr std::size_t chunk_size = 16384;
+
+    static int size_class(std::size_t size) noexcept {
+        for (std::size_t i = 0; i < slot_sizes.size(); ++i) {
+            if (size <= slot_sizes[i]) {
+                return static_cast<int>(i);
+            }
+        }
+        return -1;
+    }
+
+    byte* allocate(int size_class_index) {
+        const std::lock_guard lock(mutex_);
+        auto& free_list = free_[static_cast<std::size_t>(size_class_index)];
+        if (free_list.empty()) {
+            const std::size_t slot = slot_sizes[static_cast<std::size_t>(size_class_index)];
+            auto* chunk = static_cast<byte*>(sodium_malloc(chunk_size));
+            if (chunk == nullptr) {
+                throw std::bad_alloc();
+            }
+            sodium_memzero(chunk, chunk_size);
+            free_list.reserve(free_list.size() + chunk_size / slot);
+            for (std::size_t offset = chunk_size; offset >= slot; offset -= slot) {
+                free_list.push_back(chunk + offset - slot);
+            }
+        }
+        byte* pointer = free_list.back();
+        free_list.pop_back();
+        return pointer;
+    }
+
+    void release(byte* pointer, int size_class_index) noexcept {
+        const std::size_t slot = slot_sizes[static_cast<std::size_t>(size_class_index)];
+        sodium_memzero(pointer, slot);
+        const std::lock_guard lock(mutex_);
+        try {
+            free_[static_cast<std::size_t>(size_class_index)].push_back(pointer);
+        } catch (...) {
+            // The slot stays wiped and is simply not reused.
+        }
+    }
+
+  private:
+    std::mutex mutex_;
+    std::array<std::vector<byte*>, slot_sizes.size()> free_;
+};
+
+secure_slabs& slabs() {
+    static auto* instance = new secure_slabs(); // never destroyed: secrets may outlive statics
+    return *instance;
+}
+} // namespace
+
 namespace detail {
 byte* secure_allocate(std::size_t size) {
     ensure_sodium();
+    if (const int size_class = secure_slabs::size_class(size); size_class >= 0) {
+        return slabs().allocate(size_class);
+    }
     auto* pointer = static_cast<byte*>(sodium_malloc(size));
     if (pointer == nullptr) {
         throw std::bad_alloc();
@@ -43,7 +108,16 @@ byte* secure_allocate(std::size_t size) {
     return pointer;
 }
 
-void secure_free(byte* pointer) noexcept { sodium_free(pointer); }
+void secure_free(byte* pointer, std::size_t size) noexcept {
+    if (pointer == nullptr) {
+        return;
+    }
+    if (const int size_class = secure_slabs::size_class(size); size_class >= 0) {
+        slabs().release(pointer, size_class);
+        return;
+    }
+    sodium_free(pointer);
+}
 
 bool constant_time_equal(const byte* a, const byte* b, std::size_t size) noexcept {
     if (a == nullptr || b == nullptr) {
