@@ -19,6 +19,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sotto::store {
@@ -48,7 +49,7 @@ enum class registration_result {
 struct invite {
     std::string code;
     std::uint32_t uses_left = 0;
-    unix_seconds expires_at = 0;
+    unix_seconds expires_at = 0; // valid while now < expires_at; 0 means it never expires
 };
 
 struct envelope {
@@ -56,7 +57,7 @@ struct envelope {
     std::string recipient;
     message_id id{};
     std::vector<std::uint8_t> ciphertext;
-    unix_seconds queued_at = 0;
+    unix_seconds queued_at = 0; // set by the caller: enqueue's "now" (dedup window, expiry)
     std::uint64_t sequence = 0; // assigned by the store on enqueue; increasing per recipient
 };
 
@@ -105,6 +106,10 @@ class relay_store {
 
     // Queues a batch in ONE transaction (group commit: one fsync for the batch). Results are in
     // the order of `batch`; each queued envelope gets its sequence number written back.
+    // Duplicates are judged per recipient, on (sender, recipient, id): a group message fanned out
+    // to several members under one id is queued once for each of them. The checks, in order:
+    // unknown_recipient, duplicate, queue_full_count, queue_full_bytes (ciphertext bytes).
+    // Sequences start at 1 and never repeat for a recipient, even after its queue empties.
     virtual std::vector<enqueue_result> enqueue(std::span<envelope> batch, const queue_limits& limits) = 0;
 
     // Up to `limit` envelopes for `recipient` with sequence > `after_sequence`, oldest first.
@@ -116,12 +121,16 @@ class relay_store {
     virtual void acknowledge(const std::string& recipient, std::span<const std::pair<std::string, message_id>> acked,
                              unix_seconds now) = 0;
 
-    // Removes envelopes older than limits.max_age and returns notices for their senders.
+    // Removes envelopes older than limits.max_age (now - queued_at > max_age) and returns notices
+    // for their senders, ordered by (recipient, sequence); the same notices are kept for
+    // take_expiry_notices. Also forgets acknowledged ids older than dedup_window and notices no
+    // sender picked up within limits.max_age.
     virtual std::vector<expiry_notice> expire(unix_seconds now, const queue_limits& limits) = 0;
-    // Notices waiting for `sender`, removed as they are returned.
+    // Notices waiting for `sender` in the order they were recorded, removed as they are returned.
     virtual std::vector<expiry_notice> take_expiry_notices(const std::string& sender) = 0;
 
     virtual void audit(const audit_event& event) = 0;
+    // Events with time >= since, in the order they were recorded.
     virtual std::vector<audit_event> audit_since(unix_seconds since) = 0;
 };
 
@@ -129,11 +138,20 @@ class relay_store {
 // delivered twice.
 inline constexpr std::chrono::seconds dedup_window = std::chrono::hours(24 * 7);
 
-// Opens (creating and migrating as needed) <directory>/relay.db with mode 0600.
-// Throws store_error with a clear message when it cannot.
+// Usernames are 3..32 characters of [a-z0-9_.-] starting with a letter a-z: lowercase only, so
+// that no two names look alike by case. The relay checks this before register_account (the
+// store itself does not refuse other names).
+[[nodiscard]] bool valid_username(std::string_view name) noexcept;
+
+// Opens (creating and migrating as needed) <directory>/relay.db with mode 0600, creating the
+// directory with mode 0700 when missing. Throws store_error with a clear message when it cannot:
+// the file is readable by other users, not a sotto relay database, corrupted, or written by a
+// newer sotto (schema version newer than this build's).
 [[nodiscard]] std::unique_ptr<relay_store> open_relay_store(const std::filesystem::path& directory);
 
-// A store that keeps everything in memory and writes nothing anywhere (--ephemeral).
+// A store that keeps everything in memory and writes nothing anywhere (--ephemeral). It keeps
+// only the latest 10,000 audit events (the oldest tenth is dropped when full); all else is as in
+// open_relay_store.
 [[nodiscard]] std::unique_ptr<relay_store> make_memory_relay_store();
 
 } // namespace sotto::store

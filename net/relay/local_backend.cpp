@@ -1,0 +1,350 @@
+#include "net/relay/backend.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+
+namespace sotto::net::relay {
+
+namespace {
+
+store::unix_seconds unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+struct send_job {
+    std::string sender;
+    std::vector<std::string> recipients;
+    store::message_id id{};
+    std::string ciphertext;
+    backend::callback<std::vector<store::enqueue_result>> done;
+};
+
+struct ack_job {
+    std::string recipient;
+    std::vector<backend::acknowledgement> acked;
+};
+
+using store_task = std::function<void(store::relay_store&)>;
+using job = std::variant<send_job, ack_job, store_task>;
+
+constexpr auto expiry_interval = std::chrono::minutes(1);
+
+class local_backend final : public backend {
+  public:
+    local_backend(std::unique_ptr<store::relay_store> store, const local_backend_options& options)
+        : store_(std::move(store)), options_(options), writer_([this] { write_loop(); }) {}
+
+    ~local_backend() override {
+        {
+            std::lock_guard lock(jobs_mutex_);
+            stopping_ = true;
+        }
+        jobs_ready_.notify_all();
+        writer_.join();
+    }
+
+    void register_account(std::string username, crypto::identity_public_key key,
+                          std::optional<std::string> invite_code, bool invite_only,
+                          callback<store::registration_result> done) override {
+        submit(store_task([=, username = std::move(username), invite_code = std::move(invite_code),
+                           done = std::move(done)](store::relay_store& store) {
+            done(store.register_account(username, key, invite_code, invite_only, unix_now()));
+        }));
+    }
+
+    void find_account(std::string username, callback<std::optional<store::account>> done) override {
+        submit(store_task([username = std::move(username), done = std::move(done)](store::relay_store& store) {
+            done(store.find_account(username));
+        }));
+    }
+
+    void send(std::string sender, std::vector<std::string> recipients, store::message_id id,
+              std::string ciphertext, callback<std::vector<store::enqueue_result>> done) override {
+        submit(send_job{std::move(sender), std::move(recipients), id, std::move(ciphertext), std::move(done)});
+    }
+
+    void pending(std::string recipient, std::uint64_t after_sequence, std::size_t limit,
+                 callback<std::vector<store::envelope>> done) override {
+        submit(store_task([=, recipient = std::move(recipient), done = std::move(done)](store::relay_store& store) {
+            done(store.pending(recipient, after_sequence, limit));
+        }));
+    }
+
+    void acknowledge(std::string recipient, std::vector<acknowledgement> acked) override {
+        submit(ack_job{std::move(recipient), std::move(acked)});
+    }
+
+    void take_expiry_notices(std::string sender, callback<std::vector<store::expiry_notice>> done) override {
+        submit(store_task([sender = std::move(sender), done = std::move(done)](store::relay_store& store) {
+            done(store.take_expiry_notices(sender));
+        }));
+    }
+
+    void audit(store::audit_event event) override {
+        if (!options_.audit) {
+            return;
+        }
+        submit(store_task([event = std::move(event)](store::relay_store& store) { store.audit(event); }));
+    }
+
+    void attach(const std::string& username, const std::shared_ptr<subscriber>& connection) override {
+        std::lock_guard lock(routes_mutex_);
+        auto& connections = online_[username];
+        const bool first = connections.empty();
+        connections.push_back(connection);
+        if (first) {
+            notify_watchers(username, true);
+        }
+    }
+
+    void detach(const std::string& username, const subscriber* connection,
+                const std::vector<std::string>& watched) override {
+        std::lock_guard lock(routes_mutex_);
+        for (const auto& target : watched) {
+            const auto found = watchers_.find(target);
+            if (found == watchers_.end()) {
+                continue;
+            }
+            std::erase_if(found->second, [&](const std::weak_ptr<subscriber>& w) {
+                const auto alive = w.lock();
+                return !alive || alive.get() == connection;
+            });
+            if (found->second.empty()) {
+                watchers_.erase(found);
+            }
+        }
+        const auto found = online_.find(username);
+        if (found == online_.end()) {
+            return;
+        }
+        std::erase_if(found->second, [&](const std::weak_ptr<subscriber>& w) {
+            const auto alive = w.lock();
+            return !alive || alive.get() == connection;
+        });
+        if (found->second.empty()) {
+            online_.erase(found);
+            notify_watchers(username, false);
+        }
+    }
+
+    void watch(const std::shared_ptr<subscriber>& connection, const std::string& target) override {
+        std::lock_guard lock(routes_mutex_);
+        watchers_[target].push_back(connection);
+        if (online_.contains(target)) {
+            connection->on_presence(target, true);
+        }
+    }
+
+    std::vector<std::string> online_users(std::size_t limit) override {
+        std::vector<std::string> names;
+        {
+            std::lock_guard lock(routes_mutex_);
+            names.reserve(std::min(limit, online_.size()));
+            for (const auto& entry : online_) {
+                names.push_back(entry.first);
+            }
+        }
+        std::sort(names.begin(), names.end());
+        if (names.size() > limit) {
+            names.resize(limit);
+        }
+        return names;
+    }
+
+    void drain() override {
+        std::unique_lock lock(jobs_mutex_);
+        const auto target = submitted_;
+        drained_.wait(lock, [&] { return completed_ >= target; });
+    }
+
+  private:
+    void submit(job work) {
+        {
+            std::lock_guard lock(jobs_mutex_);
+            jobs_.push_back(std::move(work));
+            ++submitted_;
+        }
+        jobs_ready_.notify_one();
+    }
+
+    // Called with routes_mutex_ held.
+    void notify_watchers(const std::string& username, bool online) {
+        const auto found = watchers_.find(username);
+        if (found == watchers_.end()) {
+            return;
+        }
+        std::erase_if(found->second, [&](const std::weak_ptr<subscriber>& w) {
+            const auto alive = w.lock();
+            if (alive) {
+                alive->on_presence(username, online);
+            }
+            return !alive;
+        });
+    }
+
+    void push(std::shared_ptr<const store::envelope> envelope) {
+        std::lock_guard lock(routes_mutex_);
+        const auto found = online_.find(envelope->recipient);
+        if (found == online_.end()) {
+            return;
+        }
+        for (const auto& w : found->second) {
+            if (const auto alive = w.lock()) {
+                alive->on_envelope(envelope);
+            }
+        }
+    }
+
+    void write_loop() {
+        std::deque<job> batch;
+        auto next_expiry = std::chrono::steady_clock::now();
+        for (;;) {
+            {
+                std::unique_lock lock(jobs_mutex_);
+                jobs_ready_.wait_until(lock, next_expiry, [&] { return stopping_ || !jobs_.empty(); });
+                if (jobs_.empty() && stopping_) {
+                    return;
+                }
+                batch.swap(jobs_);
+            }
+            if (std::chrono::steady_clock::now() >= next_expiry) {
+                run_expiry();
+                next_expiry = std::chrono::steady_clock::now() + expiry_interval;
+            }
+            const auto count = batch.size();
+            process(batch);
+            batch.clear();
+            {
+                std::lock_guard lock(jobs_mutex_);
+                completed_ += count;
+            }
+            drained_.notify_all();
+        }
+    }
+
+    void run_expiry() {
+        try {
+            const auto notices = store_->expire(unix_now(), options_.limits);
+            if (!notices.empty()) {
+                spdlog::info("{} queued envelopes expired unread", notices.size());
+            }
+        } catch (const std::exception& error) {
+            spdlog::error("expiring old envelopes failed: {}", error.what());
+        }
+    }
+
+    void process(std::deque<job>& batch) {
+        std::map<std::string, std::vector<acknowledgement>> acks;
+        std::size_t index = 0;
+        while (index < batch.size()) {
+            if (std::holds_alternative<send_job>(batch[index])) {
+                auto end = index;
+                while (end < batch.size() && end - index < options_.max_batch &&
+                       std::holds_alternative<send_job>(batch[end])) {
+                    ++end;
+                }
+                commit_sends(batch, index, end);
+                index = end;
+                continue;
+            }
+            if (auto* ack = std::get_if<ack_job>(&batch[index])) {
+                auto& list = acks[ack->recipient];
+                list.insert(list.end(), ack->acked.begin(), ack->acked.end());
+            } else {
+                try {
+                    std::get<store_task>(batch[index])(*store_);
+                } catch (const std::exception& error) {
+                    spdlog::error("relay store operation failed: {}", error.what());
+                }
+            }
+            ++index;
+        }
+        // Acks of the whole batch, one transaction per recipient. Running them after the batch's
+        // other work is safe: a message is acked only after it was committed and delivered.
+        const auto now = unix_now();
+        for (const auto& [recipient, list] : acks) {
+            try {
+                store_->acknowledge(recipient, list, now);
+            } catch (const std::exception& error) {
+                spdlog::error("acknowledging delivered envelopes failed: {}", error.what());
+            }
+        }
+    }
+
+    // One enqueue (one transaction, one fsync) for the Sends batch[begin, end).
+    void commit_sends(std::deque<job>& batch, std::size_t begin, std::size_t end) {
+        envelopes_.clear();
+        const auto now = unix_now();
+        for (auto i = begin; i < end; ++i) {
+            auto& send = std::get<send_job>(batch[i]);
+            for (const auto& recipient : send.recipients) {
+                store::envelope& envelope = envelopes_.emplace_back();
+                envelope.sender = send.sender;
+                envelope.recipient = recipient;
+                envelope.id = send.id;
+                envelope.ciphertext.assign(send.ciphertext.begin(), send.ciphertext.end());
+                envelope.queued_at = now;
+            }
+        }
+        std::vector<store::enqueue_result> results;
+        try {
+            results = store_->enqueue(envelopes_, options_.limits);
+        } catch (const std::exception& error) {
+            spdlog::error("committing {} envelopes failed: {}", envelopes_.size(), error.what());
+            for (auto i = begin; i < end; ++i) {
+                std::get<send_job>(batch[i]).done({});
+            }
+            return;
+        }
+        std::size_t at = 0;
+        for (auto i = begin; i < end; ++i) {
+            auto& send = std::get<send_job>(batch[i]);
+            std::vector<store::enqueue_result> mine;
+            mine.reserve(send.recipients.size());
+            for (std::size_t r = 0; r < send.recipients.size(); ++r, ++at) {
+                mine.push_back(results.at(at));
+                if (results[at] == store::enqueue_result::queued) {
+                    push(std::make_shared<const store::envelope>(std::move(envelopes_[at])));
+                }
+            }
+            send.done(std::move(mine));
+        }
+    }
+
+    std::unique_ptr<store::relay_store> store_;
+    local_backend_options options_;
+    std::vector<store::envelope> envelopes_; // reused by every commit
+
+    std::mutex jobs_mutex_;
+    std::condition_variable jobs_ready_;
+    std::condition_variable drained_;
+    std::deque<job> jobs_;
+    std::uint64_t submitted_ = 0;
+    std::uint64_t completed_ = 0;
+    bool stopping_ = false;
+
+    std::mutex routes_mutex_;
+    std::unordered_map<std::string, std::vector<std::weak_ptr<subscriber>>> online_;
+    std::unordered_map<std::string, std::vector<std::weak_ptr<subscriber>>> watchers_;
+
+    std::thread writer_; // last: started after everything it uses exists
+};
+
+} // namespace
+
+std::shared_ptr<backend> make_local_backend(std::unique_ptr<store::relay_store> store,
+                                            const local_backend_options& options) {
+    return std::make_shared<local_backend>(std::move(store), options);
+}
+
+} // namespace sotto::net::relay

@@ -1,0 +1,859 @@
+#include "net/relay/server.h"
+
+#include "crypto/identity.h"
+#include "crypto/random.h"
+#include "net/frame.h"
+#include "net/protocol.h"
+#include "net/tls.h"
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/ssl.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace sotto::net::relay {
+
+namespace {
+
+using asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::size_t read_chunk_size = 4096;
+constexpr std::size_t pending_page = 256;
+constexpr std::size_t max_watched = 4096;
+constexpr std::size_t max_users_listed = 1000;
+
+store::unix_seconds unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+wire::SendResult::Status to_wire(store::enqueue_result result) {
+    switch (result) {
+    case store::enqueue_result::queued: return wire::SendResult::QUEUED;
+    case store::enqueue_result::duplicate: return wire::SendResult::DUPLICATE;
+    case store::enqueue_result::queue_full_count:
+    case store::enqueue_result::queue_full_bytes: return wire::SendResult::QUEUE_FULL;
+    case store::enqueue_result::unknown_recipient: return wire::SendResult::UNKNOWN_RECIPIENT;
+    }
+    return wire::SendResult::STATUS_UNSPECIFIED;
+}
+
+class session;
+
+} // namespace
+
+class server::impl {
+  public:
+    impl(const server_options& options, asio::ssl::context& tls, std::shared_ptr<backend> backend);
+
+    void start();
+    void stop();
+    [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+    [[nodiscard]] std::size_t connection_count() const noexcept { return connections_.load(); }
+
+    // Connection bookkeeping, called by sessions from any context.
+    void session_ended(const std::string& address, const session* which);
+    // False when this address has used up its failed-login allowance.
+    bool failed_login_allowed(const std::string& address);
+    void record_failed_login(const std::string& address);
+    // Audits a limit hit, at most once per address and kind every 10 s (a flood must not turn
+    // into a flood of audit writes).
+    void audit_limit(const std::string& address, const std::string& username, const std::string& detail);
+
+    const server_options options_;
+    asio::ssl::context& tls_;
+    std::shared_ptr<backend> backend_;
+    crypto::system_random random_;
+    std::atomic<bool> stopping_{false};
+
+  private:
+    asio::awaitable<void> accept_loop();
+
+    std::atomic<std::size_t> connections_{0};
+    std::mutex registry_mutex_;
+    std::unordered_map<const session*, std::weak_ptr<session>> sessions_;
+    std::unordered_map<std::string, std::size_t> per_address_;
+    std::unordered_map<std::string, token_bucket> failed_logins_;
+    std::unordered_map<std::string, clock_type::time_point> last_limit_audit_;
+
+    std::vector<std::unique_ptr<asio::io_context>> contexts_;
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+    std::unique_ptr<tcp::acceptor> acceptor_;
+    std::uint16_t port_ = 0;
+    std::vector<std::thread> threads_;
+    std::size_t next_context_ = 0;
+    bool started_ = false;
+    bool stopped_ = false;
+
+    friend class session;
+};
+
+namespace {
+
+class session final : public subscriber, public std::enable_shared_from_this<session> {
+  public:
+    session(server::impl& owner, tcp::socket socket, std::string address)
+        : owner_(owner), executor_(socket.get_executor()), stream_(std::move(socket), owner.tls_),
+          address_(std::move(address)), state_(owner.options_.limits),
+          decoder_(owner.options_.limits.max_frame_size), accepted_at_(clock_type::now()),
+          last_activity_(accepted_at_),
+          bucket_(owner.options_.limits.frames_per_second, owner.options_.limits.frame_burst, accepted_at_),
+          write_wakeup_(executor_), watchdog_timer_(executor_) {
+        write_wakeup_.expires_at(clock_type::time_point::max());
+    }
+
+    ~session() override { owner_.session_ended(address_, this); }
+
+    void start() {
+        auto self = shared_from_this();
+        asio::co_spawn(executor_, [self]() { return self->read_loop(); }, asio::detached);
+        asio::co_spawn(executor_, [self]() { return self->watchdog(); }, asio::detached);
+    }
+
+    // Graceful shutdown, step 1: stop taking frames, keep writing.
+    void stop_reading() {
+        asio::post(executor_, [self = shared_from_this()] {
+            self->draining_ = true;
+            std::error_code ignored;
+            self->stream_.lowest_layer().shutdown(tcp::socket::shutdown_receive, ignored);
+        });
+    }
+    // Step 2: tell the client and close once the output is written.
+    void finish_shutdown() {
+        asio::post(executor_, [self = shared_from_this()] {
+            self->fail(wire::Error::SHUTTING_DOWN, "the relay is shutting down", false);
+        });
+    }
+
+    // subscriber: called on backend threads.
+    void on_envelope(std::shared_ptr<const store::envelope> envelope) override {
+        asio::post(executor_, [self = shared_from_this(), envelope = std::move(envelope)] {
+            self->deliver_pushed(*envelope);
+        });
+    }
+    void on_presence(const std::string& username, bool online) override {
+        asio::post(executor_, [self = shared_from_this(), username, online] {
+            if (self->closing_) {
+                return;
+            }
+            auto& presence = *self->out_frame_.mutable_presence();
+            presence.set_username(username);
+            presence.set_online(online);
+            self->queue_out_frame();
+        });
+    }
+
+  private:
+    // Runs `work` on this session's context with the session alive; for backend callbacks.
+    template <typename T, typename Work> backend::callback<T> on_context(Work work) {
+        return [self = shared_from_this(), work = std::move(work)](T value) mutable {
+            // Moved, so the session is never released on a backend thread.
+            auto executor = self->executor_;
+            asio::post(executor, [self = std::move(self), work = std::move(work), value = std::move(value)]() mutable {
+                if (!self->closing_) {
+                    work(*self, std::move(value));
+                }
+            });
+        };
+    }
+
+    asio::awaitable<void> read_loop() {
+        try {
+            auto [handshake_error] = co_await stream_.async_handshake(asio::ssl::stream_base::server, use_tuple);
+            if (handshake_error || closing_) {
+                co_return close_now();
+            }
+            const auto binding = export_channel_binding(stream_.native_handle());
+            if (!binding) {
+                co_return close_now();
+            }
+            binding_ = *binding;
+            handshake_done_ = true;
+            asio::co_spawn(executor_, [self = shared_from_this()]() { return self->write_loop(); },
+                           asio::detached);
+            std::array<std::uint8_t, read_chunk_size> buffer;
+            while (!closing_) {
+                auto [error, length] = co_await stream_.async_read_some(asio::buffer(buffer), use_tuple);
+                if (error || closing_) {
+                    break;
+                }
+                last_activity_ = clock_type::now();
+                ping_outstanding_ = false;
+                std::span<const std::uint8_t> input(buffer.data(), length);
+                while (!input.empty() && !closing_) {
+                    const auto step = decoder_.decode(input, in_frame_);
+                    input = input.subspan(step.consumed);
+                    if (step.status == decode_status::need_more) {
+                        break;
+                    }
+                    if (step.status != decode_status::frame) {
+                        const auto code = step.status == decode_status::oversized ? wire::Error::FRAME_TOO_LARGE
+                                                                                   : wire::Error::MALFORMED_FRAME;
+                        fail(code, to_string(step.status), true);
+                        break;
+                    }
+                    if (!bucket_.take(last_activity_)) {
+                        fail(wire::Error::RATE_LIMITED, "over the frame rate limit", true);
+                        break;
+                    }
+                    const auto verdict = state_.on_frame(in_frame_);
+                    if (!verdict.accepted) {
+                        fail(verdict.code, verdict.reason, true);
+                        break;
+                    }
+                    handle(in_frame_);
+                }
+            }
+        } catch (const std::exception& error) {
+            spdlog::error("connection from {}: {}", address_, error.what());
+        }
+        if (!draining_ && !closing_) {
+            closing_ = true; // the peer went away: flush what is queued and close
+            write_wakeup_.cancel();
+        }
+        leave();
+    }
+
+    asio::awaitable<void> write_loop() {
+        try {
+            for (;;) {
+                if (outbox_.empty()) {
+                    if (closing_) {
+                        break;
+                    }
+                    co_await write_wakeup_.async_wait(use_tuple);
+                    continue;
+                }
+                writing_.swap(outbox_);
+                auto [error, written] = co_await asio::async_write(stream_, asio::buffer(writing_), use_tuple);
+                if (writing_.capacity() > 64 * 1024) {
+                    std::string().swap(writing_);
+                } else {
+                    writing_.clear();
+                }
+                if (error) {
+                    break;
+                }
+                if (needs_resync_ && !syncing_ && !closing_ && outbox_.size() < owner_.options_.max_outbox_bytes / 4) {
+                    needs_resync_ = false;
+                    sync();
+                }
+            }
+        } catch (const std::exception& error) {
+            spdlog::error("writing to {}: {}", address_, error.what());
+        }
+        close_now();
+    }
+
+    // Enforces the auth deadline, the idle timeout (with a Ping at half of it) and the time a
+    // closing connection gets to flush.
+    asio::awaitable<void> watchdog() {
+        const auto& limits = owner_.options_.limits;
+        while (!finished_) {
+            clock_type::time_point deadline;
+            if (closing_) {
+                deadline = closing_since_ + std::chrono::seconds(2);
+            } else if (state_.current() != phase::authenticated) {
+                deadline = accepted_at_ + limits.auth_deadline;
+            } else {
+                deadline = last_activity_ + (ping_outstanding_ ? limits.idle_timeout : limits.idle_timeout / 2);
+            }
+            watchdog_timer_.expires_at(deadline);
+            co_await watchdog_timer_.async_wait(use_tuple);
+            if (finished_) {
+                break;
+            }
+            const auto now = clock_type::now();
+            if (closing_) {
+                if (now >= closing_since_ + std::chrono::seconds(2)) {
+                    close_now();
+                }
+            } else if (state_.current() != phase::authenticated) {
+                if (now >= accepted_at_ + limits.auth_deadline) {
+                    if (handshake_done_) {
+                        fail(wire::Error::AUTH_TIMEOUT, "not authenticated in time", true);
+                    } else {
+                        owner_.audit_limit(address_, {}, "TLS handshake not finished in time");
+                        close_now();
+                    }
+                }
+            } else if (now >= last_activity_ + limits.idle_timeout && ping_outstanding_) {
+                fail(wire::Error::IDLE_TIMEOUT, "idle for too long", false);
+            } else if (now >= last_activity_ + limits.idle_timeout / 2 && !ping_outstanding_) {
+                ping_outstanding_ = true;
+                last_activity_ = now;
+                out_frame_.mutable_ping()->set_token(++ping_token_);
+                queue_out_frame();
+            }
+        }
+    }
+
+    void handle(const wire::Frame& frame) {
+        switch (frame.body_case()) {
+        case wire::Frame::kHello: return on_hello();
+        case wire::Frame::kLogin: return on_login(frame.login());
+        case wire::Frame::kRegister: return on_register(frame.register_());
+        case wire::Frame::kSend: return on_send(frame.send());
+        case wire::Frame::kDeliverAck: return on_ack(frame.deliver_ack());
+        case wire::Frame::kUsersRequest: return on_users();
+        case wire::Frame::kKeyLookup: return on_key_lookup(frame.key_lookup());
+        case wire::Frame::kPing:
+            out_frame_.mutable_pong()->set_token(frame.ping().token());
+            return queue_out_frame();
+        default: return; // Pong: its arrival already counted as activity
+        }
+    }
+
+    void on_hello() {
+        auto& hello = *out_frame_.mutable_hello();
+        hello.set_protocol_version(protocol_version);
+        hello.set_software(owner_.options_.software);
+        queue_out_frame();
+        owner_.random_.fill(nonce_);
+        out_frame_.mutable_challenge()->set_nonce(nonce_.data(), nonce_.size());
+        queue_out_frame();
+    }
+
+    [[nodiscard]] bool signature_valid(const crypto::identity_public_key& key, const std::string& username,
+                                       const std::string& signature_bytes) const {
+        crypto::signature signature;
+        const auto* data = reinterpret_cast<const std::uint8_t*>(signature_bytes.data());
+        if (!crypto::signature::from({data, signature_bytes.size()}, signature)) {
+            return false;
+        }
+        const auto input = login_input(nonce_, username, binding_);
+        return !input.empty() && crypto::verify(key, input, signature);
+    }
+
+    void on_login(const wire::Login& login) {
+        if (!owner_.failed_login_allowed(address_)) {
+            return refuse_auth(wire::AuthResult::RATE_LIMITED, login.username(), "too many failed logins", true);
+        }
+        owner_.backend_->find_account(
+            login.username(),
+            on_context<std::optional<store::account>>(
+                [username = login.username(), signature = login.signature()](session& self,
+                                                                             std::optional<store::account> found) {
+                    if (!found) {
+                        return self.refuse_auth(wire::AuthResult::UNKNOWN_USER, username, "no such user", true);
+                    }
+                    if (!self.signature_valid(found->identity_key, username, signature)) {
+                        return self.refuse_auth(wire::AuthResult::BAD_SIGNATURE, username, "bad signature", true);
+                    }
+                    self.authenticated(username, "login");
+                }));
+    }
+
+    void on_register(const wire::Register& reg) {
+        const auto& username = reg.username();
+        if (!store::valid_username(username)) {
+            return refuse_auth(wire::AuthResult::INVALID_USERNAME, username,
+                               "usernames are 3..32 of a-z 0-9 _ . - starting with a letter", false);
+        }
+        crypto::identity_public_key key;
+        (void)crypto::identity_public_key::from(
+            {reinterpret_cast<const std::uint8_t*>(reg.identity_key().data()), reg.identity_key().size()}, key);
+        if (!signature_valid(key, username, reg.signature())) {
+            return refuse_auth(wire::AuthResult::BAD_SIGNATURE, username, "signature does not prove the key", true);
+        }
+        std::optional<std::string> invite;
+        if (!reg.invite_code().empty()) {
+            invite = reg.invite_code();
+        }
+        owner_.backend_->register_account(
+            username, key, std::move(invite), owner_.options_.invite_only,
+            on_context<store::registration_result>([username](session& self, store::registration_result result) {
+                switch (result) {
+                case store::registration_result::registered:
+                    return self.authenticated(username, "register");
+                case store::registration_result::already_registered:
+                    return self.authenticated(username, "login");
+                case store::registration_result::name_taken:
+                    return self.refuse_auth(wire::AuthResult::NAME_TAKEN, username, "name taken", false);
+                case store::registration_result::invite_required:
+                    return self.refuse_auth(wire::AuthResult::INVITE_REQUIRED, username, "invite required", false);
+                case store::registration_result::invite_invalid:
+                    return self.refuse_auth(wire::AuthResult::INVITE_INVALID, username, "invite invalid", true);
+                }
+            }));
+    }
+
+    void refuse_auth(wire::AuthResult::Status status, const std::string& username, const std::string& why,
+                     bool counts_as_failed_login) {
+        if (counts_as_failed_login) {
+            owner_.record_failed_login(address_);
+        }
+        owner_.backend_->audit({unix_now(), "login_failed", store::valid_username(username) ? username : "",
+                                address_, why});
+        auto& result = *out_frame_.mutable_auth_result();
+        result.set_status(status);
+        result.set_message(why);
+        queue_out_frame();
+        if (status == wire::AuthResult::RATE_LIMITED || state_.auth_failed() == phase::closed) {
+            fail(wire::Error::RATE_LIMITED, "too many failed authentication attempts", false);
+        }
+    }
+
+    void authenticated(const std::string& username, const char* kind) {
+        state_.auth_succeeded();
+        username_ = username;
+        owner_.backend_->audit({unix_now(), kind, username, address_, {}});
+        auto& result = *out_frame_.mutable_auth_result();
+        result.set_status(wire::AuthResult::OK);
+        result.set_username(username);
+        queue_out_frame();
+        owner_.backend_->attach(username_, shared_from_this());
+        attached_ = true;
+        owner_.backend_->take_expiry_notices(
+            username_, on_context<std::vector<store::expiry_notice>>([](session& self, auto notices) {
+                for (const auto& notice : notices) {
+                    auto& out = *self.out_frame_.mutable_expiry_notice();
+                    out.set_recipient(notice.recipient);
+                    out.set_id(notice.id.data(), notice.id.size());
+                    self.queue_out_frame();
+                }
+            }));
+        sync();
+    }
+
+    void on_send(const wire::Send& send) {
+        store::message_id id{};
+        std::copy_n(send.id().begin(), id.size(), id.begin());
+        std::vector<std::string> recipients(send.recipients().begin(), send.recipients().end());
+        for (const auto& recipient : recipients) {
+            watch(recipient);
+        }
+        owner_.backend_->send(
+            username_, recipients, id, send.ciphertext(),
+            on_context<std::vector<store::enqueue_result>>(
+                [id, recipients](session& self, std::vector<store::enqueue_result> results) {
+                    if (results.size() != recipients.size()) {
+                        return self.fail(wire::Error::INTERNAL, "the relay could not store the message", false);
+                    }
+                    auto& out = *self.out_frame_.mutable_send_result();
+                    out.set_id(id.data(), id.size());
+                    for (std::size_t i = 0; i < results.size(); ++i) {
+                        auto* item = out.add_results();
+                        item->set_username(recipients[i]);
+                        item->set_status(to_wire(results[i]));
+                    }
+                    self.queue_out_frame();
+                }));
+    }
+
+    void on_ack(const wire::DeliverAck& ack) {
+        std::vector<backend::acknowledgement> acked;
+        acked.reserve(static_cast<std::size_t>(ack.items_size()));
+        for (const auto& item : ack.items()) {
+            auto& entry = acked.emplace_back();
+            entry.first = item.sender();
+            std::copy_n(item.id().begin(), entry.second.size(), entry.second.begin());
+        }
+        if (!acked.empty()) {
+            owner_.backend_->acknowledge(username_, std::move(acked));
+        }
+    }
+
+    void on_users() {
+        auto& users = *out_frame_.mutable_users();
+        for (auto& name : owner_.backend_->online_users(max_users_listed)) {
+            users.add_online(std::move(name));
+        }
+        queue_out_frame();
+    }
+
+    void on_key_lookup(const wire::KeyLookup& lookup) {
+        const auto& username = lookup.username();
+        if (!store::valid_username(username)) {
+            out_frame_.mutable_key_info()->set_username(username);
+            return queue_out_frame();
+        }
+        owner_.backend_->find_account(
+            username, on_context<std::optional<store::account>>([username](session& self, auto found) {
+                auto& info = *self.out_frame_.mutable_key_info();
+                info.set_username(username);
+                if (found) {
+                    info.set_identity_key(found->identity_key.data(), found->identity_key.size());
+                }
+                self.queue_out_frame();
+                if (found) {
+                    self.watch(username);
+                }
+            }));
+    }
+
+    void watch(const std::string& target) {
+        if (target == username_ || watched_.size() >= max_watched || !watched_.insert(target).second) {
+            return;
+        }
+        owner_.backend_->watch(shared_from_this(), target);
+    }
+
+    // Delivery (docs/PROTOCOL.md "Delivery"): after login, and whenever pushes were dropped,
+    // fetch from the store in pages after the last delivered sequence; pushes that arrive while a
+    // fetch is in flight are left to the next page, so order per recipient is the store's order.
+    void sync() {
+        if (syncing_) {
+            resync_requested_ = true;
+            return;
+        }
+        syncing_ = true;
+        resync_requested_ = false;
+        owner_.backend_->pending(
+            username_, last_sequence_, pending_page,
+            on_context<std::vector<store::envelope>>([](session& self, std::vector<store::envelope> page) {
+                self.syncing_ = false;
+                for (const auto& envelope : page) {
+                    self.queue_deliver(envelope);
+                }
+                if (self.outbox_.size() >= self.owner_.options_.max_outbox_bytes) {
+                    self.needs_resync_ = true; // the writer resumes when the client caught up
+                } else if (page.size() == pending_page || self.resync_requested_) {
+                    self.sync();
+                }
+            }));
+    }
+
+    void deliver_pushed(const store::envelope& envelope) {
+        if (closing_ || state_.current() != phase::authenticated) {
+            return;
+        }
+        if (syncing_) {
+            resync_requested_ = true;
+            return;
+        }
+        if (needs_resync_ || envelope.sequence <= last_sequence_) {
+            return;
+        }
+        if (outbox_.size() >= owner_.options_.max_outbox_bytes) {
+            needs_resync_ = true; // it stays in the store; fetched when the client caught up
+            return;
+        }
+        queue_deliver(envelope);
+    }
+
+    void queue_deliver(const store::envelope& envelope) {
+        if (envelope.sequence <= last_sequence_) {
+            return;
+        }
+        last_sequence_ = envelope.sequence;
+        auto& deliver = *out_frame_.mutable_deliver();
+        deliver.set_sender(envelope.sender);
+        deliver.set_id(envelope.id.data(), envelope.id.size());
+        deliver.set_ciphertext(envelope.ciphertext.data(), envelope.ciphertext.size());
+        deliver.set_sequence(envelope.sequence);
+        deliver.set_queued_at(envelope.queued_at);
+        queue_out_frame();
+        watch(envelope.sender);
+    }
+
+    // Encodes out_frame_ (reused, so steady traffic does not allocate) onto the outbox.
+    void queue_out_frame() {
+        if (!closing_ || error_pending_) {
+            if (!append_frame(out_frame_, outbox_, owner_.options_.limits.max_frame_size)) {
+                spdlog::error("an outgoing frame to {} exceeded the frame limit", address_);
+            }
+            write_wakeup_.cancel();
+        }
+        out_frame_.clear_body();
+    }
+
+    // Closes this connection for `code`, sending an Error frame first where the TLS session allows.
+    void fail(wire::Error::Code code, const std::string& reason, bool audit) {
+        if (closing_) {
+            return;
+        }
+        if (audit) {
+            owner_.audit_limit(address_, username_, reason);
+        }
+        spdlog::debug("closing connection from {}: {}", address_, reason);
+        state_.close();
+        auto& error = *out_frame_.mutable_error();
+        error.set_code(code);
+        error.set_message(reason);
+        error_pending_ = true;
+        queue_out_frame();
+        error_pending_ = false;
+        begin_close();
+    }
+
+    void begin_close() {
+        closing_ = true;
+        closing_since_ = clock_type::now();
+        write_wakeup_.cancel();
+        watchdog_timer_.cancel();
+        if (!handshake_done_) {
+            close_now();
+        }
+    }
+
+    void close_now() {
+        if (!closing_) {
+            closing_ = true;
+            closing_since_ = clock_type::now();
+        }
+        if (finished_) {
+            return;
+        }
+        finished_ = true;
+        std::error_code ignored;
+        stream_.lowest_layer().shutdown(tcp::socket::shutdown_both, ignored);
+        stream_.lowest_layer().close(ignored);
+        write_wakeup_.cancel();
+        watchdog_timer_.cancel();
+        leave();
+    }
+
+    void leave() {
+        if (attached_) {
+            attached_ = false;
+            owner_.backend_->detach(username_, this, std::vector<std::string>(watched_.begin(), watched_.end()));
+        }
+    }
+
+    server::impl& owner_;
+    asio::any_io_executor executor_;
+    asio::ssl::stream<tcp::socket> stream_;
+    std::string address_;
+    connection_state state_;
+    frame_decoder decoder_;
+    wire::Frame in_frame_;
+    wire::Frame out_frame_;
+    std::string outbox_;
+    std::string writing_;
+    clock_type::time_point accepted_at_;
+    clock_type::time_point last_activity_;
+    clock_type::time_point closing_since_;
+    token_bucket bucket_;
+    asio::steady_timer write_wakeup_;
+    asio::steady_timer watchdog_timer_;
+    std::array<std::uint8_t, challenge_nonce_size> nonce_{};
+    channel_binding binding_{};
+    std::string username_;
+    std::unordered_set<std::string> watched_;
+    std::uint64_t last_sequence_ = 0;
+    std::uint64_t ping_token_ = 0;
+    bool handshake_done_ = false;
+    bool attached_ = false;
+    bool syncing_ = false;
+    bool resync_requested_ = false;
+    bool needs_resync_ = false;
+    bool ping_outstanding_ = false;
+    bool closing_ = false;
+    bool error_pending_ = false;
+    bool draining_ = false;
+    bool finished_ = false;
+};
+
+} // namespace
+
+server::impl::impl(const server_options& options, asio::ssl::context& tls, std::shared_ptr<backend> backend)
+    : options_(options), tls_(tls), backend_(std::move(backend)) {
+    const auto threads = std::max<std::size_t>(1, options_.threads);
+    for (std::size_t i = 0; i < threads; ++i) {
+        contexts_.push_back(std::make_unique<asio::io_context>(1));
+        work_.push_back(asio::make_work_guard(*contexts_.back()));
+    }
+    const auto address = asio::ip::make_address(options_.listen_host);
+    acceptor_ = std::make_unique<tcp::acceptor>(*contexts_.front());
+    const tcp::endpoint endpoint(address, options_.listen_port);
+    acceptor_->open(endpoint.protocol());
+    acceptor_->set_option(tcp::acceptor::reuse_address(true));
+    acceptor_->bind(endpoint);
+    acceptor_->listen(asio::socket_base::max_listen_connections);
+    port_ = acceptor_->local_endpoint().port();
+}
+
+void server::impl::start() {
+    if (started_) {
+        return;
+    }
+    started_ = true;
+    asio::co_spawn(*contexts_.front(), [this]() { return accept_loop(); }, asio::detached);
+    for (auto& context : contexts_) {
+        threads_.emplace_back([&context] {
+            for (;;) {
+                try {
+                    context->run();
+                    return;
+                } catch (const std::exception& error) {
+                    spdlog::error("relay event loop: {}", error.what());
+                }
+            }
+        });
+    }
+}
+
+asio::awaitable<void> server::impl::accept_loop() {
+    while (!stopping_) {
+        auto& target = *contexts_[next_context_++ % contexts_.size()];
+        auto [error, socket] = co_await acceptor_->async_accept(target, use_tuple);
+        if (error) {
+            if (error == asio::error::operation_aborted || stopping_) {
+                break;
+            }
+            if (error == asio::error::no_descriptors || error == asio::error::no_buffer_space) {
+                spdlog::warn("accept: {}; pausing", error.message());
+                asio::steady_timer pause(*contexts_.front(), std::chrono::milliseconds(100));
+                co_await pause.async_wait(use_tuple);
+            }
+            continue;
+        }
+        std::error_code endpoint_error;
+        const auto remote = socket.remote_endpoint(endpoint_error);
+        if (endpoint_error) {
+            continue;
+        }
+        std::string address = remote.address().to_string();
+        socket.set_option(tcp::no_delay(true), endpoint_error);
+        std::shared_ptr<session> connection;
+        {
+            std::lock_guard lock(registry_mutex_);
+            auto& from_address = per_address_[address];
+            if (connections_.load() >= options_.max_connections || from_address >= options_.max_connections_per_ip) {
+                if (from_address == 0) {
+                    per_address_.erase(address);
+                }
+                connection = nullptr;
+            } else {
+                ++from_address;
+                ++connections_;
+                connection = std::make_shared<session>(*this, std::move(socket), address);
+                sessions_.emplace(connection.get(), connection);
+            }
+        }
+        if (!connection) {
+            audit_limit(address, {}, "connection cap reached");
+            continue; // the socket closes as it goes out of scope
+        }
+        connection->start();
+    }
+}
+
+void server::impl::session_ended(const std::string& address, const session* which) {
+    std::lock_guard lock(registry_mutex_);
+    sessions_.erase(which);
+    const auto found = per_address_.find(address);
+    if (found != per_address_.end() && --found->second == 0) {
+        per_address_.erase(found);
+    }
+    --connections_;
+}
+
+bool server::impl::failed_login_allowed(const std::string& address) {
+    std::lock_guard lock(registry_mutex_);
+    const auto found = failed_logins_.find(address);
+    if (found == failed_logins_.end()) {
+        return true;
+    }
+    // Peek: a token is taken only when a login actually fails.
+    auto copy = found->second;
+    return copy.take(clock_type::now());
+}
+
+void server::impl::record_failed_login(const std::string& address) {
+    std::lock_guard lock(registry_mutex_);
+    if (failed_logins_.size() > 100'000) {
+        failed_logins_.clear(); // bounded memory; an attacker spread this wide is not slowed anyway
+    }
+    const auto now = clock_type::now();
+    auto [found, inserted] = failed_logins_.try_emplace(
+        address, options_.failed_logins_per_minute_per_ip / 60.0, options_.failed_login_burst_per_ip, now);
+    (void)inserted;
+    found->second.take(now);
+}
+
+void server::impl::audit_limit(const std::string& address, const std::string& username, const std::string& detail) {
+    const auto now = clock_type::now();
+    {
+        std::lock_guard lock(registry_mutex_);
+        if (last_limit_audit_.size() > 100'000) {
+            last_limit_audit_.clear();
+        }
+        auto& last = last_limit_audit_[address + '\n' + detail];
+        if (last != clock_type::time_point{} && now - last < std::chrono::seconds(10)) {
+            return;
+        }
+        last = now;
+    }
+    spdlog::info("limit: {} from {}", detail, address);
+    backend_->audit({unix_now(), "limit", username, address, detail});
+}
+
+void server::impl::stop() {
+    if (!started_ || stopped_) {
+        return;
+    }
+    stopped_ = true;
+    stopping_ = true;
+    asio::post(*contexts_.front(), [this] {
+        std::error_code ignored;
+        acceptor_->close(ignored);
+    });
+    std::vector<std::shared_ptr<session>> open;
+    {
+        std::lock_guard lock(registry_mutex_);
+        for (const auto& [key, weak] : sessions_) {
+            if (auto alive = weak.lock()) {
+                open.push_back(std::move(alive));
+            }
+        }
+    }
+    for (const auto& connection : open) {
+        connection->stop_reading();
+    }
+    // Let the contexts process the stop_reading posts (and the frames already read) before
+    // waiting for the store: a Send handled after drain() started would still be answered,
+    // since drain waits only for what was submitted before it.
+    for (auto& context : contexts_) {
+        std::promise<void> reached;
+        auto done = reached.get_future();
+        asio::post(*context, [&reached] { reached.set_value(); });
+        done.wait();
+    }
+    backend_->drain();
+    for (const auto& connection : open) {
+        connection->finish_shutdown();
+    }
+    open.clear();
+    const auto give_up = clock_type::now() + options_.shutdown_grace;
+    while (connections_.load() > 0 && clock_type::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    work_.clear();
+    for (auto& context : contexts_) {
+        context->stop();
+    }
+    for (auto& thread : threads_) {
+        thread.join();
+    }
+    threads_.clear();
+}
+
+server::server(const server_options& options, asio::ssl::context& tls, std::shared_ptr<backend> backend)
+    : impl_(std::make_unique<impl>(options, tls, std::move(backend))) {}
+
+server::~server() { impl_->stop(); }
+
+std::uint16_t server::port() const noexcept { return impl_->port(); }
+void server::start() { impl_->start(); }
+void server::stop() { impl_->stop(); }
+std::size_t server::connection_count() const noexcept { return impl_->connection_count(); }
+
+} // namespace sotto::net::relay

@@ -1,0 +1,412 @@
+#include "relay_fixture.h"
+
+#include "net/frame.h"
+#include "net/protocol.h"
+
+#include <asio/detached.hpp>
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <set>
+
+using namespace sotto;
+using namespace sotto::testing;
+using sotto::net::link::connection;
+
+namespace {
+
+asio::awaitable<void> ack(connection& link, const wire::Deliver& deliver) {
+    wire::Frame frame;
+    auto* item = frame.mutable_deliver_ack()->add_items();
+    item->set_sender(deliver.sender());
+    item->set_id(deliver.id());
+    link.send(frame);
+    co_return;
+}
+
+// Sends a raw byte string on a fresh, Hello'd connection and returns the relay's Error code,
+// or CODE_UNSPECIFIED when the connection closed without one.
+asio::awaitable<wire::Error::Code> error_after_raw(const test_relay& relay, asio::ssl::context& tls,
+                                                  const test_user* login_as, std::string raw) {
+    auto executor = co_await asio::this_coro::executor;
+    std::shared_ptr<connection> link;
+    if (login_as != nullptr) {
+        link = co_await connect_user(relay, tls, *login_as, true);
+    } else {
+        link = connection::create(executor, tls, relay.link_options());
+        const auto connected = co_await link->connect();
+        REQUIRE(connected.status == net::link::connect_status::connected);
+    }
+    link->send_raw(std::move(raw));
+    while (auto frame = co_await link->receive()) {
+        if (frame->has_error()) {
+            // The relay closes after the Error: nothing but the end of the stream follows.
+            const auto code = frame->error().code();
+            auto after = co_await link->receive();
+            CHECK_FALSE(after.has_value());
+            co_return code;
+        }
+    }
+    co_return wire::Error::CODE_UNSPECIFIED;
+}
+
+asio::awaitable<wire::AuthResult::Status> register_with(const test_relay& relay, asio::ssl::context& tls,
+                                                      const test_user& user, std::string code) {
+    auto executor = co_await asio::this_coro::executor;
+    auto link = connection::create(executor, tls, relay.link_options());
+    { const auto awaited = co_await link->connect(); REQUIRE(awaited.status == net::link::connect_status::connected); }
+    co_return (co_await link->register_account(user.name, user.keys.public_key(), user.signer(), code)).status();
+}
+
+// alice -> bob still flows.
+asio::awaitable<void> still_working(connection& a, connection& b, std::uint8_t n) {
+    a.send(make_send({"bob"}, n, "still here"));
+    auto deliver = co_await receive_kind(b, wire::Frame::kDeliver);
+    REQUIRE(deliver);
+    CHECK(deliver->deliver().ciphertext() == "still here");
+    co_await ack(b, deliver->deliver());
+}
+
+std::string header(std::uint32_t length) {
+    return {static_cast<char>(length >> 24U), static_cast<char>(length >> 16U), static_cast<char>(length >> 8U),
+            static_cast<char>(length)};
+}
+
+} // namespace
+
+TEST_CASE("many clients register, log in and exchange messages concurrently", "[net][relay]") {
+    test_relay relay;
+    asio::io_context io;
+    auto tls = net::make_client_context();
+    constexpr int users = 16;
+    constexpr int messages_each = 20;
+    std::vector<test_user> people;
+    for (int i = 0; i < users; ++i) {
+        people.emplace_back("user" + std::to_string(i));
+    }
+    // Register everyone first so no Send meets an unknown recipient.
+    for (auto& person : people) {
+        run_coroutine(io, [&]() -> asio::awaitable<void> {
+            auto link = co_await connect_user(relay, tls, person, true);
+            link->close();
+        });
+    }
+    std::map<std::string, std::multiset<std::string>> received;
+    std::map<std::string, int> queued_results;
+    int finished = 0;
+    for (int i = 0; i < users; ++i) {
+        asio::co_spawn(io, [&, i]() -> asio::awaitable<void> {
+            const auto& me = people[static_cast<std::size_t>(i)];
+            auto link = co_await connect_user(relay, tls, me, false);
+            const auto& peer = people[static_cast<std::size_t>((i + 1) % users)];
+            for (int m = 0; m < messages_each; ++m) {
+                link->send(make_send({peer.name}, static_cast<std::uint8_t>(m), me.name + ":" + std::to_string(m),
+                                     static_cast<std::uint8_t>(i)));
+            }
+            int results = 0;
+            int delivered = 0;
+            while (results < messages_each || delivered < messages_each) {
+                auto frame = co_await link->receive();
+                REQUIRE(frame.has_value());
+                if (frame->has_send_result()) {
+                    ++results;
+                    REQUIRE(frame->send_result().results_size() == 1);
+                    if (frame->send_result().results(0).status() == wire::SendResult::QUEUED) {
+                        ++queued_results[me.name];
+                    }
+                } else if (frame->has_deliver()) {
+                    ++delivered;
+                    received[me.name].insert(frame->deliver().ciphertext());
+                    co_await ack(*link, frame->deliver());
+                }
+            }
+            link->close();
+            ++finished;
+        }, asio::detached);
+    }
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        while (finished < users) {
+            co_await sleep_for(std::chrono::milliseconds(10));
+        }
+    });
+    for (int i = 0; i < users; ++i) {
+        const auto& me = people[static_cast<std::size_t>(i)];
+        const auto& sender = people[static_cast<std::size_t>((i + users - 1) % users)];
+        CHECK(queued_results[me.name] == messages_each);
+        std::multiset<std::string> expected;
+        for (int m = 0; m < messages_each; ++m) {
+            expected.insert(sender.name + ":" + std::to_string(m));
+        }
+        CHECK(received[me.name] == expected);
+    }
+}
+
+TEST_CASE("messages to an offline user arrive in order when it logs in and not again after the ack",
+          "[net][relay]") {
+    test_relay relay;
+    asio::io_context io;
+    auto tls = net::make_client_context();
+    test_user alice("alice");
+    test_user bob("bob");
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        auto b = co_await connect_user(relay, tls, bob, true);
+        b->close();
+        auto a = co_await connect_user(relay, tls, alice, true);
+        for (std::uint8_t m = 0; m < 5; ++m) {
+            a->send(make_send({"bob"}, m, "sealed-" + std::to_string(m)));
+            auto result = co_await receive_kind(*a, wire::Frame::kSendResult);
+            REQUIRE(result);
+            CHECK(result->send_result().results(0).status() == wire::SendResult::QUEUED);
+        }
+        b = co_await connect_user(relay, tls, bob, false);
+        for (std::uint8_t m = 0; m < 5; ++m) {
+            auto deliver = co_await receive_kind(*b, wire::Frame::kDeliver);
+            REQUIRE(deliver);
+            CHECK(deliver->deliver().sender() == "alice");
+            CHECK(deliver->deliver().ciphertext() == "sealed-" + std::to_string(m));
+            co_await ack(*b, deliver->deliver());
+        }
+        // A round trip makes sure the acks were handled before we reconnect.
+        wire::Frame users_request;
+        users_request.mutable_users_request();
+        b->send(users_request);
+        { const auto awaited = co_await receive_kind(*b, wire::Frame::kUsers); REQUIRE(awaited); }
+        relay.backend->drain();
+        b->close();
+        b = co_await connect_user(relay, tls, bob, false);
+        a->send(make_send({"bob"}, 99, "after"));
+        auto deliver = co_await receive_kind(*b, wire::Frame::kDeliver);
+        REQUIRE(deliver);
+        CHECK(deliver->deliver().ciphertext() == "after"); // nothing acked came back first
+    });
+}
+
+TEST_CASE("a wrong signature, a signature replayed from another TLS session and an unknown name are refused",
+          "[net][relay]") {
+    test_relay relay;
+    asio::io_context io;
+    auto tls = net::make_client_context();
+    test_user alice("alice");
+    test_user mallory("alice", 12345); // same name, another key
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        auto first = co_await connect_user(relay, tls, alice, true);
+        SECTION("wrong key") {
+            auto link = connection::create(io.get_executor(), tls, relay.link_options());
+            const auto connected = co_await link->connect();
+            INFO(connected.message);
+            REQUIRE(connected.status == net::link::connect_status::connected);
+            const auto result = co_await link->login("alice", mallory.signer());
+            CHECK(result.status() == wire::AuthResult::BAD_SIGNATURE);
+        }
+        SECTION("replayed from another session") {
+            // Record what alice signed on one connection and present it on another.
+            auto recorder = connection::create(io.get_executor(), tls, relay.link_options());
+            { const auto awaited = co_await recorder->connect(); REQUIRE(awaited.status == net::link::connect_status::connected); }
+            std::optional<crypto::signature> recorded;
+            const auto good = co_await recorder->login("alice", [&](crypto::bytes_view message) {
+                recorded = alice.keys.sign(message);
+                return *recorded;
+            });
+            REQUIRE(good.status() == wire::AuthResult::OK);
+            auto replay = connection::create(io.get_executor(), tls, relay.link_options());
+            { const auto awaited = co_await replay->connect(); REQUIRE(awaited.status == net::link::connect_status::connected); }
+            CHECK(replay->binding() != recorder->binding());
+            const auto result = co_await replay->login("alice", [&](crypto::bytes_view) { return *recorded; });
+            CHECK(result.status() == wire::AuthResult::BAD_SIGNATURE);
+        }
+        SECTION("unregistered name") {
+            test_user nobody("nobody");
+            auto link = connection::create(io.get_executor(), tls, relay.link_options());
+            { const auto awaited = co_await link->connect(); REQUIRE(awaited.status == net::link::connect_status::connected); }
+            const auto result = co_await link->login("nobody", nobody.signer());
+            CHECK(result.status() == wire::AuthResult::UNKNOWN_USER);
+        }
+        SECTION("a name held by another key") {
+            auto link = connection::create(io.get_executor(), tls, relay.link_options());
+            { const auto awaited = co_await link->connect(); REQUIRE(awaited.status == net::link::connect_status::connected); }
+            const auto result = co_await link->register_account("alice", mallory.keys.public_key(), mallory.signer());
+            CHECK(result.status() == wire::AuthResult::NAME_TAKEN);
+        }
+        first->close();
+    });
+}
+
+TEST_CASE("repeated failed logins from one address are rate limited", "[net][relay]") {
+    net::relay::server_options options;
+    options.failed_login_burst_per_ip = 3;
+    options.failed_logins_per_minute_per_ip = 1;
+    test_relay relay(options);
+    asio::io_context io;
+    auto tls = net::make_client_context();
+    test_user nobody("nobody");
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        std::vector<wire::AuthResult::Status> statuses;
+        for (int i = 0; i < 5; ++i) {
+            auto link = connection::create(io.get_executor(), tls, relay.link_options());
+            { const auto awaited = co_await link->connect(); REQUIRE(awaited.status == net::link::connect_status::connected); }
+            statuses.push_back((co_await link->login("nobody", nobody.signer())).status());
+        }
+        CHECK(statuses[0] == wire::AuthResult::UNKNOWN_USER);
+        CHECK(statuses[2] == wire::AuthResult::UNKNOWN_USER);
+        CHECK(statuses[3] == wire::AuthResult::RATE_LIMITED);
+        CHECK(statuses[4] == wire::AuthResult::RATE_LIMITED);
+    });
+}
+
+TEST_CASE("invite codes are required, single-use and expire", "[net][relay]") {
+    auto store = store::make_memory_relay_store();
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    REQUIRE(store->add_invite({"good-code", 1, now + 3600}));
+    REQUIRE(store->add_invite({"old-code", 5, now - 10}));
+    net::relay::server_options options;
+    options.invite_only = true;
+    test_relay relay(options, std::move(store));
+    asio::io_context io;
+    auto tls = net::make_client_context();
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        const test_user carol("carol"), dave("dave"), erin("erin");
+        { const auto awaited = co_await register_with(relay, tls, carol, ""); CHECK(awaited == wire::AuthResult::INVITE_REQUIRED); }
+        { const auto awaited = co_await register_with(relay, tls, carol, "old-code"); CHECK(awaited == wire::AuthResult::INVITE_INVALID); }
+        { const auto awaited = co_await register_with(relay, tls, carol, "made-up"); CHECK(awaited == wire::AuthResult::INVITE_INVALID); }
+        { const auto awaited = co_await register_with(relay, tls, dave, "good-code"); CHECK(awaited == wire::AuthResult::OK); }
+        { const auto awaited = co_await register_with(relay, tls, erin, "good-code"); CHECK(awaited == wire::AuthResult::INVITE_INVALID); }
+    });
+}
+
+TEST_CASE("each malformed input closes only its own connection", "[net][relay]") {
+    net::relay::server_options options;
+    options.limits.auth_deadline = std::chrono::milliseconds(1500);
+    test_relay relay(options);
+    asio::io_context io;
+    auto tls = net::make_client_context();
+    test_user alice("alice"), bob("bob"), mallory("mallory");
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        auto a = co_await connect_user(relay, tls, alice, true);
+        auto b = co_await connect_user(relay, tls, bob, true);
+        wire::Frame ping;
+        ping.mutable_ping()->set_token(1);
+        const std::string valid = net::encode_frame(ping);
+        wire::Frame deliver;
+        deliver.mutable_deliver()->set_sender("bob");
+        const std::vector<std::pair<std::string, wire::Error::Code>> cases_after_login{
+            {header(64 * 1024 + 1) + std::string("xx"), wire::Error::FRAME_TOO_LARGE},
+            {header(3) + std::string("\xff\xff\xff"), wire::Error::MALFORMED_FRAME},
+            {header(3) + std::string("\x98\x06\x01", 3), wire::Error::MALFORMED_FRAME}, // unknown type
+            {valid + std::string("\xde\xad\xbe\xef garbage"), wire::Error::FRAME_TOO_LARGE},
+            {net::encode_frame(deliver), wire::Error::UNEXPECTED_FRAME}, // only the relay sends it
+        };
+        std::uint8_t n = 0;
+        for (const auto& [raw, expected] : cases_after_login) {
+            INFO("case " << int(n));
+            { const auto awaited = co_await error_after_raw(relay, tls, &mallory, raw); CHECK(awaited == expected); }
+            co_await still_working(*a, *b, ++n);
+        }
+        // A Send before authenticating.
+        const std::string early_send = net::encode_frame(make_send({"bob"}, 5, "x"));
+        { const auto awaited = co_await error_after_raw(relay, tls, nullptr, early_send); CHECK(awaited == wire::Error::UNEXPECTED_FRAME); }
+        co_await still_working(*a, *b, ++n);
+        // A truncated frame: half a header, then silence until the auth deadline.
+        const std::string half_header = header(100).substr(0, 2);
+        { const auto awaited = co_await error_after_raw(relay, tls, nullptr, half_header); CHECK(awaited == wire::Error::AUTH_TIMEOUT); }
+        co_await still_working(*a, *b, ++n);
+        a->close();
+        b->close();
+    });
+}
+
+TEST_CASE("a full recipient queue is refused with QUEUE_FULL", "[net][relay]") {
+    net::relay::local_backend_options backend_options;
+    backend_options.limits.max_messages = 3;
+    test_relay relay({}, store::make_memory_relay_store(), backend_options);
+    asio::io_context io;
+    auto tls = net::make_client_context();
+    test_user alice("alice"), bob("bob");
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        (co_await connect_user(relay, tls, bob, true))->close();
+        auto a = co_await connect_user(relay, tls, alice, true);
+        std::vector<wire::SendResult::Status> statuses;
+        for (std::uint8_t m = 0; m < 4; ++m) {
+            a->send(make_send({"bob"}, m, "m"));
+            auto result = co_await receive_kind(*a, wire::Frame::kSendResult);
+            REQUIRE(result);
+            statuses.push_back(result->send_result().results(0).status());
+        }
+        CHECK(statuses == std::vector<wire::SendResult::Status>{wire::SendResult::QUEUED, wire::SendResult::QUEUED,
+                                                                 wire::SendResult::QUEUED,
+                                                                 wire::SendResult::QUEUE_FULL});
+        a->send(make_send({"nobody"}, 9, "m"));
+        auto unknown = co_await receive_kind(*a, wire::Frame::kSendResult);
+        REQUIRE(unknown);
+        CHECK(unknown->send_result().results(0).status() == wire::SendResult::UNKNOWN_RECIPIENT);
+    });
+}
+
+TEST_CASE("a repeated Send is stored and delivered once", "[net][relay]") {
+    test_relay relay;
+    asio::io_context io;
+    auto tls = net::make_client_context();
+    test_user alice("alice"), bob("bob");
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        (co_await connect_user(relay, tls, bob, true))->close();
+        auto a = co_await connect_user(relay, tls, alice, true);
+        std::vector<wire::SendResult::Status> statuses;
+        for (int i = 0; i < 3; ++i) {
+            a->send(make_send({"bob"}, 7, "same"));
+            auto result = co_await receive_kind(*a, wire::Frame::kSendResult);
+            REQUIRE(result);
+            statuses.push_back(result->send_result().results(0).status());
+        }
+        CHECK(statuses == std::vector<wire::SendResult::Status>{wire::SendResult::QUEUED, wire::SendResult::DUPLICATE,
+                                                                 wire::SendResult::DUPLICATE});
+        a->send(make_send({"bob"}, 8, "marker"));
+        { const auto awaited = co_await receive_kind(*a, wire::Frame::kSendResult); REQUIRE(awaited); }
+        auto b = co_await connect_user(relay, tls, bob, false);
+        auto first = co_await receive_kind(*b, wire::Frame::kDeliver);
+        auto second = co_await receive_kind(*b, wire::Frame::kDeliver);
+        REQUIRE(first);
+        REQUIRE(second);
+        CHECK(first->deliver().ciphertext() == "same");
+        CHECK(second->deliver().ciphertext() == "marker");
+    });
+}
+
+TEST_CASE("presence, the online list and the key directory", "[net][relay]") {
+    test_relay relay;
+    asio::io_context io;
+    auto tls = net::make_client_context();
+    test_user alice("alice"), bob("bob");
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        auto a = co_await connect_user(relay, tls, alice, true);
+        (co_await connect_user(relay, tls, bob, true))->close();
+        wire::Frame lookup;
+        lookup.mutable_key_lookup()->set_username("bob");
+        a->send(lookup);
+        auto info = co_await receive_kind(*a, wire::Frame::kKeyInfo);
+        REQUIRE(info);
+        CHECK(info->key_info().identity_key() ==
+              std::string(reinterpret_cast<const char*>(bob.keys.public_key().data()), 32));
+        lookup.mutable_key_lookup()->set_username("nobody");
+        a->send(lookup);
+        info = co_await receive_kind(*a, wire::Frame::kKeyInfo);
+        REQUIRE(info);
+        CHECK(info->key_info().identity_key().empty());
+        // alice looked bob up, so she sees him come and go.
+        auto b = co_await connect_user(relay, tls, bob, false);
+        auto online = co_await receive_kind(*a, wire::Frame::kPresence);
+        REQUIRE(online);
+        CHECK(online->presence().username() == "bob");
+        CHECK(online->presence().online());
+        wire::Frame users;
+        users.mutable_users_request();
+        a->send(users);
+        auto list = co_await receive_kind(*a, wire::Frame::kUsers);
+        REQUIRE(list);
+        CHECK(std::vector<std::string>(list->users().online().begin(), list->users().online().end()) ==
+              std::vector<std::string>{"alice", "bob"});
+        b->close();
+        auto offline = co_await receive_kind(*a, wire::Frame::kPresence);
+        REQUIRE(offline);
+        CHECK_FALSE(offline->presence().online());
+    });
+}
