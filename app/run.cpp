@@ -1,23 +1,59 @@
 #include "app/run.h"
 
 #include "client/batch.h"
+#include "crypto/identity.h"
 #include "crypto/seal.h"
+#include "crypto/random.h"
+#include "net/address.h"
+#include "net/relay/server.h"
+#include "net/tls.h"
+#include "store/relay_store.h"
+
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
-#include <iostream>
 #include <iterator>
+#include <chrono>
+#include <ctime>
+#include <iostream>
 #include <string_view>
+#include <thread>
 
 namespace sotto::app {
 
 namespace {
+
 int not_built(std::string_view what) {
     std::cerr << "sotto: " << what << " is not built yet in this version; nothing was started.\n";
     return exit_not_built;
+}
+
+store::unix_seconds unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string format_time(store::unix_seconds seconds) {
+    const std::time_t time = seconds;
+    std::tm utc{};
+    ::gmtime_r(&time, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return text;
+}
+
+void setup_logging(const std::string& level) {
+    auto logger = spdlog::stderr_color_mt("sotto-relay");
+    spdlog::set_default_logger(logger);
+    spdlog::set_level(spdlog::level::from_str(level));
 }
 
 void batch_error(std::string_view code, std::string_view message) {
@@ -91,16 +127,119 @@ int run_client(const client_options& options) {
     return client::run_batch(std::move(engine), std::move(secret), STDIN_FILENO, STDOUT_FILENO);
 }
 
-int run_relay(const relay_options& /*options*/) {
-    return not_built("the relay server (--relay)");
+int run_relay(const relay_options& options) {
+    setup_logging(options.log_level);
+    const auto endpoint = net::parse_endpoint(options.listen);
+    if (!endpoint) {
+        std::cerr << "sotto: --listen '" << options.listen << "' is not HOST:PORT\n";
+        return 2;
+    }
+    try {
+        // Certificate: the operator's own, or a self-signed one kept in the data dir (or, for
+        // --ephemeral, held only in memory).
+        net::certificate_pem pem;
+        if (options.certificate_file) {
+            pem = net::read_certificate_files({*options.certificate_file, *options.key_file});
+        } else if (options.ephemeral) {
+            pem = net::generate_self_signed_certificate();
+        } else {
+            pem = net::read_certificate_files(net::ensure_self_signed_certificate(options.data_directory));
+        }
+        auto tls = net::make_server_context(pem);
+        const auto fingerprint = net::certificate_fingerprint(pem.certificate);
+
+        auto store = options.ephemeral ? store::make_memory_relay_store()
+                                       : store::open_relay_store(options.data_directory);
+        net::relay::local_backend_options backend_options;
+        backend_options.limits.max_messages = options.max_queue_messages;
+        backend_options.limits.max_bytes = options.max_queue_bytes;
+        backend_options.limits.max_age = options.max_queue_age;
+        backend_options.audit = !options.ephemeral;
+        auto backend = net::relay::make_local_backend(std::move(store), backend_options);
+
+        net::relay::server_options server_options;
+        server_options.listen_host = endpoint->host;
+        server_options.listen_port = endpoint->port;
+        server_options.invite_only = options.invite_only;
+        server_options.threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
+        server_options.software = "sotto " SOTTO_VERSION;
+        net::relay::server relay(server_options, tls, backend);
+
+        asio::io_context signals_context(1);
+        asio::signal_set signals(signals_context, SIGINT, SIGTERM);
+        relay.start();
+        const net::endpoint_address bound{endpoint->host, relay.port()};
+        spdlog::info("relay listening on {} ({}), certificate SHA-256 fingerprint {}", bound.to_string(),
+                     options.ephemeral ? "ephemeral: memory only" : options.data_directory.string(), fingerprint);
+        std::cout << "sotto relay listening on " << bound.to_string() << "\n"
+                  << "certificate fingerprint (SHA-256): " << fingerprint << "\n"
+                  << std::flush;
+        int signal_number = 0;
+        signals.async_wait([&](const std::error_code&, int number) { signal_number = number; });
+        signals_context.run();
+        spdlog::info("signal {}: stopping (finishing in-flight commits)", signal_number);
+        relay.stop();
+        backend->drain();
+        spdlog::info("relay stopped");
+        return 0;
+    } catch (const std::exception& error) {
+        spdlog::critical("cannot run the relay: {}", error.what());
+        return 1;
+    }
 }
 
-int run_invite(const invite_options& /*options*/) {
-    return not_built("'sotto relay invite'");
+int run_invite(const invite_options& options) {
+    try {
+        auto store = store::open_relay_store(options.data_directory);
+        crypto::system_random random;
+        std::array<std::uint8_t, 10> bytes{};
+        random.fill(bytes);
+        // 20 hex digits in groups of 4: easy to read out, 80 bits of entropy.
+        const auto hex = crypto::to_hex(bytes);
+        std::string code;
+        for (std::size_t i = 0; i < hex.size(); ++i) {
+            if (i > 0 && i % 4 == 0) {
+                code.push_back('-');
+            }
+            code.push_back(hex[i]);
+        }
+        const auto expires = unix_now() + options.expires.count();
+        if (!store->add_invite({code, options.uses, expires})) {
+            std::cerr << "sotto: could not record the invite (try again)\n";
+            return 1;
+        }
+        store->audit({unix_now(), "invite_created", {}, {},
+                      "uses " + std::to_string(options.uses) + ", expires " + format_time(expires)});
+        std::cout << code << "\n";
+        return 0;
+    } catch (const std::exception& error) {
+        std::cerr << "sotto: " << error.what() << "\n";
+        return 1;
+    }
 }
 
-int run_audit(const audit_options& /*options*/) {
-    return not_built("'sotto relay audit'");
+int run_audit(const audit_options& options) {
+    try {
+        auto store = store::open_relay_store(options.data_directory);
+        const auto since = options.since ? unix_now() - options.since->count() : 0;
+        for (const auto& event : store->audit_since(since)) {
+            std::cout << format_time(event.time) << ' ' << event.kind;
+            if (!event.username.empty()) {
+                std::cout << " user=" << event.username;
+            }
+            if (!event.address.empty()) {
+                std::cout << " from=" << event.address;
+            }
+            if (!event.detail.empty()) {
+                std::cout << " (" << event.detail << ')';
+            }
+            std::cout << '\n';
+        }
+        return 0;
+    } catch (const std::exception& error) {
+        std::cerr << "sotto: " << error.what() << "\n";
+        return 1;
+    }
 }
 
 } // namespace sotto::app

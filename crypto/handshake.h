@@ -69,8 +69,8 @@ struct handshake_config {
 struct established_session {
     root_key root;
     session_role role = session_role::initiator;
-    x25519_key_pair my_ephemeral;     // the responder's first ratchet key pair
-    x25519_public_key peer_ephemeral; // the initiator's responder key, see ratchet.h
+    x25519_key_pair my_ephemeral;     // the responder's first ratchet key pair (ratchet.h)
+    x25519_public_key peer_ephemeral; // the initiator's first receiving ratchet key
     identity_public_key my_identity;
     identity_public_key peer_identity;
     sha256_digest transcript;

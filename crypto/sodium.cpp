@@ -40,7 +40,7 @@ namespace {
 // never returned (a process needs a bounded number of live keys).
 class secure_slabs {
   public:
-    static constexpr std::array<std::size_t, 3> slot_sizes{32, 64, 128};
+    static constexpr std::array<std::size_t, 6> slot_sizes{32, 64, 128, 256, 1024, 4096};
     static constexpr std::size_t chunk_size = 16384;
 
     static int size_class(std::size_t size) noexcept {

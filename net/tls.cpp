@@ -2,6 +2,7 @@
 
 #include "crypto/identity.h"
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -28,6 +29,7 @@ struct openssl_free {
     void operator()(X509* p) const noexcept { X509_free(p); }
     void operator()(BIGNUM* p) const noexcept { BN_free(p); }
     void operator()(std::FILE* p) const noexcept { std::fclose(p); }
+    void operator()(BIO* p) const noexcept { BIO_free(p); }
 };
 template <typename T> using owned = std::unique_ptr<T, openssl_free>;
 
@@ -94,7 +96,12 @@ std::string fingerprint_of(X509* certificate) {
     return crypto::to_hex(digest.view());
 }
 
-void generate(const certificate_files& files) {
+struct generated {
+    owned<EVP_PKEY> key;
+    owned<X509> certificate;
+};
+
+generated generate() {
     owned<EVP_PKEY> key(EVP_EC_gen("P-256"));
     if (!key) {
         throw tls_error("cannot generate an ECDSA P-256 key: " + openssl_reason());
@@ -121,20 +128,48 @@ void generate(const certificate_files& files) {
     if (!ok) {
         throw tls_error("cannot sign the self-signed certificate: " + openssl_reason());
     }
+    return {std::move(key), std::move(certificate)};
+}
+
+void write_files(const generated& made, const certificate_files& files) {
     auto key_temporary = files.key;
     key_temporary += ".tmp";
     auto key_file = create_private_file(key_temporary);
-    if (PEM_write_PrivateKey(key_file.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    if (PEM_write_PrivateKey(key_file.get(), made.key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
         throw tls_error("cannot write " + key_temporary.string() + ": " + openssl_reason());
     }
     finish_file(std::move(key_file), key_temporary, files.key);
     auto certificate_temporary = files.certificate;
     certificate_temporary += ".tmp";
     auto certificate_file = create_private_file(certificate_temporary);
-    if (PEM_write_X509(certificate_file.get(), certificate.get()) != 1) {
+    if (PEM_write_X509(certificate_file.get(), made.certificate.get()) != 1) {
         throw tls_error("cannot write " + certificate_temporary.string() + ": " + openssl_reason());
     }
     finish_file(std::move(certificate_file), certificate_temporary, files.certificate);
+}
+
+std::string bio_text(BIO* bio) {
+    char* data = nullptr;
+    const long length = BIO_get_mem_data(bio, &data);
+    return length > 0 ? std::string(data, static_cast<std::size_t>(length)) : std::string();
+}
+
+std::string read_text(const std::filesystem::path& path, const char* what) {
+    owned<std::FILE> file(std::fopen(path.c_str(), "r"));
+    if (!file) {
+        throw tls_error(std::string("cannot read ") + what + " " + path.string() + ": " +
+                        std::error_code(errno, std::generic_category()).message());
+    }
+    std::string text;
+    char chunk[4096];
+    std::size_t got = 0;
+    while ((got = std::fread(chunk, 1, sizeof chunk, file.get())) > 0) {
+        text.append(chunk, got);
+        if (text.size() > (1U << 20U)) {
+            throw tls_error(path.string() + " is too large for a " + what);
+        }
+    }
+    return text;
 }
 
 void restrict_to_tls13(asio::ssl::context& context) {
@@ -168,9 +203,34 @@ certificate_files ensure_self_signed_certificate(const std::filesystem::path& di
                         "then see a new fingerprint)");
     }
     if (!have_certificate) {
-        generate(files);
+        write_files(generate(), files);
     }
     return files;
+}
+
+certificate_pem generate_self_signed_certificate() {
+    const auto made = generate();
+    owned<BIO> key_bio(BIO_new(BIO_s_mem()));
+    owned<BIO> certificate_bio(BIO_new(BIO_s_mem()));
+    if (!key_bio || !certificate_bio ||
+        PEM_write_bio_PrivateKey(key_bio.get(), made.key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1 ||
+        PEM_write_bio_X509(certificate_bio.get(), made.certificate.get()) != 1) {
+        throw tls_error("cannot encode the certificate: " + openssl_reason());
+    }
+    return {bio_text(certificate_bio.get()), bio_text(key_bio.get())};
+}
+
+certificate_pem read_certificate_files(const certificate_files& files) {
+    return {read_text(files.certificate, "certificate"), read_text(files.key, "key")};
+}
+
+std::string certificate_fingerprint(const std::string& certificate_pem) {
+    owned<BIO> bio(BIO_new_mem_buf(certificate_pem.data(), static_cast<int>(certificate_pem.size())));
+    owned<X509> certificate(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+    if (!certificate) {
+        throw tls_error("not a PEM certificate: " + openssl_reason());
+    }
+    return fingerprint_of(certificate.get());
 }
 
 std::string certificate_file_fingerprint(const std::filesystem::path& certificate) {
@@ -213,6 +273,26 @@ asio::ssl::context make_server_context(const certificate_files& files) {
     // No session tickets: resumption would add state and buys little for long-lived connections.
     SSL_CTX_set_num_tickets(native, 0);
     SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
+    return context;
+}
+
+asio::ssl::context make_server_context(const certificate_pem& pem) {
+    asio::ssl::context context(asio::ssl::context::tls_server);
+    restrict_to_tls13(context);
+    std::error_code error;
+    context.use_certificate_chain(asio::buffer(pem.certificate), error);
+    if (error) {
+        throw tls_error("cannot use the certificate: " + error.message());
+    }
+    context.use_private_key(asio::buffer(pem.key), asio::ssl::context::pem, error);
+    if (error) {
+        throw tls_error("cannot use the key: " + error.message());
+    }
+    if (SSL_CTX_check_private_key(context.native_handle()) != 1) {
+        throw tls_error("the key does not belong to the certificate");
+    }
+    SSL_CTX_set_num_tickets(context.native_handle(), 0);
+    SSL_CTX_set_session_cache_mode(context.native_handle(), SSL_SESS_CACHE_OFF);
     return context;
 }
 

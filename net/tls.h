@@ -31,6 +31,22 @@ struct certificate_files {
 // they are afterwards. Throws tls_error when they cannot be created or read.
 [[nodiscard]] certificate_files ensure_self_signed_certificate(const std::filesystem::path& directory);
 
+// A certificate and its key in PEM form, in memory.
+struct certificate_pem {
+    std::string certificate;
+    std::string key;
+};
+
+// A fresh self-signed ECDSA P-256 certificate (CN "sotto-relay", 10 years) that touches no file
+// (--ephemeral). Throws tls_error.
+[[nodiscard]] certificate_pem generate_self_signed_certificate();
+
+// Reads both files. Throws tls_error naming the file that cannot be read.
+[[nodiscard]] certificate_pem read_certificate_files(const certificate_files& files);
+
+// SHA-256 of the DER encoding of a PEM certificate, 64 lowercase hex digits. Throws tls_error.
+[[nodiscard]] std::string certificate_fingerprint(const std::string& certificate_pem);
+
 // SHA-256 of the certificate's DER encoding, 64 lowercase hex digits. Throws tls_error when the
 // file is not a PEM certificate.
 [[nodiscard]] std::string certificate_file_fingerprint(const std::filesystem::path& certificate);
@@ -44,6 +60,7 @@ struct certificate_files {
 // A server context: TLS 1.3 only, the given certificate and key (checked to match), buffers
 // released while idle. Throws tls_error.
 [[nodiscard]] asio::ssl::context make_server_context(const certificate_files& files);
+[[nodiscard]] asio::ssl::context make_server_context(const certificate_pem& pem);
 
 // A client context: TLS 1.3 only, no CA verification (the fingerprint pin replaces it; see
 // check_pin), buffers released while idle.

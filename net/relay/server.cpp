@@ -5,6 +5,7 @@
 #include "net/frame.h"
 #include "net/protocol.h"
 #include "net/tls.h"
+#include "net/tls_stream.h"
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/co_spawn.hpp>
@@ -19,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <csignal>
 #include <atomic>
 #include <future>
 #include <mutex>
@@ -33,7 +35,7 @@ namespace {
 using asio::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
-constexpr std::size_t read_chunk_size = 4096;
+constexpr std::size_t read_chunk_size = 16 * 1024;
 constexpr std::size_t pending_page = 256;
 constexpr std::size_t max_watched = 4096;
 constexpr std::size_t max_users_listed = 1000;
@@ -131,7 +133,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         asio::post(executor_, [self = shared_from_this()] {
             self->draining_ = true;
             std::error_code ignored;
-            self->stream_.lowest_layer().shutdown(tcp::socket::shutdown_receive, ignored);
+            self->stream_.socket().shutdown(tcp::socket::shutdown_receive, ignored);
         });
     }
     // Step 2: tell the client and close once the output is written.
@@ -175,7 +177,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
 
     asio::awaitable<void> read_loop() {
         try {
-            auto [handshake_error] = co_await stream_.async_handshake(asio::ssl::stream_base::server, use_tuple);
+            const auto handshake_error = co_await stream_.accept();
             if (handshake_error || closing_) {
                 co_return close_now();
             }
@@ -187,9 +189,11 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             handshake_done_ = true;
             asio::co_spawn(executor_, [self = shared_from_this()]() { return self->write_loop(); },
                            asio::detached);
-            std::array<std::uint8_t, read_chunk_size> buffer;
+            // One read buffer per thread: every byte read is decoded before the next co_await, and
+            // the decoder copies only an incomplete frame (bounded by the frame limit).
+            thread_local std::array<std::uint8_t, read_chunk_size> buffer;
             while (!closing_) {
-                auto [error, length] = co_await stream_.async_read_some(asio::buffer(buffer), use_tuple);
+                auto [error, length] = co_await stream_.read_some(buffer);
                 if (error || closing_) {
                     break;
                 }
@@ -241,7 +245,8 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
                     continue;
                 }
                 writing_.swap(outbox_);
-                auto [error, written] = co_await asio::async_write(stream_, asio::buffer(writing_), use_tuple);
+                const auto error = co_await stream_.write_all(
+                    {reinterpret_cast<const std::uint8_t*>(writing_.data()), writing_.size()});
                 if (writing_.capacity() > 64 * 1024) {
                     std::string().swap(writing_);
                 } else {
@@ -612,9 +617,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             return;
         }
         finished_ = true;
-        std::error_code ignored;
-        stream_.lowest_layer().shutdown(tcp::socket::shutdown_both, ignored);
-        stream_.lowest_layer().close(ignored);
+        stream_.close();
         write_wakeup_.cancel();
         watchdog_timer_.cancel();
         leave();
@@ -629,7 +632,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
 
     server::impl& owner_;
     asio::any_io_executor executor_;
-    asio::ssl::stream<tcp::socket> stream_;
+    tls_stream stream_;
     std::string address_;
     connection_state state_;
     frame_decoder decoder_;
@@ -665,6 +668,9 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
 
 server::impl::impl(const server_options& options, asio::ssl::context& tls, std::shared_ptr<backend> backend)
     : options_(options), tls_(tls), backend_(std::move(backend)) {
+    // OpenSSL writes to the sockets itself (net/tls_stream.h), with write(2): a peer that went
+    // away must be an EPIPE error, not a signal that kills the relay.
+    std::signal(SIGPIPE, SIG_IGN);
     const auto threads = std::max<std::size_t>(1, options_.threads);
     for (std::size_t i = 0; i < threads; ++i) {
         contexts_.push_back(std::make_unique<asio::io_context>(1));

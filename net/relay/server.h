@@ -33,7 +33,8 @@ struct server_options {
 
 class server {
   public:
-    // Binds the listening socket at once (throws std::system_error when it cannot).
+    // Binds the listening socket at once (throws std::system_error when it cannot). Sets SIGPIPE to
+    // ignored for the process (see net/tls_stream.h).
     server(const server_options& options, asio::ssl::context& tls, std::shared_ptr<backend> backend);
     ~server();
     server(const server&) = delete;

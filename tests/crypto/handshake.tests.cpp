@@ -229,7 +229,8 @@ TEST_CASE("every bit of an offer flipped is rejected and the state is unchanged"
     }
     auto longer = offer;
     longer.push_back(0);
-    CHECK(rejection(*std::make_unique<handshake_actions>(f.bob.offer_received(longer, t0, f.random))));
+    auto longer_result = f.bob.offer_received(longer, t0, f.random);
+    CHECK(rejection(longer_result));
     CHECK(bytes_of_state(f.bob) == before);
 }
 
@@ -366,6 +367,30 @@ TEST_CASE("an offer with a new ephemeral from an established peer restarts the h
     CHECK(first<handshake_action::established>(a)->session.root ==
           first<handshake_action::established>(b)->session.root);
     CHECK_FALSE(first<handshake_action::established>(a)->session.root == old_root);
+}
+
+TEST_CASE("a newer offer from a peer that restarted mid-handshake is paired with my current offer", "[crypto][handshake]") {
+    pair_fixture f;
+    auto [old_offer, bob_actions] = f.alice_offers_bob_answers();
+    REQUIRE(f.bob.state() == handshake_state::confirming);
+    const auto bob_offer = offer_of(bob_actions);
+    // Alice crashed before persisting anything and starts over.
+    handshake fresh_alice(f.alice_id, "alice", "bob", std::nullopt);
+    auto reopened = fresh_alice.open(t0 + 5s, f.random);
+    auto bob_again = f.bob.offer_received(offer_of(reopened), t0 + 5s, f.random);
+    CHECK(f.bob.state() == handshake_state::confirming);
+    CHECK(offer_of(bob_again) == bob_offer); // no new offer from bob: nothing can loop
+    CHECK(confirm_of(bob_again) != confirm_of(bob_actions));
+    // The old offer, arriving late, is stale now.
+    auto late = f.bob.offer_received(old_offer, t0 + 6s, f.random);
+    CHECK(rejection(late) == handshake_error::stale);
+    auto alice_answer = fresh_alice.offer_received(bob_offer, t0 + 6s, f.random);
+    auto a = fresh_alice.confirm_received(confirm_of(bob_again), t0 + 7s);
+    auto b = f.bob.confirm_received(confirm_of(alice_answer), t0 + 7s);
+    REQUIRE(first<handshake_action::established>(a) != nullptr);
+    REQUIRE(first<handshake_action::established>(b) != nullptr);
+    CHECK(first<handshake_action::established>(a)->session.root ==
+          first<handshake_action::established>(b)->session.root);
 }
 
 TEST_CASE("a changed identity key blocks in key_changed until the user accepts it", "[crypto][handshake]") {

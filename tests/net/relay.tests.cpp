@@ -6,6 +6,9 @@
 #include <asio/detached.hpp>
 #include <catch2/catch.hpp>
 
+#include <asio/write.hpp>
+
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -409,4 +412,125 @@ TEST_CASE("presence, the online list and the key directory", "[net][relay]") {
         REQUIRE(offline);
         CHECK_FALSE(offline->presence().online());
     });
+}
+
+namespace {
+
+std::size_t resident_kilobytes() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmRSS:", 0) == 0) {
+            return std::stoul(line.substr(6));
+        }
+    }
+    return 0;
+}
+
+} // namespace
+
+TEST_CASE("a thousand connections that never finish TLS do not hurt others and are dropped at the deadline",
+          "[net][relay]") {
+    net::relay::server_options options;
+    options.max_connections_per_ip = 1100; // every test connection comes from 127.0.0.1
+    options.limits.auth_deadline = std::chrono::milliseconds(2000);
+    test_relay relay(options);
+    asio::io_context io;
+    auto tls = net::make_client_context();
+    test_user alice("alice"), bob("bob");
+    const auto rss_before = resident_kilobytes();
+    std::vector<std::unique_ptr<asio::ip::tcp::socket>> stalled;
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        auto a = co_await connect_user(relay, tls, alice, true);
+        auto b = co_await connect_user(relay, tls, bob, true);
+        const asio::ip::tcp::endpoint target(asio::ip::make_address("127.0.0.1"), relay.server->port());
+        for (int i = 0; i < 1000; ++i) {
+            auto socket = std::make_unique<asio::ip::tcp::socket>(io);
+            auto [error] = co_await socket->async_connect(target, use_tuple);
+            REQUIRE_FALSE(error);
+            if (i % 2 == 0) {
+                // Half of them start a TLS record and stop: a 5-byte record header claiming more.
+                const std::string partial("\x16\x03\x01\x02\x00", 5);
+                co_await asio::async_write(*socket, asio::buffer(partial), use_tuple);
+            }
+            stalled.push_back(std::move(socket));
+        }
+        // The relay accepted them all, and alice and bob still talk.
+        for (int i = 0; i < 100 && relay.server->connection_count() < 1002; ++i) {
+            co_await sleep_for(std::chrono::milliseconds(10));
+        }
+        CHECK(relay.server->connection_count() == 1002);
+        const auto rss_during = resident_kilobytes();
+        INFO("RSS grew by " << (rss_during - rss_before) << " KiB for 1000 stalled connections");
+        CHECK(rss_during - rss_before < 64 * 1024);
+        co_await still_working(*a, *b, 1);
+        // After the deadline the relay has closed every one of them.
+        for (int i = 0; i < 400 && relay.server->connection_count() > 2; ++i) {
+            co_await sleep_for(std::chrono::milliseconds(10));
+        }
+        CHECK(relay.server->connection_count() == 2);
+        co_await still_working(*a, *b, 2);
+        a->close();
+        b->close();
+    }, std::chrono::seconds(60));
+}
+
+TEST_CASE("connections over the per-address cap are closed at once", "[net][relay]") {
+    net::relay::server_options options;
+    options.max_connections_per_ip = 3;
+    test_relay relay(options);
+    asio::io_context io;
+    auto tls = net::make_client_context();
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        std::vector<std::shared_ptr<connection>> links;
+        std::vector<net::link::connect_status> statuses;
+        for (int i = 0; i < 4; ++i) {
+            auto link = connection::create(io.get_executor(), tls, relay.link_options());
+            const auto result = co_await link->connect();
+            statuses.push_back(result.status);
+            links.push_back(link);
+        }
+        CHECK(statuses[2] == net::link::connect_status::connected);
+        CHECK(statuses[3] != net::link::connect_status::connected);
+        links[0]->close();
+        for (int i = 0; i < 100 && relay.server->connection_count() > 2; ++i) {
+            co_await sleep_for(std::chrono::milliseconds(10));
+        }
+        auto again = connection::create(io.get_executor(), tls, relay.link_options());
+        const auto result = co_await again->connect();
+        CHECK(result.status == net::link::connect_status::connected);
+    });
+}
+
+TEST_CASE("the relay database holds ciphertext only: no plaintext of a known message", "[net][relay]") {
+    temporary_directory directory;
+    test_user alice("alice"), bob("bob");
+    const std::string plaintext = "meet me at the old mill at nine -- sotto voce";
+    // A stand-in for the end-to-end layer: XOR with a SHA-256 keystream the relay never sees.
+    std::string ciphertext = plaintext;
+    const auto pad = crypto::sha256(crypto::bytes_view(reinterpret_cast<const std::uint8_t*>("shared secret"), 13));
+    for (std::size_t i = 0; i < ciphertext.size(); ++i) {
+        ciphertext[i] = static_cast<char>(ciphertext[i] ^ static_cast<char>(pad.bytes[i % pad.bytes.size()]));
+    }
+    {
+        test_relay relay({}, store::open_relay_store(directory.path));
+        asio::io_context io;
+        auto tls = net::make_client_context();
+        run_coroutine(io, [&]() -> asio::awaitable<void> {
+            (co_await connect_user(relay, tls, bob, true))->close();
+            auto a = co_await connect_user(relay, tls, alice, true);
+            a->send(make_send({"bob"}, 1, ciphertext));
+            const auto result = co_await receive_kind(*a, wire::Frame::kSendResult);
+            REQUIRE(result);
+            CHECK(result->send_result().results(0).status() == wire::SendResult::QUEUED);
+        });
+    }
+    std::string everything;
+    for (const auto& entry : std::filesystem::directory_iterator(directory.path)) {
+        std::ifstream file(entry.path(), std::ios::binary);
+        everything.append(std::istreambuf_iterator<char>(file), {});
+    }
+    CHECK(everything.find(ciphertext) != std::string::npos); // the search can find what is there
+    CHECK(everything.find(plaintext) == std::string::npos);
+    CHECK(everything.find("old mill") == std::string::npos);
 }

@@ -1,0 +1,251 @@
+// The real `sotto --relay` process, killed with SIGKILL at random moments while clients send.
+#include "relay_fixture.h"
+
+#include <asio/detached.hpp>
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <random>
+#include <set>
+#include <thread>
+
+using namespace sotto;
+using namespace sotto::testing;
+using sotto::net::link::connection;
+
+extern char** environ; // NOLINT
+
+namespace {
+
+// A port that was free a moment ago: bind port 0, read it back, release it. The relay binds it
+// with SO_REUSEADDR, and keeps it across restarts so clients reconnect to the same place.
+std::uint16_t free_port() {
+    asio::io_context io;
+    asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+    return acceptor.local_endpoint().port();
+}
+
+struct relay_process {
+    pid_t pid = -1;
+    std::string fingerprint;
+
+    relay_process(const std::filesystem::path& data, std::uint16_t port) {
+        const auto out = data.parent_path() / "relay.out";
+        std::filesystem::remove(out);
+        std::vector<std::string> arguments{SOTTO_BINARY, "--relay", "--listen", "127.0.0.1:" + std::to_string(port),
+                                           "--data-dir", data.string(), "--log-level", "warn",
+                                           "--max-queue", "1000000"};
+        std::vector<char*> argv;
+        for (auto& a : arguments) {
+            argv.push_back(a.data());
+        }
+        argv.push_back(nullptr);
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+        REQUIRE(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) == 0);
+        posix_spawn_file_actions_destroy(&actions);
+        const std::string marker = "certificate fingerprint (SHA-256): ";
+        for (int i = 0; i < 1000; ++i) {
+            std::ifstream file(out);
+            std::string line;
+            while (std::getline(file, line)) {
+                if (line.rfind(marker, 0) == 0) {
+                    fingerprint = line.substr(marker.size());
+                    return;
+                }
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        FAIL("the relay did not start");
+    }
+    void kill_hard() {
+        if (pid > 0) {
+            ::kill(pid, SIGKILL);
+            int status = 0;
+            ::waitpid(pid, &status, 0);
+            pid = -1;
+        }
+    }
+    void terminate() {
+        if (pid > 0) {
+            ::kill(pid, SIGTERM);
+            int status = 0;
+            ::waitpid(pid, &status, 0);
+            CHECK(WIFEXITED(status));
+            CHECK(WEXITSTATUS(status) == 0);
+            pid = -1;
+        }
+    }
+    ~relay_process() { kill_hard(); }
+};
+
+using message_key = std::pair<std::string, std::string>; // (sender, id)
+
+struct sender_state {
+    test_user user;
+    std::uint32_t next = 0;
+    std::set<std::string> unacked; // ids sent but not yet acked
+    std::set<std::string> acked;
+    explicit sender_state(std::string name) : user(std::move(name)) {}
+};
+
+std::string id_for(std::size_t sender, std::uint32_t counter) {
+    std::string id(16, '\0');
+    id[0] = static_cast<char>(sender);
+    for (int b = 0; b < 4; ++b) {
+        id[static_cast<std::size_t>(12 + b)] = static_cast<char>(counter >> (8 * (3 - b)));
+    }
+    return id;
+}
+
+// Sends until the connection dies: first everything not yet acked (same ids: retries), then new
+// messages, with up to 16 in flight.
+asio::awaitable<void> sender_loop(net::link::link_options options, asio::ssl::context& tls, sender_state& me,
+                                  std::size_t index, bool first_round, int& running) {
+    auto executor = co_await asio::this_coro::executor;
+    auto link = connection::create(executor, tls, options);
+    const auto connected = co_await link->connect();
+    if (connected.status == net::link::connect_status::connected) {
+        wire::AuthResult auth;
+        if (first_round) {
+            auth = co_await link->register_account(me.user.name, me.user.keys.public_key(), me.user.signer());
+        } else {
+            auth = co_await link->login(me.user.name, me.user.signer());
+        }
+        if (auth.status() == wire::AuthResult::OK) {
+            std::vector<std::string> queue(me.unacked.begin(), me.unacked.end());
+            std::size_t in_flight = 0;
+            std::size_t position = 0;
+            bool alive = true;
+            while (alive) {
+                while (in_flight < 16) {
+                    std::string id;
+                    if (position < queue.size()) {
+                        id = queue[position++];
+                    } else {
+                        id = id_for(index, me.next++);
+                        me.unacked.insert(id);
+                    }
+                    wire::Frame frame;
+                    frame.mutable_send()->add_recipients("inbox");
+                    frame.mutable_send()->set_id(id);
+                    frame.mutable_send()->set_ciphertext("sealed:" + id);
+                    link->send(frame);
+                    ++in_flight;
+                }
+                auto reply = co_await link->receive();
+                if (!reply) {
+                    alive = false;
+                } else if (reply->has_send_result()) {
+                    --in_flight;
+                    const auto status = reply->send_result().results(0).status();
+                    if (status == wire::SendResult::QUEUED || status == wire::SendResult::DUPLICATE) {
+                        me.unacked.erase(reply->send_result().id());
+                        me.acked.insert(reply->send_result().id());
+                    }
+                }
+            }
+        }
+    }
+    --running;
+}
+
+} // namespace
+
+TEST_CASE("every acked message survives kill -9 of the relay process", "[net][relay][kill]") {
+    temporary_directory directory;
+    const auto data = directory.path / "relay";
+    const auto port = free_port();
+    auto tls = net::make_client_context();
+    std::vector<sender_state> senders;
+    for (int i = 0; i < 5; ++i) {
+        senders.emplace_back("sender" + std::to_string(i));
+    }
+    test_user inbox("inbox");
+    std::mt19937 random(20261122);
+    constexpr int kills = 10;
+    std::string fingerprint;
+    for (int round = 0; round <= kills; ++round) {
+        relay_process relay(data, port);
+        if (round == 0) {
+            fingerprint = relay.fingerprint;
+        }
+        CHECK(relay.fingerprint == fingerprint); // the certificate survives restarts too
+        net::link::link_options options;
+        options.relay = {"127.0.0.1", port};
+        options.pinned_fingerprint = fingerprint;
+        asio::io_context io;
+        if (round == 0) {
+            run_coroutine(io, [&]() -> asio::awaitable<void> {
+                auto link = connection::create(io.get_executor(), tls, options);
+                const auto connected = co_await link->connect();
+                REQUIRE(connected.status == net::link::connect_status::connected);
+                const auto auth = co_await link->register_account("inbox", inbox.keys.public_key(), inbox.signer());
+                REQUIRE(auth.status() == wire::AuthResult::OK);
+                link->close();
+            });
+        }
+        if (round == kills) {
+            relay.terminate(); // a clean stop works as well, after all those kills
+            break;
+        }
+        int running = static_cast<int>(senders.size());
+        for (std::size_t i = 0; i < senders.size(); ++i) {
+            asio::co_spawn(io, sender_loop(options, tls, senders[i], i, round == 0, running), asio::detached);
+        }
+        const auto kill_after = std::chrono::milliseconds(100 + random() % 400);
+        io.run_for(kill_after);
+        relay.kill_hard();
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (running > 0 && std::chrono::steady_clock::now() < give_up) {
+            io.run_for(std::chrono::milliseconds(20));
+        }
+        REQUIRE(running == 0);
+    }
+    std::size_t acked_total = 0;
+    for (const auto& s : senders) {
+        acked_total += s.acked.size();
+    }
+    INFO("messages acked across " << kills << " kills: " << acked_total);
+    CHECK(acked_total > 0);
+
+    relay_process relay(data, port);
+    net::link::link_options options;
+    options.relay = {"127.0.0.1", port};
+    options.pinned_fingerprint = fingerprint;
+    asio::io_context io;
+    std::set<message_key> delivered;
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        auto link = connection::create(io.get_executor(), tls, options);
+        const auto connected = co_await link->connect();
+        REQUIRE(connected.status == net::link::connect_status::connected);
+        const auto auth = co_await link->login("inbox", inbox.signer());
+        REQUIRE(auth.status() == wire::AuthResult::OK);
+        // Everything queued arrives right after login; a Users round trip after the last page
+        // cannot prove the end, so wait until the count stops growing.
+        std::size_t expected_at_least = acked_total;
+        while (delivered.size() < expected_at_least) {
+            auto frame = co_await receive_kind(*link, wire::Frame::kDeliver);
+            REQUIRE(frame);
+            const auto& deliver = frame->deliver();
+            CHECK(deliver.ciphertext() == "sealed:" + deliver.id());
+            delivered.insert({deliver.sender(), deliver.id()});
+        }
+    }, std::chrono::seconds(60));
+    std::size_t missing = 0;
+    for (const auto& s : senders) {
+        for (const auto& id : s.acked) {
+            if (!delivered.contains({s.user.name, id})) {
+                ++missing;
+            }
+        }
+    }
+    CHECK(missing == 0);
+}
