@@ -314,6 +314,12 @@ class engine::impl : public std::enable_shared_from_this<impl> {
             const auto options = link_options();
             auto link = net::link::connection::create(io_.get_executor(), tls_, options);
             link_ = link;
+            // Every way out of this iteration closes the connection, or its writer keeps the
+            // io_context alive.
+            struct close_on_exit {
+                std::shared_ptr<net::link::connection> link;
+                ~close_on_exit() { link->close(); }
+            } closer{link};
             const auto result = co_await link->connect();
             if (stopping_) {
                 break;
