@@ -352,3 +352,60 @@ TEST_CASE("5 clients in 10 conversations exchange 1,000 messages with none lost 
     }
     CHECK(total == 1000);
 }
+
+TEST_CASE("verify gives the same safety number on both sides and export writes the history", "[e2e]") {
+    pair_fixture f;
+    f.establish();
+    const auto on_alice = f.alice->command({{"cmd", "verify"}, {"with", "bob"}, {"mark", true}});
+    const auto on_bob = f.bob->command({{"cmd", "verify"}, {"with", "alice"}});
+    REQUIRE(on_alice["event"] == "result");
+    CHECK(on_alice["safety_number"].get<std::string>().size() == 71); // 60 digits and 11 spaces
+    CHECK(on_alice["safety_number"] == on_bob["safety_number"]);
+    const auto contacts = f.alice->command({{"cmd", "contacts"}});
+    CHECK(contacts["contacts"][0]["verified"] == true);
+    CHECK(contacts["contacts"][0]["handshake"] == "established");
+    const auto status = f.alice->command({{"cmd", "status"}, {"with", "bob"}});
+    CHECK(status["state"] == "established");
+    CHECK(status["ratchet"].get<int>() >= 2);
+
+    const auto json_path = (f.dir.path / "export.json").string();
+    const auto exported = f.alice->command({{"cmd", "export"}, {"with", "bob"}, {"format", "json"}, {"path", json_path}});
+    REQUIRE(exported["event"] == "result");
+    CHECK(exported["count"] == 2);
+    const auto document = json::parse(read_file(json_path));
+    CHECK(document["messages"][0]["text"] == "hello bob");
+    CHECK(document["messages"][1]["text"] == "hello alice");
+    struct stat status_bits {};
+    REQUIRE(::stat(json_path.c_str(), &status_bits) == 0);
+    CHECK((status_bits.st_mode & 0777U) == 0600U);
+    const auto md_path = (f.dir.path / "export.md").string();
+    f.alice->command({{"cmd", "export"}, {"with", "bob"}, {"format", "md"}, {"path", md_path}});
+    CHECK(read_file(md_path).find("**bob**: hello alice") != std::string::npos);
+}
+
+TEST_CASE("close discards the session and the next message starts a new one", "[e2e]") {
+    pair_fixture f;
+    f.establish();
+    REQUIRE(f.alice->command({{"cmd", "close"}, {"with", "bob"}})["event"] == "result");
+    CHECK(f.alice->command({{"cmd", "status"}, {"with", "bob"}})["state"] == "none");
+    f.alice->send("bob", "after close");
+    f.bob->wait_messages("alice", 2);
+    CHECK(f.bob->messages_from("alice").back()["text"] == "after close");
+    REQUIRE(f.bob->command({{"cmd", "reset"}, {"with", "alice"}})["event"] == "result");
+    f.bob->send("alice", "after reset");
+    f.alice->wait_messages("bob", 2);
+}
+
+TEST_CASE("a declined request shows nothing and later messages from that user are ignored", "[e2e]") {
+    e2e_directory dir;
+    relay_process relay(dir.path / "relay", free_port());
+    batch_client mallory("mallory", dir.path / "mallory", relay);
+    batch_client bob("bob", dir.path / "bob", relay);
+    mallory.send("bob", "buy my stuff");
+    bob.wait_for(is_event("request"));
+    REQUIRE(bob.command({{"cmd", "decline"}, {"with", "mallory"}})["event"] == "result");
+    mallory.send("bob", "really, buy it");
+    bob.drain(1500ms);
+    CHECK(bob.messages_from("mallory").empty());
+    CHECK(bob.command({{"cmd", "history"}, {"with", "mallory"}})["messages"].empty());
+}
