@@ -409,3 +409,24 @@ TEST_CASE("a declined request shows nothing and later messages from that user ar
     CHECK(bob.messages_from("mallory").empty());
     CHECK(bob.command({{"cmd", "history"}, {"with", "mallory"}})["messages"].empty());
 }
+
+TEST_CASE("an unpinned relay is refused with its fingerprint; trust on first use pins it", "[e2e]") {
+    e2e_directory dir;
+    relay_process relay(dir.path / "relay", free_port());
+    {
+        batch_client alice("alice", dir.path / "alice", relay, "pass-phrase", true, batch_client::pin_mode::none);
+        const auto error = alice.wait_for(is_event("error"));
+        CHECK(error["code"] == "relay_not_pinned");
+        CHECK(error["message"].get<std::string>().find(relay.fingerprint) != std::string::npos);
+        CHECK(alice.wait_exit(10s) == 1);
+    }
+    batch_client alice("alice", dir.path / "alice", relay, "pass-phrase", true,
+                       batch_client::pin_mode::trust_on_first_use);
+    alice.wait_for([](const json& e) { return e["event"] == "connection" && e["state"] == "connected"; });
+    CHECK(alice.quit() == 0);
+    // Pinned now: the next start needs neither flag.
+    batch_client again("alice", dir.path / "alice", relay, "pass-phrase", true, batch_client::pin_mode::none);
+    CHECK(again.events.front()["relay_fingerprint"] == relay.fingerprint);
+    again.wait_for([](const json& e) { return e["event"] == "connection" && e["state"] == "connected"; });
+    CHECK(again.quit() == 0);
+}

@@ -93,9 +93,14 @@ class batch_client {
     std::filesystem::path profile;
     std::vector<json> events;
 
+    // How the relay certificate is pinned: by its fingerprint (the default), trust on first use,
+    // or not at all.
+    enum class pin_mode { fingerprint, trust_on_first_use, none };
+
     batch_client(std::string name, std::filesystem::path profile_directory, const relay_process& relay,
-                 std::string passphrase = "pass-" + std::string("phrase"), bool wait_ready = true)
-        : user(std::move(name)), profile(std::move(profile_directory)) {
+                 std::string passphrase = "pass-" + std::string("phrase"), bool wait_ready = true,
+                 pin_mode pin = pin_mode::fingerprint)
+        : user(std::move(name)), profile(std::move(profile_directory)), pin_(pin) {
         launch(relay.address(), relay.fingerprint, passphrase);
         if (wait_ready) {
             wait_for([](const json& e) { return e["event"] == "ready"; }, 20s);
@@ -105,9 +110,15 @@ class batch_client {
     void launch(const std::string& relay_address, const std::string& fingerprint, const std::string& passphrase) {
         events.clear();
         cursor_ = 0;
+        std::vector<std::string> arguments{SOTTO_BINARY, "--batch", "--profile", profile.string(), "--relay",
+                                           relay_address, "--user", user};
+        if (pin_ == pin_mode::fingerprint) {
+            arguments.insert(arguments.end(), {"--relay-fingerprint", fingerprint});
+        } else if (pin_ == pin_mode::trust_on_first_use) {
+            arguments.emplace_back("--trust-on-first-use");
+        }
         child_ = std::make_unique<child_process>(
-            std::vector<std::string>{SOTTO_BINARY, "--batch", "--profile", profile.string(), "--relay", relay_address,
-                                     "--user", user, "--relay-fingerprint", fingerprint},
+            arguments,
             std::map<std::string, std::string>{{"SOTTO_PASSPHRASE", passphrase},
                                                {"SOTTO_INSECURE_TEST_KDF", "1"},
                                                {"SOTTO_TEST_RESEND_MS", resend_ms}},
@@ -229,6 +240,7 @@ class batch_client {
     }
 
     std::unique_ptr<child_process> child_;
+    pin_mode pin_ = pin_mode::fingerprint;
     std::size_t cursor_ = 0;
     int tags_ = 0;
 };
