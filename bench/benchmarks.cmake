@@ -7,3 +7,4 @@ endif()
 # crypto_pwhash, hence libsodium here.
 sotto_add_benchmark(e2e SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/e2e.bench.cpp ${PROJECT_SOURCE_DIR}/tests/support/child.cpp
   LIBS sotto::client nlohmann_json::nlohmann_json PkgConfig::SODIUM)
+sotto_add_benchmark(relay SOURCES relay.bench.cpp LIBS sotto::net mosquitto)
