@@ -269,7 +269,7 @@ int main(int argc, char** argv) {
         std::printf(
             "(b) late joiner, peer online -> both established: median %.1f ms over %d runs\n",
             joiner, runs);
-        const auto [ours, bare] = unlock(3);
+        const auto [ours, bare] = unlock(5);
         std::printf(
             "(c) unlock (MODERATE): engine %.1f ms, bare crypto_pwhash %.1f ms, ratio %.3f\n", ours,
             bare, ours / bare);
