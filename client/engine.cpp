@@ -1,0 +1,1362 @@
+#include "client/engine.h"
+
+#include "client/e2e.pb.h"
+#include "crypto/identity.h"
+#include "crypto/padding.h"
+#include "crypto/ratchet.h"
+#include "crypto/safety_number.h"
+#include "net/address.h"
+#include "net/protocol.h"
+#include "net/tls.h"
+
+#include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <ctime>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+namespace sotto::client {
+
+namespace {
+
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::size_t max_text_size = 16'000;
+constexpr std::size_t max_pending_inbound = 1000;
+constexpr std::size_t max_receipt_ids = 200;
+
+crypto::wall_time wall_now() {
+    return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+std::int64_t now_ms() {
+    return wall_now().time_since_epoch().count();
+}
+
+std::string hex(const store::message_id& id) {
+    return crypto::to_hex(id);
+}
+
+std::optional<store::message_id> parse_id(std::string_view text) {
+    const auto bytes = crypto::from_hex(text);
+    store::message_id id{};
+    if (!bytes || bytes->size() != id.size()) {
+        return std::nullopt;
+    }
+    std::copy(bytes->begin(), bytes->end(), id.begin());
+    return id;
+}
+
+std::optional<store::message_id> id_from(const std::string& bytes) {
+    store::message_id id{};
+    if (bytes.size() != id.size()) {
+        return std::nullopt;
+    }
+    std::copy(bytes.begin(), bytes.end(), id.begin());
+    return id;
+}
+
+std::string as_string(const store::message_id& id) {
+    return {reinterpret_cast<const char*>(id.data()), id.size()};
+}
+
+crypto::bytes_view view_of(const std::string& text) {
+    return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+} // namespace
+
+std::string_view to_string(store::message_status status) noexcept {
+    switch (status) {
+    case store::message_status::queued:
+        return "queued";
+    case store::message_status::sent:
+        return "sent";
+    case store::message_status::delivered:
+        return "delivered";
+    case store::message_status::read:
+        return "read";
+    }
+    return "queued";
+}
+
+std::string_view to_string(events::link_state state) noexcept {
+    switch (state) {
+    case events::link_state::connecting:
+        return "connecting";
+    case events::link_state::connected:
+        return "connected";
+    case events::link_state::disconnected:
+        return "disconnected";
+    }
+    return "disconnected";
+}
+
+std::string_view state_name(crypto::handshake_state state) noexcept {
+    switch (state) {
+    case crypto::handshake_state::no_session:
+        return "none";
+    case crypto::handshake_state::offering:
+        return "offering";
+    case crypto::handshake_state::confirming:
+        return "confirming";
+    case crypto::handshake_state::established:
+        return "established";
+    case crypto::handshake_state::key_changed:
+        return "key_changed";
+    }
+    return "none";
+}
+
+class engine::impl : public std::enable_shared_from_this<impl> {
+  public:
+    impl(asio::io_context& io, engine_options options, std::function<void(const event&)> on_event)
+        : io_(io), options_(std::move(options)), on_event_(std::move(on_event)),
+          tls_(net::make_client_context()), reconnect_timer_(io), retry_timer_(io) {}
+
+    ~impl() {
+        if (worker_.joinable()) {
+            worker_.join();
+        }
+    }
+
+    // Per-peer state in memory; the store holds the durable copy.
+    struct peer {
+        store::contact_id contact = 0;
+        std::string name;
+        std::optional<crypto::handshake> handshake;
+        std::optional<crypto::ratchet> ratchet;
+        std::unique_ptr<asio::steady_timer> timer;
+        crypto::handshake_state reported_state = crypto::handshake_state::no_session;
+        std::uint32_t reported_resent = 0;
+        std::optional<crypto::identity_public_key> stored_pin;
+        bool request_announced = false;
+        std::uint32_t unread = 0;
+    };
+
+    enum class send_kind { text, control };
+    struct in_flight_entry {
+        std::string peer;
+        send_kind kind = send_kind::control;
+    };
+
+    asio::io_context& io_;
+    engine_options options_;
+    std::function<void(const event&)> on_event_;
+    asio::ssl::context tls_;
+    asio::steady_timer reconnect_timer_;
+    asio::steady_timer retry_timer_;
+    crypto::system_random random_;
+    std::thread worker_;
+    std::unique_ptr<store::client_store> store_;
+    std::optional<crypto::identity_key_pair> identity_;
+    std::string username_;
+    net::endpoint_address relay_;
+    std::string relay_fingerprint_;
+    std::shared_ptr<net::link::connection> link_;
+    bool connected_ = false;
+    bool started_ = false;
+    bool stopping_ = false;
+    std::map<std::string, peer> peers_;
+    std::map<std::string, bool> online_;
+    std::map<store::message_id, in_flight_entry> in_flight_;
+    std::set<std::string> watched_;
+    std::vector<std::pair<std::string, store::message_id>> pending_acks_;
+    std::map<std::string, std::vector<store::message_id>> pending_receipts_;
+    bool flush_posted_ = false;
+    bool retry_armed_ = false;
+    std::deque<std::function<void(result<std::vector<std::string>>)>> users_waiters_;
+
+    void emit(event e) {
+        if (on_event_) {
+            on_event_(e);
+        }
+    }
+
+    void fatal(std::string code, std::string message) {
+        emit(events::error{std::move(code), std::move(message), true});
+        stop();
+    }
+
+    // ---- start -------------------------------------------------------------------------
+
+    void start(crypto::secret_buffer passphrase) {
+        try {
+            store_ = store::client_store::open(options_.profile_directory);
+        } catch (const store::store_error& error) {
+            const std::string text = error.what();
+            const bool unsafe = text.find("can be read by other users") != std::string::npos ||
+                                text.find("belongs to uid") != std::string::npos ||
+                                text.find("not a regular file") != std::string::npos;
+            return fatal(unsafe ? "profile_unsafe" : "io", text);
+        }
+        std::optional<crypto::seal_header> header;
+        try {
+            header = store_->kdf_header();
+        } catch (const store::store_error& error) {
+            return fatal("io", error.what());
+        }
+        if (!header && (options_.username.empty() || options_.relay_address.empty())) {
+            return fatal("bad_command", "a new profile needs --user and --relay");
+        }
+        if (!header && !store::valid_username(options_.username)) {
+            return fatal("bad_command", "invalid username '" + options_.username + "'");
+        }
+        std::weak_ptr<impl> weak = shared_from_this();
+        const auto params = header ? header->params : options_.kdf;
+        const auto salt = header ? std::optional<crypto::seal_salt>(header->salt) : std::nullopt;
+        auto* io = &io_;
+        worker_ = std::thread([weak, io, params, salt, pass = std::move(passphrase)]() {
+            auto key = std::make_shared<std::optional<crypto::sealing_key>>();
+            crypto::system_random random;
+            if (salt) {
+                *key = crypto::sealing_key::derive(pass, params, *salt);
+            } else {
+                *key = crypto::sealing_key::derive(pass, params, random);
+            }
+            asio::post(*io, [weak, key]() {
+                if (auto self = weak.lock()) {
+                    self->unlocked(std::move(*key));
+                }
+            });
+        });
+    }
+
+    void unlocked(std::optional<crypto::sealing_key> key) {
+        if (stopping_) {
+            return;
+        }
+        if (!key) {
+            return fatal("io",
+                         "the key derivation failed (out of memory or unacceptable parameters)");
+        }
+        try {
+            if (!store_->kdf_header()) {
+                auto identity = crypto::identity_key_pair::generate(random_);
+                store_->create_profile(std::move(*key),
+                                       {options_.username, options_.relay_address,
+                                        net::normalize_fingerprint(options_.relay_fingerprint)},
+                                       identity, random_);
+            } else {
+                const auto outcome = store_->unlock(std::move(*key));
+                if (outcome == store::unlock_result::wrong_passphrase) {
+                    return fatal("wrong_passphrase", "wrong passphrase for the profile in " +
+                                                         options_.profile_directory.string() +
+                                                         "; nothing was changed");
+                }
+            }
+            const auto profile = store_->profile();
+            if (!options_.username.empty() && options_.username != profile.username) {
+                return fatal("bad_command", "this profile belongs to '" + profile.username +
+                                                "', not '" + options_.username + "'");
+            }
+            username_ = profile.username;
+            const auto address =
+                options_.relay_address.empty() ? profile.relay_address : options_.relay_address;
+            const auto parsed = net::parse_endpoint(address);
+            if (!parsed) {
+                return fatal("bad_command", "invalid relay address '" + address + "'");
+            }
+            relay_ = *parsed;
+            relay_fingerprint_ = profile.relay_fingerprint;
+            identity_.emplace(store_->identity());
+            for (const auto& contact : store_->contacts()) {
+                const auto session = store_->session(contact.id);
+                if (session.handshake || session.ratchet) {
+                    load_peer(contact);
+                }
+            }
+        } catch (const std::exception& error) {
+            return fatal("io", error.what());
+        }
+        started_ = true;
+        emit(events::ready{username_, relay_.to_string(),
+                           crypto::fingerprint(identity_->public_key()), relay_fingerprint_});
+        for (auto& [name, p] : peers_) {
+            pump(p);
+        }
+        asio::co_spawn(
+            io_, [self = shared_from_this()]() { return self->link_loop(); },
+            [weak = weak_from_this()](std::exception_ptr failure) {
+                auto self = weak.lock();
+                if (!failure || !self) {
+                    return;
+                }
+                try {
+                    std::rethrow_exception(failure);
+                } catch (const std::exception& error) {
+                    self->fatal("io", error.what());
+                }
+            });
+    }
+
+    void stop() {
+        stopping_ = true;
+        if (link_) {
+            link_->close();
+        }
+        reconnect_timer_.cancel();
+        retry_timer_.cancel();
+        for (auto& [name, p] : peers_) {
+            p.timer->cancel();
+        }
+        fail_users_waiters();
+    }
+
+    // ---- the link ----------------------------------------------------------------------
+
+    net::link::link_options link_options() const {
+        net::link::link_options options;
+        options.relay = relay_;
+        options.pinned_fingerprint = relay_fingerprint_.empty()
+                                         ? net::normalize_fingerprint(options_.relay_fingerprint)
+                                         : relay_fingerprint_;
+        options.trust_on_first_use =
+            options.pinned_fingerprint.empty() && options_.trust_on_first_use;
+        options.software = "sotto";
+        return options;
+    }
+
+    asio::awaitable<void> link_loop() {
+        unsigned attempt = 0;
+        while (!stopping_) {
+            emit(events::connection{events::link_state::connecting, std::nullopt, {}});
+            const auto options = link_options();
+            auto link = net::link::connection::create(io_.get_executor(), tls_, options);
+            link_ = link;
+            // Every way out of this iteration closes the connection, or its writer keeps the
+            // io_context alive.
+            struct close_on_exit {
+                std::shared_ptr<net::link::connection> link;
+                ~close_on_exit() { link->close(); }
+            } closer{link};
+            const auto result = co_await link->connect();
+            if (stopping_) {
+                break;
+            }
+            if (result.status == net::link::connect_status::pin_refused) {
+                const bool unpinned = options.pinned_fingerprint.empty();
+                fatal(unpinned ? "relay_not_pinned" : "relay_key_changed",
+                      unpinned ? "the relay " + relay_.to_string() +
+                                     " shows the certificate fingerprint " + result.fingerprint +
+                                     "; pin it with --relay-fingerprint " + result.fingerprint +
+                                     " or --trust-on-first-use"
+                               : result.message);
+                co_return;
+            }
+            std::string why;
+            if (result.status == net::link::connect_status::connected) {
+                if (relay_fingerprint_.empty() && !result.fingerprint.empty()) {
+                    relay_fingerprint_ = result.fingerprint;
+                    store_->set_relay_fingerprint(relay_fingerprint_);
+                }
+                const bool authenticated = co_await authenticate(*link);
+                if (stopping_) {
+                    break;
+                }
+                if (authenticated) {
+                    attempt = 0;
+                    on_connected();
+                    for (;;) {
+                        auto frame = co_await link->receive();
+                        if (!frame || stopping_) {
+                            break;
+                        }
+                        on_frame(*frame);
+                    }
+                    why = link->closed_reason();
+                    on_disconnected();
+                } else {
+                    why = "authentication failed";
+                }
+            } else {
+                why = result.message;
+            }
+            link->close();
+            link_.reset();
+            if (stopping_) {
+                break;
+            }
+            const auto delay = net::link::backoff_delay(options_.reconnect, attempt++, random_);
+            emit(events::connection{events::link_state::disconnected, delay.count(), why});
+            reconnect_timer_.expires_after(delay);
+            co_await reconnect_timer_.async_wait(use_tuple);
+        }
+    }
+
+    asio::awaitable<bool> authenticate(net::link::connection& link) {
+        const net::link::signer sign = [this](crypto::bytes_view message) {
+            return identity_->sign(message);
+        };
+        wire::AuthResult outcome = co_await link.login(username_, sign);
+        if (outcome.status() == wire::AuthResult::UNKNOWN_USER) {
+            outcome = co_await link.register_account(username_, identity_->public_key(), sign,
+                                                     options_.invite_code);
+        }
+        switch (outcome.status()) {
+        case wire::AuthResult::OK:
+            co_return true;
+        case wire::AuthResult::NAME_TAKEN:
+            fatal("name_taken",
+                  "the relay has '" + username_ + "' registered with another identity key");
+            co_return false;
+        case wire::AuthResult::INVITE_REQUIRED:
+        case wire::AuthResult::INVITE_INVALID:
+        case wire::AuthResult::INVALID_USERNAME:
+        case wire::AuthResult::BAD_KEY:
+            fatal("auth_refused", "the relay refused registration: " + outcome.message());
+            co_return false;
+        default:
+            co_return false;
+        }
+    }
+
+    void on_connected() {
+        connected_ = true;
+        in_flight_.clear();
+        watched_.clear();
+        emit(events::connection{events::link_state::connected, std::nullopt, {}});
+        for (const auto& contact : store_->contacts()) {
+            if (contact.request != store::request_state::declined) {
+                watch(contact.name);
+            }
+        }
+        for (auto& [name, p] : peers_) {
+            if (p.handshake && (p.handshake->state() == crypto::handshake_state::offering ||
+                                p.handshake->state() == crypto::handshake_state::confirming)) {
+                run(p, p.handshake->peer_came_online(wall_now(), random_));
+            }
+        }
+        for (auto& [name, p] : peers_) {
+            pump(p);
+        }
+    }
+
+    void on_disconnected() {
+        connected_ = false;
+        in_flight_.clear();
+        pending_acks_.clear();
+        fail_users_waiters();
+        for (auto& [name, online] : online_) {
+            online = false;
+        }
+    }
+
+    void fail_users_waiters() {
+        while (!users_waiters_.empty()) {
+            auto done = std::move(users_waiters_.front());
+            users_waiters_.pop_front();
+            done(command_error{"io", "not connected to the relay"});
+        }
+    }
+
+    void watch(const std::string& name) {
+        if (!connected_ || !watched_.insert(name).second) {
+            return;
+        }
+        wire::Frame frame;
+        frame.mutable_key_lookup()->set_username(name);
+        link_->send(frame);
+    }
+
+    void on_frame(const wire::Frame& frame) {
+        switch (frame.body_case()) {
+        case wire::Frame::kDeliver:
+            on_deliver(frame.deliver());
+            break;
+        case wire::Frame::kSendResult:
+            on_send_result(frame.send_result());
+            break;
+        case wire::Frame::kPresence:
+            on_presence(frame.presence().username(), frame.presence().online());
+            break;
+        case wire::Frame::kUsers: {
+            if (!users_waiters_.empty()) {
+                auto done = std::move(users_waiters_.front());
+                users_waiters_.pop_front();
+                done(std::vector<std::string>(frame.users().online().begin(),
+                                              frame.users().online().end()));
+            }
+            break;
+        }
+        case wire::Frame::kError:
+            emit(events::error{"relay_error", frame.error().message(), false});
+            break;
+        default:
+            break;
+        }
+    }
+
+    void post_flush() {
+        if (flush_posted_) {
+            return;
+        }
+        flush_posted_ = true;
+        asio::post(io_, [weak = weak_from_this()]() {
+            if (auto self = weak.lock()) {
+                self->flush();
+            }
+        });
+    }
+
+    // Acknowledgements and receipts collected while a burst of frames was handled.
+    void flush() {
+        flush_posted_ = false;
+        if (stopping_) {
+            return;
+        }
+        auto receipts = std::move(pending_receipts_);
+        pending_receipts_.clear();
+        for (auto& [name, ids] : receipts) {
+            const auto found = peers_.find(name);
+            if (found == peers_.end()) {
+                continue;
+            }
+            for (std::size_t start = 0; start < ids.size(); start += max_receipt_ids) {
+                e2e::Content content;
+                store::message_id rid{};
+                random_.fill(rid);
+                content.set_id(as_string(rid));
+                auto& receipt = *content.mutable_receipt();
+                receipt.set_status(e2e::Receipt::DELIVERED);
+                for (std::size_t i = start; i < std::min(ids.size(), start + max_receipt_ids);
+                     ++i) {
+                    receipt.add_ids(as_string(ids[i]));
+                }
+                const auto bytes = content.SerializeAsString();
+                store_->queue_control(found->second.contact, rid, view_of(bytes));
+            }
+            pump(found->second);
+        }
+        if (connected_ && link_ && !pending_acks_.empty()) {
+            wire::Frame frame;
+            for (const auto& [sender, id] : pending_acks_) {
+                auto* item = frame.mutable_deliver_ack()->add_items();
+                item->set_sender(sender);
+                item->set_id(as_string(id));
+                if (frame.deliver_ack().items_size() >= 512) {
+                    link_->send(frame);
+                    frame.Clear();
+                }
+            }
+            if (frame.has_deliver_ack()) {
+                link_->send(frame);
+            }
+        }
+        pending_acks_.clear();
+    }
+
+    // ---- peers and handshakes ----------------------------------------------------------
+
+    peer& load_peer(const store::contact& contact) {
+        const auto found = peers_.find(contact.name);
+        if (found != peers_.end()) {
+            return found->second;
+        }
+        auto& p = peers_[contact.name];
+        p.contact = contact.id;
+        p.name = contact.name;
+        p.timer = std::make_unique<asio::steady_timer>(io_);
+        p.stored_pin = contact.pinned_key;
+        const auto session = store_->session(contact.id);
+        if (session.handshake) {
+            p.handshake = crypto::handshake::deserialize(session.handshake->view(), *identity_,
+                                                         options_.handshake);
+        }
+        if (session.ratchet) {
+            p.ratchet = crypto::ratchet::deserialize(session.ratchet->view());
+        }
+        if (p.handshake) {
+            p.reported_state = p.handshake->state();
+            p.reported_resent = p.handshake->status().resend_count;
+            run(p, p.handshake->resume(wall_now()), false);
+        }
+        return p;
+    }
+
+    void ensure_handshake(peer& p) {
+        if (p.handshake) {
+            return;
+        }
+        const auto contact = store_->get_contact(p.contact);
+        p.handshake.emplace(*identity_, username_, p.name,
+                            contact ? contact->pinned_key : std::nullopt, options_.handshake);
+    }
+
+    void send_envelope(const std::string& to, const e2e::Envelope& envelope) {
+        if (!connected_ || !link_) {
+            return; // the handshake's timer or the peer's presence sends it again
+        }
+        store::message_id id{};
+        random_.fill(id);
+        wire::Frame frame;
+        auto& send = *frame.mutable_send();
+        send.add_recipients(to);
+        send.set_id(as_string(id));
+        send.set_ciphertext(envelope.SerializeAsString());
+        link_->send(frame);
+    }
+
+    // Carries out handshake actions: the new state is persisted first, then the handshake
+    // messages go out, so a crash never leaves the peer with an offer we no longer hold.
+    void run(peer& p, crypto::handshake_actions actions, bool persist = true) {
+        std::vector<e2e::Envelope> outgoing;
+        bool established = false;
+        for (auto& action : actions) {
+            if (auto* offer = std::get_if<crypto::handshake_action::send_offer>(&action)) {
+                outgoing.emplace_back().set_offer(offer->bytes.data(), offer->bytes.size());
+            } else if (auto* confirm =
+                           std::get_if<crypto::handshake_action::send_confirm>(&action)) {
+                outgoing.emplace_back().set_confirm(confirm->bytes.data(), confirm->bytes.size());
+            } else if (auto* timer = std::get_if<crypto::handshake_action::arm_timer>(&action)) {
+                arm(p, timer->delay);
+            } else if (auto* done = std::get_if<crypto::handshake_action::established>(&action)) {
+                p.ratchet.emplace(crypto::ratchet::from_handshake(done->session));
+                established = true;
+            } else if (auto* changed =
+                           std::get_if<crypto::handshake_action::key_changed>(&action)) {
+                store_->set_key_changed(p.contact, changed->new_key);
+                p.ratchet.reset();
+            }
+        }
+        if (persist && p.handshake) {
+            const auto state = p.handshake->serialize();
+            if (established) {
+                const auto ratchet = p.ratchet->serialize();
+                store_->save_session(p.contact, state.view(), ratchet.view());
+            } else {
+                store_->save_session(p.contact, state.view(), std::nullopt);
+            }
+            const auto status = p.handshake->status();
+            if (status.pinned_peer_key && status.state != crypto::handshake_state::key_changed &&
+                p.stored_pin != status.pinned_peer_key) {
+                store_->set_pinned_key(p.contact, *status.pinned_peer_key);
+                p.stored_pin = status.pinned_peer_key;
+            }
+        }
+        for (const auto& envelope : outgoing) {
+            send_envelope(p.name, envelope);
+        }
+        report(p);
+        if (established) {
+            retry_pending_inbound(p);
+            pump(p);
+        }
+    }
+
+    void report(peer& p) {
+        if (!p.handshake) {
+            return;
+        }
+        const auto status = p.handshake->status();
+        if (status.state == p.reported_state && status.resend_count == p.reported_resent) {
+            return;
+        }
+        p.reported_state = status.state;
+        p.reported_resent = status.resend_count;
+        events::handshake e{p.name, status.state, status.resend_count, std::nullopt};
+        if (status.next_resend) {
+            e.next_retry_ms = std::max<std::int64_t>(0, (*status.next_resend - wall_now()).count());
+        }
+        emit(e);
+    }
+
+    void arm(peer& p, std::chrono::milliseconds delay) {
+        p.timer->expires_after(delay);
+        p.timer->async_wait([weak = weak_from_this(), name = p.name](std::error_code error) {
+            auto self = weak.lock();
+            if (error || !self || self->stopping_) {
+                return;
+            }
+            const auto found = self->peers_.find(name);
+            if (found != self->peers_.end() && found->second.handshake) {
+                self->guard([&] {
+                    self->run(found->second,
+                              found->second.handshake->timer_fired(wall_now(), self->random_));
+                });
+            }
+        });
+    }
+
+    template <typename Function>
+    void guard(Function&& function) {
+        try {
+            function();
+        } catch (const std::exception& error) {
+            fatal("io", error.what());
+        }
+    }
+
+    void on_presence(const std::string& name, bool online) {
+        if (name == username_) {
+            return;
+        }
+        online_[name] = online;
+        emit(events::presence{name, online});
+        if (!online) {
+            return;
+        }
+        const auto found = peers_.find(name);
+        if (found != peers_.end() && found->second.handshake) {
+            run(found->second, found->second.handshake->peer_came_online(wall_now(), random_));
+        }
+    }
+
+    // ---- sending -----------------------------------------------------------------------
+
+    // Encrypts what waits in the peer's outbox (when the session is up) and hands everything
+    // not yet acknowledged to the relay.
+    void pump(peer& p) {
+        if (!p.ratchet || !p.handshake ||
+            p.handshake->state() != crypto::handshake_state::established) {
+            return;
+        }
+        for (auto& entry : store_->outbox(p.contact)) {
+            e2e::Content content;
+            const bool parsed = content.ParseFromArray(entry.content.data(),
+                                                       static_cast<int>(entry.content.size()));
+            const auto kind = parsed && content.has_text() ? send_kind::text : send_kind::control;
+            if (!entry.ciphertext) {
+                const auto padded = crypto::pad(entry.content.view());
+                if (!padded) {
+                    store_->outbox_acknowledged(entry.id); // cannot happen: texts are bounded
+                    continue;
+                }
+                const auto ciphertext = p.ratchet->encrypt(*padded, random_);
+                e2e::Envelope envelope;
+                envelope.set_ratchet(ciphertext.data(), ciphertext.size());
+                const auto bytes = envelope.SerializeAsString();
+                const auto state = p.ratchet->serialize();
+                store_->commit_encrypted(entry.sequence, view_of(bytes), p.contact, state.view());
+                entry.ciphertext = std::vector<std::uint8_t>(bytes.begin(), bytes.end());
+            }
+            transmit(p.name, entry.id, *entry.ciphertext, kind);
+        }
+    }
+
+    void transmit(const std::string& to, const store::message_id& id,
+                  const std::vector<std::uint8_t>& bytes, send_kind kind) {
+        if (!connected_ || !link_ || in_flight_.contains(id)) {
+            return;
+        }
+        wire::Frame frame;
+        auto& send = *frame.mutable_send();
+        send.add_recipients(to);
+        send.set_id(as_string(id));
+        send.set_ciphertext(bytes.data(), bytes.size());
+        if (link_->send(frame)) {
+            in_flight_[id] = {to, kind};
+        }
+    }
+
+    void on_send_result(const wire::SendResult& result) {
+        const auto id = id_from(result.id());
+        if (!id) {
+            return;
+        }
+        const auto found = in_flight_.find(*id);
+        if (found == in_flight_.end()) {
+            return; // a handshake envelope: its own timer resends it
+        }
+        const auto entry = found->second;
+        in_flight_.erase(found);
+        const auto status = result.results_size() > 0 ? result.results(0).status()
+                                                      : wire::SendResult::STATUS_UNSPECIFIED;
+        if (status == wire::SendResult::QUEUED || status == wire::SendResult::DUPLICATE) {
+            store_->outbox_acknowledged(*id);
+            if (entry.kind == send_kind::text) {
+                emit(events::receipt{entry.peer, hex(*id), store::message_status::sent});
+            }
+            return;
+        }
+        if (status == wire::SendResult::QUEUE_FULL && entry.kind == send_kind::text) {
+            emit(events::error{"queue_full", entry.peer + "'s queue on the relay is full; retrying",
+                               false});
+        }
+        arm_retry();
+    }
+
+    void arm_retry() {
+        if (retry_armed_) {
+            return;
+        }
+        retry_armed_ = true;
+        retry_timer_.expires_after(options_.outbox_retry);
+        retry_timer_.async_wait([weak = weak_from_this()](std::error_code error) {
+            auto self = weak.lock();
+            if (!self) {
+                return;
+            }
+            self->retry_armed_ = false;
+            if (error || self->stopping_) {
+                return;
+            }
+            self->guard([&] {
+                for (auto& [name, p] : self->peers_) {
+                    self->pump(p);
+                }
+            });
+        });
+    }
+
+    // ---- receiving ---------------------------------------------------------------------
+
+    void on_deliver(const wire::Deliver& deliver) {
+        const auto id = id_from(deliver.id());
+        const auto& sender = deliver.sender();
+        if (!id) {
+            return;
+        }
+        pending_acks_.emplace_back(sender, *id);
+        post_flush();
+        e2e::Envelope envelope;
+        if (!store::valid_username(sender) || sender == username_ ||
+            !envelope.ParseFromString(deliver.ciphertext())) {
+            return;
+        }
+        auto contact = store_->find_contact(sender);
+        if (!contact) {
+            if (envelope.body_case() != e2e::Envelope::kOffer) {
+                return; // nothing but an offer can start a conversation
+            }
+            contact = store_->ensure_contact(sender, store::request_state::pending);
+        }
+        if (contact->request == store::request_state::declined) {
+            return;
+        }
+        auto& p = load_peer(*contact);
+        switch (envelope.body_case()) {
+        case e2e::Envelope::kOffer: {
+            ensure_handshake(p);
+            const auto& offer = envelope.offer();
+            run(p, p.handshake->offer_received(view_of(offer), wall_now(), random_));
+            if (online_.find(sender) == online_.end()) {
+                watch(sender);
+            }
+            break;
+        }
+        case e2e::Envelope::kConfirm:
+            if (p.handshake) {
+                run(p, p.handshake->confirm_received(view_of(envelope.confirm()), wall_now()));
+            }
+            break;
+        case e2e::Envelope::kRatchet: {
+            const auto& bytes = envelope.ratchet();
+            if (!receive_ratchet(p, *id, view_of(bytes))) {
+                store_->add_pending_inbound(p.contact, *id, view_of(bytes), max_pending_inbound);
+            }
+            break;
+        }
+        default:
+            break;
+        }
+    }
+
+    // False when the message cannot be decrypted yet (kept for after the next handshake).
+    bool receive_ratchet(peer& p, const store::message_id& id, crypto::bytes_view bytes) {
+        if (store_->seen(p.contact, id)) {
+            return true;
+        }
+        if (!p.ratchet) {
+            return false;
+        }
+        if (bytes.size() < crypto::ratchet_overhead) {
+            return true; // malformed: dropped
+        }
+        crypto::secret_buffer plain(bytes.size() - crypto::ratchet_overhead);
+        const auto error = p.ratchet->decrypt(bytes, wall_now(), plain.mutable_view());
+        if (error) {
+            return *error == crypto::ratchet_error::replay ||
+                   *error == crypto::ratchet_error::malformed;
+        }
+        const auto state = p.ratchet->serialize();
+        const auto unpadded = crypto::unpad(plain.view());
+        e2e::Content content;
+        if (!unpadded ||
+            !content.ParseFromArray(unpadded->data(), static_cast<int>(unpadded->size())) ||
+            content.id() != as_string(id)) {
+            store_->commit_received(p.contact, id, std::nullopt, 0, now_ms(), state.view());
+            return true;
+        }
+        if (content.has_text()) {
+            const auto& text = content.text();
+            if (!store_->commit_received(p.contact, id, text.text(), text.sent_at(), now_ms(),
+                                         state.view())) {
+                return true;
+            }
+            const auto contact = store_->get_contact(p.contact);
+            if (contact && contact->request == store::request_state::pending) {
+                if (!p.request_announced) {
+                    p.request_announced = true;
+                    emit(events::request{p.name});
+                }
+                return true;
+            }
+            ++p.unread;
+            emit(events::message{p.name, text.text(), hex(id), text.sent_at()});
+            pending_receipts_[p.name].push_back(id);
+            post_flush();
+            return true;
+        }
+        if (!store_->commit_received(p.contact, id, std::nullopt, 0, now_ms(), state.view())) {
+            return true;
+        }
+        if (content.has_receipt()) {
+            const auto status = content.receipt().status() == e2e::Receipt::READ
+                                    ? store::message_status::read
+                                    : store::message_status::delivered;
+            for (const auto& raw : content.receipt().ids()) {
+                const auto acked = id_from(raw);
+                if (acked && store_->advance_status(p.contact, *acked, status)) {
+                    emit(events::receipt{p.name, hex(*acked), status});
+                }
+            }
+        }
+        return true;
+    }
+
+    void retry_pending_inbound(peer& p) {
+        for (const auto& pending : store_->pending_inbound_for(p.contact)) {
+            if (receive_ratchet(p, pending.id, pending.ciphertext)) {
+                store_->remove_pending_inbound(pending.sequence);
+            }
+        }
+    }
+
+    // ---- commands ----------------------------------------------------------------------
+
+    std::optional<command_error> not_ready() const {
+        if (!started_ || stopping_) {
+            return command_error{"not_ready", "the profile is not unlocked yet"};
+        }
+        return std::nullopt;
+    }
+
+    std::optional<store::contact> known(const std::string& name) {
+        if (!store::valid_username(name)) {
+            return std::nullopt;
+        }
+        return store_->find_contact(name);
+    }
+
+    static command_error unknown(const std::string& name) {
+        return {"unknown_user", "no conversation with '" + name + "'"};
+    }
+
+    result<message_id_hex> send(const std::string& to, const std::string& text) {
+        if (auto error = not_ready()) {
+            return *error;
+        }
+        if (!store::valid_username(to) || to == username_) {
+            return command_error{"unknown_user", "cannot send to '" + to + "'"};
+        }
+        if (text.size() > max_text_size) {
+            return command_error{"bad_command", "the text is longer than 16000 bytes"};
+        }
+        auto contact = store_->ensure_contact(to);
+        if (contact.keys == store::key_state::changed) {
+            return command_error{"key_changed",
+                                 to +
+                                     "'s identity key changed; sending is blocked until you "
+                                     "accept it ({\"cmd\":\"accept\",\"with\":\"" +
+                                     to + "\"})"};
+        }
+        if (contact.request == store::request_state::pending) {
+            accept_request(contact);
+        } else if (contact.request == store::request_state::declined) {
+            store_->set_request_state(contact.id, store::request_state::none);
+        }
+        store::message_id id{};
+        random_.fill(id);
+        const auto sent_at = now_ms();
+        e2e::Content content;
+        content.set_id(as_string(id));
+        content.mutable_text()->set_text(text);
+        content.mutable_text()->set_sent_at(sent_at);
+        const auto bytes = content.SerializeAsString();
+        store_->queue_outgoing(contact.id, id, text, sent_at, view_of(bytes));
+        auto& p = load_peer(contact);
+        watch(to);
+        ensure_handshake(p);
+        if (p.handshake->state() == crypto::handshake_state::no_session) {
+            run(p, p.handshake->open(wall_now(), random_));
+        }
+        pump(p);
+        return hex(id);
+    }
+
+    void accept_request(const store::contact& contact) {
+        store_->set_request_state(contact.id, store::request_state::none);
+        auto& p = load_peer(contact);
+        // Everything that waited is shown now, oldest first, and acknowledged to the sender.
+        std::vector<store::stored_message> all;
+        std::optional<store::message_id> before;
+        for (;;) {
+            auto page = store_->history(contact.id, before, 500);
+            if (page.empty()) {
+                break;
+            }
+            before = page.front().id;
+            all.insert(all.begin(), page.begin(), page.end());
+            if (page.size() < 500) {
+                break;
+            }
+        }
+        for (const auto& message : all) {
+            if (message.way == store::direction::incoming) {
+                emit(events::message{p.name, message.text, hex(message.id), message.sent_at});
+                pending_receipts_[p.name].push_back(message.id);
+            }
+        }
+        post_flush();
+    }
+
+    std::vector<contact_summary> contacts() {
+        std::vector<contact_summary> out;
+        if (not_ready()) {
+            return out;
+        }
+        for (const auto& contact : store_->contacts()) {
+            contact_summary summary;
+            summary.user = contact.name;
+            const auto online = online_.find(contact.name);
+            summary.online = online != online_.end() && online->second;
+            summary.verified = contact.verified;
+            summary.keys = contact.keys;
+            summary.request = contact.request;
+            const auto found = peers_.find(contact.name);
+            if (found != peers_.end()) {
+                summary.unread = found->second.unread;
+                if (found->second.handshake) {
+                    summary.handshake = found->second.handshake->state();
+                }
+            }
+            out.push_back(std::move(summary));
+        }
+        return out;
+    }
+
+    result<std::vector<history_entry>> history(const std::string& with,
+                                               const std::optional<message_id_hex>& before,
+                                               std::size_t limit) {
+        if (auto error = not_ready()) {
+            return *error;
+        }
+        const auto contact = known(with);
+        if (!contact) {
+            return unknown(with);
+        }
+        std::optional<store::message_id> before_id;
+        if (before) {
+            before_id = parse_id(*before);
+            if (!before_id) {
+                return command_error{"bad_command",
+                                     "'before' must be a message id (32 hex digits)"};
+            }
+        }
+        std::vector<history_entry> out;
+        for (const auto& message : store_->history(contact->id, before_id, limit)) {
+            out.push_back({hex(message.id), with, message.way == store::direction::outgoing,
+                           message.text, message.sent_at, message.received_at, message.status});
+        }
+        const auto found = peers_.find(with);
+        if (found != peers_.end()) {
+            found->second.unread = 0;
+        }
+        return out;
+    }
+
+    result<verification> verify(const std::string& with, bool mark) {
+        if (auto error = not_ready()) {
+            return *error;
+        }
+        const auto contact = known(with);
+        if (!contact) {
+            return unknown(with);
+        }
+        if (!contact->pinned_key) {
+            return command_error{"no_key", "no identity key of '" + with +
+                                               "' is known yet (no handshake so far)"};
+        }
+        const auto number =
+            crypto::safety_number(identity_->public_key(), username_, *contact->pinned_key, with);
+        if (!number) {
+            return command_error{"bad_command", "cannot verify oneself"};
+        }
+        if (mark) {
+            store_->set_verified(contact->id, true);
+        }
+        return verification{*number, crypto::fingerprint(*contact->pinned_key)};
+    }
+
+    result<bool> accept(const std::string& with) {
+        if (auto error = not_ready()) {
+            return *error;
+        }
+        const auto contact = known(with);
+        if (!contact) {
+            return unknown(with);
+        }
+        bool accepted = false;
+        if (contact->keys == store::key_state::changed) {
+            auto& p = load_peer(*contact);
+            store_->accept_changed_key(contact->id);
+            const auto updated = store_->get_contact(contact->id);
+            p.stored_pin = updated ? updated->pinned_key : std::nullopt;
+            store_->drop_encrypted_outbox(contact->id);
+            in_flight_.clear();
+            ensure_handshake(p);
+            run(p, p.handshake->user_accepted_key(wall_now(), random_));
+            accepted = true;
+        }
+        if (contact->request == store::request_state::pending) {
+            accept_request(*contact);
+            accepted = true;
+        }
+        return accepted;
+    }
+
+    result<bool> decline(const std::string& with) {
+        if (auto error = not_ready()) {
+            return *error;
+        }
+        const auto contact = known(with);
+        if (!contact || contact->request != store::request_state::pending) {
+            return command_error{"bad_command", "no message request from '" + with + "'"};
+        }
+        forget_session(*contact);
+        store_->set_request_state(contact->id, store::request_state::declined);
+        store_->delete_messages(contact->id);
+        return true;
+    }
+
+    void forget_session(const store::contact& contact) {
+        const auto found = peers_.find(contact.name);
+        if (found != peers_.end()) {
+            found->second.timer->cancel();
+            peers_.erase(found);
+        }
+        store_->delete_session(contact.id);
+        store_->drop_encrypted_outbox(contact.id);
+    }
+
+    result<bool> reset(const std::string& with) {
+        if (auto error = not_ready()) {
+            return *error;
+        }
+        const auto contact = known(with);
+        if (!contact) {
+            return unknown(with);
+        }
+        auto& p = load_peer(*contact);
+        ensure_handshake(p);
+        store_->drop_encrypted_outbox(contact->id);
+        p.ratchet.reset();
+        store_->save_session(p.contact, p.handshake->serialize().view(), crypto::bytes_view{});
+        run(p, p.handshake->reset(wall_now(), random_));
+        return true;
+    }
+
+    result<bool> close(const std::string& with) {
+        if (auto error = not_ready()) {
+            return *error;
+        }
+        const auto contact = known(with);
+        if (!contact) {
+            return unknown(with);
+        }
+        forget_session(*contact);
+        return true;
+    }
+
+    void users(std::function<void(result<std::vector<std::string>>)> done) {
+        if (auto error = not_ready()) {
+            return done(*error);
+        }
+        if (!connected_ || !link_) {
+            return done(command_error{"io", "not connected to the relay"});
+        }
+        users_waiters_.push_back(std::move(done));
+        wire::Frame frame;
+        frame.mutable_users_request();
+        link_->send(frame);
+    }
+
+    result<std::size_t> export_conversation(const std::string& with, export_format format,
+                                            const std::filesystem::path& path) {
+        if (auto error = not_ready()) {
+            return *error;
+        }
+        const auto contact = known(with);
+        if (!contact) {
+            return unknown(with);
+        }
+        std::vector<store::stored_message> all;
+        std::optional<store::message_id> before;
+        for (;;) {
+            auto page = store_->history(contact->id, before, 500);
+            if (page.empty()) {
+                break;
+            }
+            before = page.front().id;
+            all.insert(all.begin(), page.begin(), page.end());
+        }
+        const int fd =
+            ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+            return command_error{"io", "cannot write " + path.string()};
+        }
+        ::close(fd);
+        std::ofstream out(path, std::ios::trunc);
+        if (format == export_format::json) {
+            nlohmann::json messages = nlohmann::json::array();
+            for (const auto& m : all) {
+                messages.push_back(
+                    {{"id", hex(m.id)},
+                     {"from", m.way == store::direction::outgoing ? username_ : with},
+                     {"direction", m.way == store::direction::outgoing ? "out" : "in"},
+                     {"text", m.text},
+                     {"ts", m.sent_at},
+                     {"status", to_string(m.status)}});
+            }
+            out << nlohmann::json{{"with", with}, {"user", username_}, {"messages", messages}}.dump(
+                       2)
+                << '\n';
+        } else {
+            out << "# Conversation between " << username_ << " and " << with << "\n\n";
+            for (const auto& m : all) {
+                const std::time_t seconds = static_cast<std::time_t>(m.sent_at / 1000);
+                std::tm parts{};
+                ::gmtime_r(&seconds, &parts);
+                std::array<char, 32> stamp{};
+                std::strftime(stamp.data(), stamp.size(), "%Y-%m-%d %H:%M:%S UTC", &parts);
+                out << "- " << stamp.data() << " **"
+                    << (m.way == store::direction::outgoing ? username_ : with) << "**: " << m.text
+                    << '\n';
+            }
+        }
+        out.flush();
+        if (!out) {
+            return command_error{"io", "cannot write " + path.string()};
+        }
+        return all.size();
+    }
+
+    std::optional<conversation_status> status(const std::string& with) {
+        if (not_ready()) {
+            return std::nullopt;
+        }
+        const auto contact = known(with);
+        if (!contact) {
+            return std::nullopt;
+        }
+        conversation_status out;
+        const auto online = online_.find(with);
+        out.peer_online = online != online_.end() && online->second;
+        out.verified = contact->verified;
+        out.keys = contact->keys;
+        out.request = contact->request;
+        const auto found = peers_.find(with);
+        if (found != peers_.end()) {
+            if (found->second.handshake) {
+                const auto status = found->second.handshake->status();
+                out.state = status.state;
+                out.resend_count = status.resend_count;
+                out.next_resend = status.next_resend;
+            }
+            if (found->second.ratchet) {
+                out.ratchet_number = found->second.ratchet->messages_sent() +
+                                     found->second.ratchet->messages_received();
+            }
+        }
+        out.queued = store_->outbox(contact->id).size();
+        return out;
+    }
+};
+
+engine::engine(asio::io_context& io, engine_options options,
+               std::function<void(const event&)> on_event)
+    : impl_(std::make_shared<impl>(io, std::move(options), std::move(on_event))) {}
+
+engine::~engine() {
+    impl_->stop();
+}
+
+void engine::start(crypto::secret_buffer passphrase) {
+    impl_->start(std::move(passphrase));
+}
+void engine::stop() {
+    impl_->stop();
+}
+bool engine::started() const noexcept {
+    return impl_->started_;
+}
+
+namespace {
+// Database failures inside a command become an `io` error instead of unwinding into the caller.
+template <typename T, typename Function>
+result<T> checked(Function&& function) {
+    try {
+        return function();
+    } catch (const std::exception& error) {
+        return command_error{"io", error.what()};
+    }
+}
+} // namespace
+
+result<message_id_hex> engine::send(const std::string& to, const std::string& text) {
+    return checked<message_id_hex>([&] { return impl_->send(to, text); });
+}
+std::vector<contact_summary> engine::contacts() {
+    return impl_->contacts();
+}
+result<std::vector<history_entry>> engine::history(const std::string& with,
+                                                   const std::optional<message_id_hex>& before,
+                                                   std::size_t limit) {
+    return checked<std::vector<history_entry>>([&] { return impl_->history(with, before, limit); });
+}
+result<verification> engine::verify(const std::string& with, bool mark) {
+    return checked<verification>([&] { return impl_->verify(with, mark); });
+}
+result<bool> engine::accept(const std::string& with) {
+    return checked<bool>([&] { return impl_->accept(with); });
+}
+result<bool> engine::decline(const std::string& with) {
+    return checked<bool>([&] { return impl_->decline(with); });
+}
+result<bool> engine::reset(const std::string& with) {
+    return checked<bool>([&] { return impl_->reset(with); });
+}
+result<bool> engine::close(const std::string& with) {
+    return checked<bool>([&] { return impl_->close(with); });
+}
+void engine::users(std::function<void(result<std::vector<std::string>>)> done) {
+    impl_->users(std::move(done));
+}
+result<std::size_t> engine::export_conversation(const std::string& with, export_format format,
+                                                const std::filesystem::path& path) {
+    return checked<std::size_t>([&] { return impl_->export_conversation(with, format, path); });
+}
+std::optional<conversation_status> engine::status(const std::string& with) {
+    return impl_->status(with);
+}
+std::size_t engine::unacknowledged() const noexcept {
+    return impl_->in_flight_.size();
+}
+bool engine::connected() const noexcept {
+    return impl_->connected_;
+}
+
+} // namespace sotto::client

@@ -1,0 +1,207 @@
+#pragma once
+// The headless client engine (DESIGN.md section 4): the profile and its encrypted store, the
+// link to the relay with reconnect, one late-joiner handshake and one Double Ratchet per peer,
+// the outbox, receipts, presence, contacts with pinned keys and message requests. The TUI and
+// `sotto --batch` are two faces of it: commands are methods, everything that happens is an
+// `event` given to the callback.
+//
+// Threading: everything runs on the caller's io_context (one thread). Commands must be called
+// on that thread. Argon2id runs on a worker thread and posts its result back; nothing else blocks
+// longer than one SQLite commit.
+//
+//   client::engine engine(io, options, [](const client::event& e) { ... });
+//   engine.start(crypto::make_passphrase(text));   // -> event::ready or event::error
+//   engine.send("bob", "hi");                       // -> receipts, later
+//   io.run();
+
+#include "crypto/handshake.h"
+#include "crypto/seal.h"
+#include "crypto/secret.h"
+#include "net/link/link.h"
+#include "store/client_store.h"
+
+#include <asio/io_context.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace sotto::client {
+
+struct engine_options {
+    std::filesystem::path profile_directory;
+    std::string username;          // required to create a profile; must match an existing one
+    std::string relay_address;     // HOST[:PORT]; empty: the one stored in the profile
+    std::string relay_fingerprint; // pin to require on first use (ignored once one is stored)
+    bool trust_on_first_use = false;
+    std::string invite_code; // for registration on an invite-only relay
+    crypto::kdf_params kdf = crypto::kdf_params::moderate(); // for a new profile only
+    crypto::handshake_config handshake;
+    net::link::backoff_policy reconnect;
+    // Resend period of outbox entries the relay refused for now (queue full, unknown user).
+    std::chrono::milliseconds outbox_retry{5'000};
+};
+
+// Message ids on the API are 32 lowercase hex digits.
+using message_id_hex = std::string;
+
+namespace events {
+struct ready {
+    std::string user;
+    std::string relay;
+    std::string fingerprint;       // own identity key fingerprint
+    std::string relay_fingerprint; // pinned; empty until the first connection
+};
+struct handshake {
+    std::string with;
+    crypto::handshake_state state = crypto::handshake_state::no_session;
+    std::uint32_t resent = 0;
+    std::optional<std::int64_t> next_retry_ms; // while offering or confirming
+};
+struct message {
+    std::string from;
+    std::string text;
+    message_id_hex id;
+    std::int64_t ts = 0; // sender's clock, Unix ms
+};
+struct receipt {
+    std::string with;
+    message_id_hex id;
+    store::message_status status = store::message_status::sent;
+};
+struct presence {
+    std::string user;
+    bool online = false;
+};
+// A first message from an unknown user waits for accept() or decline().
+struct request {
+    std::string from;
+};
+enum class link_state { connecting, connected, disconnected };
+struct connection {
+    link_state state = link_state::connecting;
+    std::optional<std::int64_t> retry_ms;
+    std::string reason;
+};
+struct error {
+    std::string code; // the codes of docs/BATCH.md
+    std::string message;
+    bool fatal = false; // the engine stopped (wrong passphrase, unsafe profile, pin refused)
+};
+} // namespace events
+
+using event = std::variant<events::ready, events::handshake, events::message, events::receipt,
+                           events::presence, events::request, events::connection, events::error>;
+
+// A failed command: code and message as in events::error.
+struct command_error {
+    std::string code;
+    std::string message;
+};
+
+template <typename T>
+using result = std::variant<T, command_error>;
+
+struct contact_summary {
+    std::string user;
+    bool online = false;
+    bool verified = false;
+    store::key_state keys = store::key_state::trusted;
+    store::request_state request = store::request_state::none;
+    std::uint32_t unread = 0;
+    crypto::handshake_state handshake = crypto::handshake_state::no_session;
+};
+
+// For the TUI's status line: "offering key to bob (bob offline, resent 3x, next in 16s)".
+struct conversation_status {
+    crypto::handshake_state state = crypto::handshake_state::no_session;
+    std::uint32_t resend_count = 0;
+    std::optional<crypto::wall_time> next_resend;
+    bool peer_online = false;
+    bool verified = false;
+    store::key_state keys = store::key_state::trusted;
+    store::request_state request = store::request_state::none;
+    std::uint64_t ratchet_number = 0; // messages sent + received in the current session
+    std::size_t queued = 0;           // outbox entries waiting for the session or the relay
+};
+
+struct history_entry {
+    message_id_hex id;
+    std::string with;
+    bool outgoing = false;
+    std::string text;
+    std::int64_t ts = 0;          // sender's clock
+    std::int64_t received_at = 0; // ours
+    store::message_status status = store::message_status::queued;
+};
+
+struct verification {
+    std::string safety_number; // 60 digits in 12 groups of 5
+    std::string fingerprint;   // the peer's identity key fingerprint
+};
+
+enum class export_format { markdown, json };
+
+class engine {
+  public:
+    engine(asio::io_context& io, engine_options options,
+           std::function<void(const event&)> on_event);
+    ~engine();
+    engine(const engine&) = delete;
+    engine& operator=(const engine&) = delete;
+
+    // Opens the profile (creating it when missing), derives the key on a worker thread,
+    // unlocks, then connects. Emits ready, or a fatal error (wrong_passphrase, profile_unsafe,
+    // io). Call once.
+    void start(crypto::secret_buffer passphrase);
+    // Closes the connection and cancels every timer; the io_context then runs out of work.
+    void stop();
+    [[nodiscard]] bool started() const noexcept;
+
+    // Queues a text to `to` (persisted before this returns) and returns its id. Errors:
+    // unknown_user (invalid name or oneself), key_changed (until accept), io.
+    result<message_id_hex> send(const std::string& to, const std::string& text);
+    [[nodiscard]] std::vector<contact_summary> contacts();
+    // Up to `limit` messages before `before` (newest when nullopt), oldest first.
+    result<std::vector<history_entry>> history(const std::string& with,
+                                               const std::optional<message_id_hex>& before,
+                                               std::size_t limit);
+    // The safety number with `with` (needs its pinned key); `mark` stores it as verified.
+    result<verification> verify(const std::string& with, bool mark);
+    // Accepts a changed key (the handshake resumes with it) or a pending message request (its
+    // messages are then emitted as message events).
+    result<bool> accept(const std::string& with);
+    // Declines a message request: its messages and session are deleted, later ones ignored.
+    result<bool> decline(const std::string& with);
+    // Restarts the handshake with a fresh ephemeral key.
+    result<bool> reset(const std::string& with);
+    // Ends the session and discards its keys; queued texts go out under the next session.
+    result<bool> close(const std::string& with);
+    // Asks the relay who is online; `done` gets the list (or a command_error when offline).
+    void users(std::function<void(result<std::vector<std::string>>)> done);
+    // Writes the decrypted conversation with `with` to `path` (0600); returns the count.
+    result<std::size_t> export_conversation(const std::string& with, export_format format,
+                                            const std::filesystem::path& path);
+    [[nodiscard]] std::optional<conversation_status> status(const std::string& with);
+    // Outbox entries handed to the relay and not acknowledged yet (a front end that quits
+    // waits a moment for this to reach zero; nothing is lost either way).
+    [[nodiscard]] std::size_t unacknowledged() const noexcept;
+    [[nodiscard]] bool connected() const noexcept;
+
+    class impl;
+
+  private:
+    std::shared_ptr<impl> impl_;
+};
+
+[[nodiscard]] std::string_view to_string(store::message_status status) noexcept;
+[[nodiscard]] std::string_view to_string(events::link_state state) noexcept;
+// "offering", "confirming", "established", "key_changed", "none".
+[[nodiscard]] std::string_view state_name(crypto::handshake_state state) noexcept;
+
+} // namespace sotto::client

@@ -1,0 +1,829 @@
+#include "store/client_store.h"
+
+#include "crypto/hkdf.h"
+#include "store/sqlite_util.h"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <stdexcept>
+
+namespace sotto::store {
+
+namespace {
+
+// 'sotC' in PRAGMA application_id marks a sotto client database.
+constexpr std::int32_t client_application_id = 0x736f7443;
+constexpr std::size_t lookup_key_size = 32;
+
+// Context labels: a blob sealed for one field cannot be moved into another.
+constexpr std::string_view ctx_check = "sotto-client/lookup-key";
+constexpr std::string_view ctx_identity = "sotto-client/identity";
+constexpr std::string_view ctx_contact_name = "sotto-client/contact-name";
+constexpr std::string_view ctx_contact_key = "sotto-client/contact-key";
+constexpr std::string_view ctx_contact_changed_key = "sotto-client/contact-changed-key";
+constexpr std::string_view ctx_handshake = "sotto-client/handshake";
+constexpr std::string_view ctx_ratchet = "sotto-client/ratchet";
+constexpr std::string_view ctx_body = "sotto-client/message-body";
+constexpr std::string_view ctx_outbox = "sotto-client/outbox-content";
+
+constexpr std::array<sqlite::migration, 1> client_migrations{{
+    {"initial client schema", R"sql(
+CREATE TABLE header (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    kdf_opslimit INTEGER NOT NULL,
+    kdf_memlimit INTEGER NOT NULL,
+    kdf_salt BLOB NOT NULL,
+    check_value BLOB NOT NULL,      -- the sealed lookup key: opens only with the right key
+    identity BLOB NOT NULL,         -- sealed Ed25519 secret key
+    username TEXT NOT NULL,
+    relay_address TEXT NOT NULL,
+    relay_fingerprint TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE contacts (
+    id INTEGER PRIMARY KEY,
+    name_hash BLOB NOT NULL UNIQUE, -- HMAC-SHA-256(lookup key, name)
+    name BLOB NOT NULL,             -- sealed
+    pinned_key BLOB,                -- sealed
+    changed_key BLOB,               -- sealed
+    verified INTEGER NOT NULL DEFAULT 0,
+    key_state INTEGER NOT NULL DEFAULT 0,
+    request_state INTEGER NOT NULL DEFAULT 0,
+    unread INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE sessions (
+    contact_id INTEGER PRIMARY KEY REFERENCES contacts(id),
+    handshake BLOB,                 -- sealed
+    ratchet BLOB                    -- sealed
+);
+CREATE TABLE messages (
+    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+    contact_id INTEGER NOT NULL REFERENCES contacts(id),
+    id BLOB NOT NULL,
+    direction INTEGER NOT NULL,
+    body BLOB NOT NULL,             -- sealed
+    sent_at INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    UNIQUE (contact_id, direction, id)
+);
+CREATE INDEX messages_by_contact ON messages(contact_id, sequence);
+CREATE TABLE outbox (
+    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+    contact_id INTEGER NOT NULL REFERENCES contacts(id),
+    id BLOB NOT NULL UNIQUE,
+    content BLOB NOT NULL,          -- sealed Content, until encrypted
+    ciphertext BLOB                 -- the ratchet message, until the relay acknowledges it
+);
+CREATE TABLE seen (
+    contact_id INTEGER NOT NULL,
+    id BLOB NOT NULL,
+    PRIMARY KEY (contact_id, id)
+) WITHOUT ROWID;
+CREATE TABLE pending_inbound (
+    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+    contact_id INTEGER NOT NULL REFERENCES contacts(id),
+    id BLOB NOT NULL,
+    ciphertext BLOB NOT NULL,
+    UNIQUE (contact_id, id)
+);
+)sql"},
+}};
+
+unix_millis now_millis() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+const void* data_of(crypto::bytes_view bytes) {
+    return bytes.data();
+}
+int size_of(crypto::bytes_view bytes) {
+    return static_cast<int>(bytes.size());
+}
+
+std::vector<std::uint8_t> blob_of(const SQLite::Column& column) {
+    const auto* data = static_cast<const std::uint8_t*>(column.getBlob());
+    const auto size = static_cast<std::size_t>(column.getBytes());
+    return {data, data + size};
+}
+
+message_id id_of(const SQLite::Column& column) {
+    message_id id{};
+    const auto bytes = blob_of(column);
+    if (bytes.size() == id.size()) {
+        std::copy(bytes.begin(), bytes.end(), id.begin());
+    }
+    return id;
+}
+
+} // namespace
+
+struct client_store::impl {
+    SQLite::Database database;
+    std::optional<crypto::sealing_key> key;
+    crypto::secret_buffer lookup_key;
+    crypto::system_random random;
+
+    explicit impl(SQLite::Database db) : database(std::move(db)) {}
+
+    void require_unlocked() const {
+        if (!key) {
+            throw std::logic_error("client_store used before unlock");
+        }
+    }
+
+    std::vector<std::uint8_t> seal(crypto::bytes_view plaintext, std::string_view context) {
+        require_unlocked();
+        return crypto::seal(*key, plaintext, context, random);
+    }
+    std::vector<std::uint8_t> seal(std::string_view text, std::string_view context) {
+        return seal(
+            crypto::bytes_view(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()),
+            context);
+    }
+    crypto::secret_buffer open(const SQLite::Column& column, std::string_view context) {
+        require_unlocked();
+        const auto blob = blob_of(column);
+        auto opened = crypto::open_sealed(*key, blob, context);
+        if (auto* error = std::get_if<crypto::seal_error>(&opened)) {
+            throw store_error(fmt::format("a sealed {} in the client database does not open: {}",
+                                          context, crypto::to_string(*error)));
+        }
+        return std::move(std::get<crypto::secret_buffer>(opened));
+    }
+    std::string open_text(const SQLite::Column& column, std::string_view context) {
+        const auto opened = open(column, context);
+        return {reinterpret_cast<const char*>(opened.data()), opened.size()};
+    }
+    std::optional<crypto::identity_public_key> open_key(const SQLite::Column& column,
+                                                        std::string_view context) {
+        if (column.isNull()) {
+            return std::nullopt;
+        }
+        const auto opened = open(column, context);
+        crypto::identity_public_key out;
+        if (!crypto::identity_public_key::from(opened.view(), out)) {
+            throw store_error("a sealed contact key has the wrong size");
+        }
+        return out;
+    }
+
+    std::array<std::uint8_t, 32> name_hash(std::string_view name) const {
+        require_unlocked();
+        std::array<std::uint8_t, 32> out{};
+        const std::string input = "contact-name:" + std::string(name);
+        crypto::hmac_sha256(
+            lookup_key.view(),
+            crypto::bytes_view(reinterpret_cast<const std::uint8_t*>(input.data()), input.size()),
+            out);
+        return out;
+    }
+
+    contact read_contact(SQLite::Statement& row) {
+        contact out;
+        out.id = row.getColumn(0).getInt64();
+        out.name = open_text(row.getColumn(1), ctx_contact_name);
+        out.pinned_key = open_key(row.getColumn(2), ctx_contact_key);
+        out.changed_key = open_key(row.getColumn(3), ctx_contact_changed_key);
+        out.verified = row.getColumn(4).getInt() != 0;
+        out.keys = static_cast<key_state>(row.getColumn(5).getInt());
+        out.request = static_cast<request_state>(row.getColumn(6).getInt());
+        out.unread = static_cast<std::uint32_t>(row.getColumn(7).getInt64());
+        return out;
+    }
+};
+
+namespace {
+constexpr const char* contact_columns =
+    "id, name, pinned_key, changed_key, verified, key_state, request_state, unread";
+
+template <typename Function>
+auto guarded(Function&& function) {
+    try {
+        return function();
+    } catch (const SQLite::Exception& error) {
+        throw store_error(fmt::format("client database: {}", error.what()));
+    }
+}
+} // namespace
+
+client_store::client_store(std::unique_ptr<impl> implementation)
+    : impl_(std::move(implementation)) {}
+client_store::~client_store() = default;
+
+std::unique_ptr<client_store> client_store::open(const std::filesystem::path& directory) {
+    sqlite::ensure_private_directory(directory);
+    auto database = sqlite::open_private_database(directory / "sotto.db",
+                                                  {client_application_id, 5000, "client database"});
+    sqlite::migrate(database, client_migrations,
+                    fmt::format("client database {}", (directory / "sotto.db").string()));
+    return std::unique_ptr<client_store>(
+        new client_store(std::make_unique<impl>(std::move(database))));
+}
+
+std::unique_ptr<client_store> client_store::open_in_memory() {
+    return guarded([] {
+        SQLite::Database database(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        database.exec("PRAGMA foreign_keys=ON");
+        sqlite::migrate(database, client_migrations, "client database (memory)");
+        return std::unique_ptr<client_store>(
+            new client_store(std::make_unique<impl>(std::move(database))));
+    });
+}
+
+std::optional<crypto::seal_header> client_store::kdf_header() {
+    return guarded([&]() -> std::optional<crypto::seal_header> {
+        SQLite::Statement query(impl_->database,
+                                "SELECT kdf_opslimit, kdf_memlimit, kdf_salt FROM header");
+        if (!query.executeStep()) {
+            return std::nullopt;
+        }
+        crypto::seal_header header;
+        header.params.opslimit = static_cast<std::uint32_t>(query.getColumn(0).getInt64());
+        header.params.memlimit = static_cast<std::uint64_t>(query.getColumn(1).getInt64());
+        if (!crypto::seal_salt::from(blob_of(query.getColumn(2)), header.salt)) {
+            throw store_error("the client database header has a malformed salt");
+        }
+        return header;
+    });
+}
+
+unlock_result client_store::unlock(crypto::sealing_key key) {
+    return guarded([&] {
+        SQLite::Statement query(impl_->database, "SELECT check_value FROM header");
+        if (!query.executeStep()) {
+            return unlock_result::no_profile;
+        }
+        auto opened = crypto::open_sealed(key, blob_of(query.getColumn(0)), ctx_check);
+        if (!std::holds_alternative<crypto::secret_buffer>(opened)) {
+            return unlock_result::wrong_passphrase;
+        }
+        impl_->lookup_key = std::move(std::get<crypto::secret_buffer>(opened));
+        impl_->key.emplace(std::move(key));
+        return unlock_result::unlocked;
+    });
+}
+
+void client_store::create_profile(crypto::sealing_key key, const profile_info& profile,
+                                  const crypto::identity_key_pair& identity,
+                                  crypto::random_source& random) {
+    guarded([&] {
+        if (kdf_header()) {
+            throw store_error("this profile exists already");
+        }
+        crypto::secret_buffer lookup(lookup_key_size);
+        random.fill(lookup.mutable_view());
+        const auto check = crypto::seal(key, lookup.view(), ctx_check, random);
+        const auto sealed_identity =
+            crypto::seal(key, identity.secret_key().view(), ctx_identity, random);
+        SQLite::Statement insert(
+            impl_->database,
+            "INSERT INTO header (id, kdf_opslimit, kdf_memlimit, kdf_salt, check_value, "
+            "identity, username, relay_address, relay_fingerprint, created_at) "
+            "VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        insert.bind(1, static_cast<std::int64_t>(key.params().opslimit));
+        insert.bind(2, static_cast<std::int64_t>(key.params().memlimit));
+        insert.bind(3, data_of(key.salt().view()), size_of(key.salt().view()));
+        insert.bind(4, data_of(check), size_of(check));
+        insert.bind(5, data_of(sealed_identity), size_of(sealed_identity));
+        insert.bind(6, profile.username);
+        insert.bind(7, profile.relay_address);
+        insert.bind(8, profile.relay_fingerprint);
+        insert.bind(9, now_millis());
+        insert.exec();
+        impl_->lookup_key = std::move(lookup);
+        impl_->key.emplace(std::move(key));
+    });
+}
+
+bool client_store::unlocked() const noexcept {
+    return impl_->key.has_value();
+}
+
+profile_info client_store::profile() {
+    impl_->require_unlocked();
+    return guarded([&] {
+        SQLite::Statement query(impl_->database,
+                                "SELECT username, relay_address, relay_fingerprint FROM header");
+        if (!query.executeStep()) {
+            throw store_error("the client database has no profile");
+        }
+        return profile_info{query.getColumn(0).getString(), query.getColumn(1).getString(),
+                            query.getColumn(2).getString()};
+    });
+}
+
+void client_store::set_relay_fingerprint(const std::string& fingerprint) {
+    impl_->require_unlocked();
+    guarded([&] {
+        SQLite::Statement update(impl_->database, "UPDATE header SET relay_fingerprint = ?");
+        update.bind(1, fingerprint);
+        update.exec();
+    });
+}
+
+crypto::identity_key_pair client_store::identity() {
+    impl_->require_unlocked();
+    return guarded([&] {
+        SQLite::Statement query(impl_->database, "SELECT identity FROM header");
+        if (!query.executeStep()) {
+            throw store_error("the client database has no profile");
+        }
+        const auto opened = impl_->open(query.getColumn(0), ctx_identity);
+        crypto::identity_secret_key secret;
+        if (opened.size() != secret.size()) {
+            throw store_error("the sealed identity key has the wrong size");
+        }
+        std::copy(opened.view().begin(), opened.view().end(), secret.data());
+        auto pair = crypto::identity_key_pair::from_secret(std::move(secret));
+        if (!pair) {
+            throw store_error("the sealed identity key is corrupted");
+        }
+        return std::move(*pair);
+    });
+}
+
+std::optional<contact> client_store::find_contact(const std::string& name) {
+    impl_->require_unlocked();
+    return guarded([&]() -> std::optional<contact> {
+        SQLite::Statement query(
+            impl_->database,
+            fmt::format("SELECT {} FROM contacts WHERE name_hash = ?", contact_columns));
+        const auto hash = impl_->name_hash(name);
+        query.bind(1, hash.data(), static_cast<int>(hash.size()));
+        if (!query.executeStep()) {
+            return std::nullopt;
+        }
+        return impl_->read_contact(query);
+    });
+}
+
+std::optional<contact> client_store::get_contact(contact_id id) {
+    impl_->require_unlocked();
+    return guarded([&]() -> std::optional<contact> {
+        SQLite::Statement query(
+            impl_->database, fmt::format("SELECT {} FROM contacts WHERE id = ?", contact_columns));
+        query.bind(1, id);
+        if (!query.executeStep()) {
+            return std::nullopt;
+        }
+        return impl_->read_contact(query);
+    });
+}
+
+contact client_store::ensure_contact(const std::string& name, request_state request) {
+    if (auto found = find_contact(name)) {
+        return *found;
+    }
+    return guarded([&] {
+        const auto hash = impl_->name_hash(name);
+        const auto sealed_name = impl_->seal(std::string_view(name), ctx_contact_name);
+        SQLite::Statement insert(impl_->database, "INSERT INTO contacts (name_hash, name, "
+                                                  "request_state, created_at) VALUES (?, ?, ?, ?)");
+        insert.bind(1, hash.data(), static_cast<int>(hash.size()));
+        insert.bind(2, data_of(sealed_name), size_of(sealed_name));
+        insert.bind(3, static_cast<int>(request));
+        insert.bind(4, now_millis());
+        insert.exec();
+        contact out;
+        out.id = impl_->database.getLastInsertRowid();
+        out.name = name;
+        out.request = request;
+        return out;
+    });
+}
+
+std::vector<contact> client_store::contacts() {
+    impl_->require_unlocked();
+    return guarded([&] {
+        std::vector<contact> out;
+        SQLite::Statement query(
+            impl_->database, fmt::format("SELECT {} FROM contacts ORDER BY id", contact_columns));
+        while (query.executeStep()) {
+            out.push_back(impl_->read_contact(query));
+        }
+        return out;
+    });
+}
+
+void client_store::set_pinned_key(contact_id id, const crypto::identity_public_key& key) {
+    guarded([&] {
+        const auto sealed = impl_->seal(key.view(), ctx_contact_key);
+        SQLite::Statement update(impl_->database,
+                                 "UPDATE contacts SET pinned_key = ? WHERE id = ?");
+        update.bind(1, data_of(sealed), size_of(sealed));
+        update.bind(2, id);
+        update.exec();
+    });
+}
+
+void client_store::set_key_changed(contact_id id, const crypto::identity_public_key& new_key) {
+    guarded([&] {
+        const auto sealed = impl_->seal(new_key.view(), ctx_contact_changed_key);
+        SQLite::Statement update(impl_->database,
+                                 "UPDATE contacts SET changed_key = ?, key_state = 1 WHERE id = ?");
+        update.bind(1, data_of(sealed), size_of(sealed));
+        update.bind(2, id);
+        update.exec();
+    });
+}
+
+void client_store::accept_changed_key(contact_id id) {
+    guarded([&] {
+        const auto found = get_contact(id);
+        if (!found || !found->changed_key) {
+            return;
+        }
+        const auto sealed = impl_->seal(found->changed_key->view(), ctx_contact_key);
+        SQLite::Statement update(
+            impl_->database,
+            "UPDATE contacts SET pinned_key = ?, changed_key = NULL, key_state = 0, "
+            "verified = 0 WHERE id = ?");
+        update.bind(1, data_of(sealed), size_of(sealed));
+        update.bind(2, id);
+        update.exec();
+    });
+}
+
+namespace {
+void update_column(SQLite::Database& database, const char* column, std::int64_t value,
+                   contact_id id) {
+    SQLite::Statement update(database,
+                             fmt::format("UPDATE contacts SET {} = ? WHERE id = ?", column));
+    update.bind(1, value);
+    update.bind(2, id);
+    update.exec();
+}
+} // namespace
+
+void client_store::set_verified(contact_id id, bool verified) {
+    impl_->require_unlocked();
+    guarded([&] { update_column(impl_->database, "verified", verified ? 1 : 0, id); });
+}
+
+void client_store::set_request_state(contact_id id, request_state state) {
+    impl_->require_unlocked();
+    guarded([&] { update_column(impl_->database, "request_state", static_cast<int>(state), id); });
+}
+
+void client_store::set_unread(contact_id id, std::uint32_t unread) {
+    impl_->require_unlocked();
+    guarded([&] { update_column(impl_->database, "unread", unread, id); });
+}
+
+session_record client_store::session(contact_id id) {
+    impl_->require_unlocked();
+    return guarded([&] {
+        session_record out;
+        SQLite::Statement query(impl_->database,
+                                "SELECT handshake, ratchet FROM sessions WHERE contact_id = ?");
+        query.bind(1, id);
+        if (query.executeStep()) {
+            if (!query.getColumn(0).isNull()) {
+                out.handshake = impl_->open(query.getColumn(0), ctx_handshake);
+            }
+            if (!query.getColumn(1).isNull()) {
+                out.ratchet = impl_->open(query.getColumn(1), ctx_ratchet);
+            }
+        }
+        return out;
+    });
+}
+
+namespace {
+void write_session(client_store::impl& store, contact_id id, crypto::bytes_view handshake,
+                   const std::optional<crypto::bytes_view>& ratchet) {
+    const auto sealed_handshake = store.seal(handshake, ctx_handshake);
+    SQLite::Statement upsert(
+        store.database, "INSERT INTO sessions (contact_id, handshake) VALUES (?, ?) "
+                        "ON CONFLICT(contact_id) DO UPDATE SET handshake = excluded.handshake");
+    upsert.bind(1, id);
+    upsert.bind(2, data_of(sealed_handshake), size_of(sealed_handshake));
+    upsert.exec();
+    if (ratchet) {
+        SQLite::Statement update(store.database,
+                                 "UPDATE sessions SET ratchet = ? WHERE contact_id = ?");
+        if (ratchet->empty()) {
+            update.bind(1);
+        } else {
+            const auto sealed = store.seal(*ratchet, ctx_ratchet);
+            update.bind(1, data_of(sealed), size_of(sealed));
+        }
+        update.bind(2, id);
+        update.exec();
+    }
+}
+
+void write_ratchet(client_store::impl& store, contact_id id, crypto::bytes_view ratchet) {
+    const auto sealed = store.seal(ratchet, ctx_ratchet);
+    SQLite::Statement update(store.database,
+                             "UPDATE sessions SET ratchet = ? WHERE contact_id = ?");
+    update.bind(1, data_of(sealed), size_of(sealed));
+    update.bind(2, id);
+    if (update.exec() != 1) {
+        throw store_error("no session to write a ratchet state to");
+    }
+}
+} // namespace
+
+void client_store::save_session(contact_id id, crypto::bytes_view handshake,
+                                const std::optional<crypto::bytes_view>& ratchet) {
+    guarded([&] {
+        SQLite::Transaction transaction(impl_->database);
+        write_session(*impl_, id, handshake, ratchet);
+        transaction.commit();
+    });
+}
+
+void client_store::delete_session(contact_id id) {
+    impl_->require_unlocked();
+    guarded([&] {
+        SQLite::Statement remove(impl_->database, "DELETE FROM sessions WHERE contact_id = ?");
+        remove.bind(1, id);
+        remove.exec();
+    });
+}
+
+void client_store::queue_outgoing(contact_id contact, const message_id& id, const std::string& text,
+                                  unix_millis sent_at, crypto::bytes_view content) {
+    guarded([&] {
+        const auto body = impl_->seal(std::string_view(text), ctx_body);
+        const auto sealed_content = impl_->seal(content, ctx_outbox);
+        SQLite::Transaction transaction(impl_->database);
+        SQLite::Statement message(
+            impl_->database,
+            "INSERT INTO messages (contact_id, id, direction, body, sent_at, received_at, "
+            "status) VALUES (?, ?, 1, ?, ?, ?, 0)");
+        message.bind(1, contact);
+        message.bind(2, id.data(), static_cast<int>(id.size()));
+        message.bind(3, data_of(body), size_of(body));
+        message.bind(4, sent_at);
+        message.bind(5, sent_at);
+        message.exec();
+        SQLite::Statement outbox(impl_->database,
+                                 "INSERT INTO outbox (contact_id, id, content) VALUES (?, ?, ?)");
+        outbox.bind(1, contact);
+        outbox.bind(2, id.data(), static_cast<int>(id.size()));
+        outbox.bind(3, data_of(sealed_content), size_of(sealed_content));
+        outbox.exec();
+        transaction.commit();
+    });
+}
+
+void client_store::queue_control(contact_id contact, const message_id& id,
+                                 crypto::bytes_view content) {
+    guarded([&] {
+        const auto sealed_content = impl_->seal(content, ctx_outbox);
+        SQLite::Statement outbox(impl_->database,
+                                 "INSERT INTO outbox (contact_id, id, content) VALUES (?, ?, ?)");
+        outbox.bind(1, contact);
+        outbox.bind(2, id.data(), static_cast<int>(id.size()));
+        outbox.bind(3, data_of(sealed_content), size_of(sealed_content));
+        outbox.exec();
+    });
+}
+
+std::vector<outbox_entry> client_store::outbox(std::optional<contact_id> contact) {
+    impl_->require_unlocked();
+    return guarded([&] {
+        std::vector<outbox_entry> out;
+        SQLite::Statement query(
+            impl_->database,
+            contact ? "SELECT sequence, contact_id, id, content, ciphertext FROM outbox "
+                      "WHERE contact_id = ? ORDER BY sequence"
+                    : "SELECT sequence, contact_id, id, content, ciphertext FROM outbox "
+                      "ORDER BY sequence");
+        if (contact) {
+            query.bind(1, *contact);
+        }
+        while (query.executeStep()) {
+            outbox_entry entry;
+            entry.sequence = query.getColumn(0).getInt64();
+            entry.contact = query.getColumn(1).getInt64();
+            entry.id = id_of(query.getColumn(2));
+            entry.content = impl_->open(query.getColumn(3), ctx_outbox);
+            if (!query.getColumn(4).isNull()) {
+                entry.ciphertext = blob_of(query.getColumn(4));
+            }
+            out.push_back(std::move(entry));
+        }
+        return out;
+    });
+}
+
+void client_store::commit_encrypted(std::int64_t sequence, crypto::bytes_view ciphertext,
+                                    contact_id contact, crypto::bytes_view ratchet) {
+    guarded([&] {
+        SQLite::Transaction transaction(impl_->database);
+        SQLite::Statement update(impl_->database,
+                                 "UPDATE outbox SET ciphertext = ? WHERE sequence = ?");
+        update.bind(1, data_of(ciphertext), size_of(ciphertext));
+        update.bind(2, sequence);
+        update.exec();
+        write_ratchet(*impl_, contact, ratchet);
+        transaction.commit();
+    });
+}
+
+void client_store::outbox_acknowledged(const message_id& id) {
+    impl_->require_unlocked();
+    guarded([&] {
+        SQLite::Transaction transaction(impl_->database);
+        SQLite::Statement find(impl_->database, "SELECT contact_id FROM outbox WHERE id = ?");
+        find.bind(1, id.data(), static_cast<int>(id.size()));
+        if (!find.executeStep()) {
+            return;
+        }
+        const auto contact = find.getColumn(0).getInt64();
+        find.reset();
+        SQLite::Statement remove(impl_->database, "DELETE FROM outbox WHERE id = ?");
+        remove.bind(1, id.data(), static_cast<int>(id.size()));
+        remove.exec();
+        SQLite::Statement status(
+            impl_->database,
+            "UPDATE messages SET status = 1 WHERE contact_id = ? AND direction = 1 AND id = ? "
+            "AND status < 1");
+        status.bind(1, contact);
+        status.bind(2, id.data(), static_cast<int>(id.size()));
+        status.exec();
+        transaction.commit();
+    });
+}
+
+bool client_store::advance_status(contact_id contact, const message_id& id, message_status status) {
+    impl_->require_unlocked();
+    return guarded([&] {
+        SQLite::Statement update(
+            impl_->database,
+            "UPDATE messages SET status = ? WHERE contact_id = ? AND direction = 1 AND id = ? "
+            "AND status < ?");
+        update.bind(1, static_cast<int>(status));
+        update.bind(2, contact);
+        update.bind(3, id.data(), static_cast<int>(id.size()));
+        update.bind(4, static_cast<int>(status));
+        return update.exec() == 1;
+    });
+}
+
+void client_store::drop_encrypted_outbox(contact_id contact) {
+    impl_->require_unlocked();
+    guarded([&] {
+        // The content stays: it is encrypted again under the next session.
+        SQLite::Statement update(impl_->database,
+                                 "UPDATE outbox SET ciphertext = NULL WHERE contact_id = ?");
+        update.bind(1, contact);
+        update.exec();
+    });
+}
+
+bool client_store::commit_received(contact_id contact, const message_id& id,
+                                   const std::optional<std::string>& text, unix_millis sent_at,
+                                   unix_millis received_at, crypto::bytes_view ratchet) {
+    return guarded([&] {
+        std::vector<std::uint8_t> body;
+        if (text) {
+            body = impl_->seal(std::string_view(*text), ctx_body);
+        }
+        SQLite::Transaction transaction(impl_->database);
+        SQLite::Statement mark(impl_->database,
+                               "INSERT OR IGNORE INTO seen (contact_id, id) VALUES (?, ?)");
+        mark.bind(1, contact);
+        mark.bind(2, id.data(), static_cast<int>(id.size()));
+        if (mark.exec() == 0) {
+            return false;
+        }
+        if (text) {
+            SQLite::Statement message(
+                impl_->database, "INSERT INTO messages (contact_id, id, direction, body, sent_at, "
+                                 "received_at, status) VALUES (?, ?, 0, ?, ?, ?, 2)");
+            message.bind(1, contact);
+            message.bind(2, id.data(), static_cast<int>(id.size()));
+            message.bind(3, data_of(body), size_of(body));
+            message.bind(4, sent_at);
+            message.bind(5, received_at);
+            message.exec();
+        }
+        write_ratchet(*impl_, contact, ratchet);
+        transaction.commit();
+        return true;
+    });
+}
+
+bool client_store::seen(contact_id contact, const message_id& id) {
+    impl_->require_unlocked();
+    return guarded([&] {
+        SQLite::Statement query(impl_->database,
+                                "SELECT 1 FROM seen WHERE contact_id = ? AND id = ?");
+        query.bind(1, contact);
+        query.bind(2, id.data(), static_cast<int>(id.size()));
+        return query.executeStep();
+    });
+}
+
+void client_store::add_pending_inbound(contact_id contact, const message_id& id,
+                                       crypto::bytes_view ciphertext, std::size_t max_per_contact) {
+    impl_->require_unlocked();
+    guarded([&] {
+        SQLite::Statement count(impl_->database,
+                                "SELECT count(*) FROM pending_inbound WHERE contact_id = ?");
+        count.bind(1, contact);
+        count.executeStep();
+        if (static_cast<std::size_t>(count.getColumn(0).getInt64()) >= max_per_contact) {
+            return;
+        }
+        SQLite::Statement insert(
+            impl_->database,
+            "INSERT OR IGNORE INTO pending_inbound (contact_id, id, ciphertext) VALUES (?, ?, ?)");
+        insert.bind(1, contact);
+        insert.bind(2, id.data(), static_cast<int>(id.size()));
+        insert.bind(3, data_of(ciphertext), size_of(ciphertext));
+        insert.exec();
+    });
+}
+
+std::vector<pending_inbound> client_store::pending_inbound_for(contact_id contact) {
+    impl_->require_unlocked();
+    return guarded([&] {
+        std::vector<pending_inbound> out;
+        SQLite::Statement query(
+            impl_->database,
+            "SELECT sequence, id, ciphertext FROM pending_inbound WHERE contact_id = ? "
+            "ORDER BY sequence");
+        query.bind(1, contact);
+        while (query.executeStep()) {
+            out.push_back({query.getColumn(0).getInt64(), contact, id_of(query.getColumn(1)),
+                           blob_of(query.getColumn(2))});
+        }
+        return out;
+    });
+}
+
+void client_store::remove_pending_inbound(std::int64_t sequence) {
+    impl_->require_unlocked();
+    guarded([&] {
+        SQLite::Statement remove(impl_->database, "DELETE FROM pending_inbound WHERE sequence = ?");
+        remove.bind(1, sequence);
+        remove.exec();
+    });
+}
+
+std::vector<stored_message> client_store::history(contact_id contact,
+                                                  const std::optional<message_id>& before,
+                                                  std::size_t limit) {
+    impl_->require_unlocked();
+    return guarded([&] {
+        std::vector<stored_message> out;
+        std::int64_t before_sequence = INT64_MAX;
+        if (before) {
+            SQLite::Statement find(
+                impl_->database,
+                "SELECT min(sequence) FROM messages WHERE contact_id = ? AND id = ?");
+            find.bind(1, contact);
+            find.bind(2, before->data(), static_cast<int>(before->size()));
+            if (find.executeStep() && !find.getColumn(0).isNull()) {
+                before_sequence = find.getColumn(0).getInt64();
+            }
+        }
+        SQLite::Statement query(
+            impl_->database,
+            "SELECT id, direction, body, sent_at, received_at, status FROM messages "
+            "WHERE contact_id = ? AND sequence < ? ORDER BY sequence DESC LIMIT ?");
+        query.bind(1, contact);
+        query.bind(2, before_sequence);
+        query.bind(3, static_cast<std::int64_t>(limit));
+        while (query.executeStep()) {
+            stored_message message;
+            message.contact = contact;
+            message.id = id_of(query.getColumn(0));
+            message.way = static_cast<direction>(query.getColumn(1).getInt());
+            message.text = impl_->open_text(query.getColumn(2), ctx_body);
+            message.sent_at = query.getColumn(3).getInt64();
+            message.received_at = query.getColumn(4).getInt64();
+            message.status = static_cast<message_status>(query.getColumn(5).getInt());
+            out.push_back(std::move(message));
+        }
+        std::reverse(out.begin(), out.end());
+        return out;
+    });
+}
+
+void client_store::delete_messages(contact_id contact) {
+    impl_->require_unlocked();
+    guarded([&] {
+        SQLite::Statement remove(impl_->database, "DELETE FROM messages WHERE contact_id = ?");
+        remove.bind(1, contact);
+        remove.exec();
+    });
+}
+
+} // namespace sotto::store

@@ -1,0 +1,189 @@
+#pragma once
+// The client's encrypted database, <profile dir>/sotto.db (DESIGN.md section 5). Private file
+// (0600 in a 0700 directory; a file others can read is refused), WAL with synchronous=FULL,
+// schema migrations. Everything secret is sealed (crypto/seal.h) with the passphrase-derived
+// key, each field under its own context label: the identity key, handshake and ratchet states,
+// contact names and keys, message bodies and pending outgoing content. Contacts are found by a
+// keyed hash of their name (HMAC-SHA-256 under a random lookup key sealed in the header).
+//
+// Use: open() (cheap, no passphrase), then kdf_header() to learn the Argon2id parameters, derive
+// the key elsewhere (it is slow), and unlock() or create_profile() with it. Every other method
+// requires an unlocked store (std::logic_error otherwise). One thread at a time. Database
+// failures throw store_error (store/relay_store.h); expected outcomes are return values.
+
+#include "crypto/identity.h"
+#include "crypto/random.h"
+#include "crypto/seal.h"
+#include "crypto/secret.h"
+#include "store/relay_store.h" // store_error, message_id
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sotto::store {
+
+using contact_id = std::int64_t;
+using unix_millis = std::int64_t;
+
+struct profile_info {
+    std::string username;
+    std::string relay_address;
+    std::string relay_fingerprint; // empty: not pinned yet
+};
+
+enum class key_state : std::uint8_t { trusted = 0, changed = 1 };
+// A first message from an unknown user waits as a request until accepted or declined.
+enum class request_state : std::uint8_t { none = 0, pending = 1, declined = 2 };
+
+struct contact {
+    contact_id id = 0;
+    std::string name;
+    std::optional<crypto::identity_public_key> pinned_key;
+    std::optional<crypto::identity_public_key> changed_key; // the new key while key_changed
+    bool verified = false;
+    key_state keys = key_state::trusted;
+    request_state request = request_state::none;
+    std::uint32_t unread = 0;
+};
+
+enum class direction : std::uint8_t { incoming = 0, outgoing = 1 };
+// Only ever moves forward (queued < sent < delivered < read).
+enum class message_status : std::uint8_t { queued = 0, sent = 1, delivered = 2, read = 3 };
+
+struct stored_message {
+    contact_id contact = 0;
+    message_id id{};
+    direction way = direction::incoming;
+    std::string text;
+    unix_millis sent_at = 0;     // the sender's clock
+    unix_millis received_at = 0; // ours (for outgoing: when it was written)
+    message_status status = message_status::queued;
+};
+
+// What waits to go to a peer: `content` (sealed at rest) until it is encrypted, then the
+// ratchet `ciphertext` until the relay acknowledges it.
+struct outbox_entry {
+    std::int64_t sequence = 0;
+    contact_id contact = 0;
+    message_id id{};
+    crypto::secret_buffer content;
+    std::optional<std::vector<std::uint8_t>> ciphertext;
+};
+
+struct session_record {
+    std::optional<crypto::secret_buffer> handshake;
+    std::optional<crypto::secret_buffer> ratchet;
+};
+
+// A ratchet message that arrived when it could not be decrypted yet (handshake in progress).
+struct pending_inbound {
+    std::int64_t sequence = 0;
+    contact_id contact = 0;
+    message_id id{};
+    std::vector<std::uint8_t> ciphertext;
+};
+
+enum class unlock_result { unlocked, wrong_passphrase, no_profile };
+
+class client_store {
+  public:
+    // Opens (creating when missing) <directory>/sotto.db; the directory is created 0700.
+    // Throws store_error when the directory or a file is not private ("chmod 600 ..." in the
+    // message), or the file is not a sotto client database.
+    static std::unique_ptr<client_store> open(const std::filesystem::path& directory);
+    // An in-memory database (tests).
+    static std::unique_ptr<client_store> open_in_memory();
+    ~client_store();
+    client_store(const client_store&) = delete;
+    client_store& operator=(const client_store&) = delete;
+
+    // The Argon2id parameters and salt to derive the key with; nullopt before create_profile.
+    [[nodiscard]] std::optional<crypto::seal_header> kdf_header();
+
+    // Checks `key` against the sealed check value. wrong_passphrase changes nothing.
+    unlock_result unlock(crypto::sealing_key key);
+    // Writes the header, identity and profile; the store is unlocked with `key` afterwards.
+    // Throws store_error when a profile exists already.
+    void create_profile(crypto::sealing_key key, const profile_info& profile,
+                        const crypto::identity_key_pair& identity, crypto::random_source& random);
+    [[nodiscard]] bool unlocked() const noexcept;
+
+    [[nodiscard]] profile_info profile();
+    void set_relay_fingerprint(const std::string& fingerprint);
+    // The identity key pair; throws store_error when the sealed key does not open.
+    [[nodiscard]] crypto::identity_key_pair identity();
+
+    // Contacts.
+    [[nodiscard]] std::optional<contact> find_contact(const std::string& name);
+    [[nodiscard]] std::optional<contact> get_contact(contact_id id);
+    // Finds or creates (with `request` for a new one).
+    contact ensure_contact(const std::string& name, request_state request = request_state::none);
+    [[nodiscard]] std::vector<contact> contacts();
+    void set_pinned_key(contact_id id, const crypto::identity_public_key& key);
+    void set_key_changed(contact_id id, const crypto::identity_public_key& new_key);
+    // Pins the changed key, clears verified, back to trusted.
+    void accept_changed_key(contact_id id);
+    void set_verified(contact_id id, bool verified);
+    void set_request_state(contact_id id, request_state state);
+    void set_unread(contact_id id, std::uint32_t unread);
+
+    // Sessions (handshake and ratchet state, sealed).
+    [[nodiscard]] session_record session(contact_id id);
+    // Writes the handshake state, and the ratchet state when given (an empty buffer deletes
+    // it); one transaction.
+    void save_session(contact_id id, crypto::bytes_view handshake,
+                      const std::optional<crypto::bytes_view>& ratchet);
+    // Discards both states (/close).
+    void delete_session(contact_id id);
+
+    // Outgoing: the message and its outbox entry in one transaction, status queued.
+    void queue_outgoing(contact_id contact, const message_id& id, const std::string& text,
+                        unix_millis sent_at, crypto::bytes_view content);
+    // An outbox entry with no message row (receipts and other control content).
+    void queue_control(contact_id contact, const message_id& id, crypto::bytes_view content);
+    // Entries for `contact` (all contacts when nullopt), oldest first.
+    [[nodiscard]] std::vector<outbox_entry>
+    outbox(std::optional<contact_id> contact = std::nullopt);
+    // The ciphertext of an entry and the ratchet state that produced it, one transaction.
+    void commit_encrypted(std::int64_t sequence, crypto::bytes_view ciphertext, contact_id contact,
+                          crypto::bytes_view ratchet);
+    // The relay stored it: the entry goes, the message (if any) becomes sent.
+    void outbox_acknowledged(const message_id& id);
+    // Moves an outgoing message's status forward (never back); false when unknown.
+    bool advance_status(contact_id contact, const message_id& id, message_status status);
+    // Drops unencrypted entries of a contact whose session ended (/close keeps plaintext
+    // entries: they go out under the next session); encrypted ones are stale and removed.
+    void drop_encrypted_outbox(contact_id contact);
+
+    // Incoming. Records the message (when `text` is given) and marks the id seen, and writes
+    // the ratchet state, all in ONE transaction: a crash never loses a message key nor shows a
+    // message twice. False (nothing written) when the id was seen already.
+    bool commit_received(contact_id contact, const message_id& id,
+                         const std::optional<std::string>& text, unix_millis sent_at,
+                         unix_millis received_at, crypto::bytes_view ratchet);
+    [[nodiscard]] bool seen(contact_id contact, const message_id& id);
+
+    void add_pending_inbound(contact_id contact, const message_id& id,
+                             crypto::bytes_view ciphertext, std::size_t max_per_contact);
+    [[nodiscard]] std::vector<pending_inbound> pending_inbound_for(contact_id contact);
+    void remove_pending_inbound(std::int64_t sequence);
+
+    // History, oldest first: the `limit` messages before `before` (the newest when nullopt).
+    // Reads only those rows.
+    [[nodiscard]] std::vector<stored_message>
+    history(contact_id contact, const std::optional<message_id>& before, std::size_t limit);
+    // Deletes the messages of a contact (a declined request).
+    void delete_messages(contact_id contact);
+
+    struct impl;
+
+  private:
+    explicit client_store(std::unique_ptr<impl> impl);
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace sotto::store

@@ -1,0 +1,156 @@
+#include "client/engine.h"
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <catch2/catch.hpp>
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <functional>
+
+namespace client = sotto::client;
+namespace crypto = sotto::crypto;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct temp_dir {
+    std::filesystem::path path;
+    temp_dir() {
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "sotto-engine-XXXXXX").string();
+        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+        path = pattern;
+    }
+    ~temp_dir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path, ignored);
+    }
+};
+
+client::engine_options options_for(const std::filesystem::path& profile, crypto::kdf_params kdf) {
+    client::engine_options options;
+    options.profile_directory = profile;
+    options.username = "alice";
+    options.relay_address = "127.0.0.1:9"; // nothing listens: the engine keeps reconnecting
+    options.trust_on_first_use = true;
+    options.kdf = kdf;
+    return options;
+}
+
+// Runs `io` until `done` or the timeout; returns whether `done` became true.
+bool run_until(asio::io_context& io, const std::function<bool()>& done,
+               std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+        io.run_for(10ms);
+        if (io.stopped()) {
+            io.restart();
+        }
+    }
+    return done();
+}
+
+} // namespace
+
+TEST_CASE("the Argon2id unlock runs aside: the io_context keeps ticking meanwhile",
+          "[client][engine]") {
+    temp_dir dir;
+    asio::io_context io;
+    std::vector<client::event> events;
+    client::engine engine(io, options_for(dir.path / "p", crypto::kdf_params::interactive()),
+                          [&](const client::event& e) { events.push_back(e); });
+    const auto started = std::chrono::steady_clock::now();
+    engine.start(crypto::make_passphrase("correct horse"));
+    auto last_tick = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::duration longest_gap{};
+    int ticks = 0;
+    asio::steady_timer timer(io);
+    std::function<void()> tick = [&] {
+        timer.expires_after(5ms);
+        timer.async_wait([&](std::error_code error) {
+            if (error) {
+                return;
+            }
+            const auto now = std::chrono::steady_clock::now();
+            longest_gap = std::max(longest_gap, now - last_tick);
+            last_tick = now;
+            ++ticks;
+            tick();
+        });
+    };
+    tick();
+    REQUIRE(run_until(
+        io, [&] { return engine.started(); }, 30s));
+    const auto unlock_time = std::chrono::steady_clock::now() - started;
+    timer.cancel();
+    INFO(
+        "unlock took " << std::chrono::duration_cast<std::chrono::milliseconds>(unlock_time).count()
+                       << " ms");
+    CHECK(unlock_time >
+          20ms); // Argon2id at 64 MiB is not instant, so the check below means something
+    CHECK(ticks > 2);
+    CHECK(longest_gap < unlock_time / 2);
+    REQUIRE_FALSE(events.empty());
+    CHECK(std::holds_alternative<client::events::ready>(events.front()));
+    engine.stop();
+}
+
+TEST_CASE("the engine refuses a wrong passphrase with a fatal error and stays locked",
+          "[client][engine]") {
+    temp_dir dir;
+    {
+        asio::io_context io;
+        client::engine engine(io, options_for(dir.path / "p", crypto::kdf_params::cheap()),
+                              [](const client::event&) {});
+        engine.start(crypto::make_passphrase("right"));
+        REQUIRE(run_until(
+            io, [&] { return engine.started(); }, 10s));
+        CHECK(std::holds_alternative<std::string>(engine.send("bob", "queued while offline")));
+        engine.stop();
+    }
+    asio::io_context io;
+    std::vector<client::event> events;
+    client::engine engine(io, options_for(dir.path / "p", crypto::kdf_params::cheap()),
+                          [&](const client::event& e) { events.push_back(e); });
+    engine.start(crypto::make_passphrase("wrong"));
+    REQUIRE(run_until(
+        io, [&] { return !events.empty(); }, 10s));
+    const auto* error = std::get_if<client::events::error>(&events.front());
+    REQUIRE(error);
+    CHECK(error->code == "wrong_passphrase");
+    CHECK(error->fatal);
+    CHECK_FALSE(engine.started());
+    const auto refused = engine.send("bob", "x");
+    REQUIRE(std::holds_alternative<client::command_error>(refused));
+    CHECK(std::get<client::command_error>(refused).code == "not_ready");
+}
+
+TEST_CASE("texts sent while offline wait in the outbox with status queued", "[client][engine]") {
+    temp_dir dir;
+    asio::io_context io;
+    client::engine engine(io, options_for(dir.path / "p", crypto::kdf_params::cheap()),
+                          [](const client::event&) {});
+    engine.start(crypto::make_passphrase("pw"));
+    REQUIRE(run_until(
+        io, [&] { return engine.started(); }, 10s));
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(
+            std::holds_alternative<std::string>(engine.send("bob", "note " + std::to_string(i))));
+    }
+    const auto status = engine.status("bob");
+    REQUIRE(status);
+    CHECK(status->state == crypto::handshake_state::offering);
+    CHECK(status->queued == 3);
+    CHECK_FALSE(status->peer_online);
+    const auto history = engine.history("bob", std::nullopt, 2);
+    REQUIRE(std::holds_alternative<std::vector<client::history_entry>>(history));
+    const auto& entries = std::get<std::vector<client::history_entry>>(history);
+    REQUIRE(entries.size() == 2);
+    CHECK(entries[0].text == "note 1");
+    CHECK(entries[1].status == sotto::store::message_status::queued);
+    CHECK(std::get<client::command_error>(engine.send("alice", "me")).code == "unknown_user");
+    CHECK(std::get<client::command_error>(engine.verify("bob", false)).code == "no_key");
+    engine.stop();
+}
