@@ -338,6 +338,17 @@ class batch_session {
                 } else {
                     answer(cmd, tag, {{"with", *with}, {"changed", std::get<bool>(outcome)}});
                 }
+            } else if (cmd == "read") {
+                const auto with = text_field("with");
+                if (!with) {
+                    return false;
+                }
+                const auto outcome = engine_.mark_read(*with);
+                if (failed(outcome)) {
+                    report(std::get<command_error>(outcome), tag);
+                } else {
+                    answer(cmd, tag, {{"with", *with}, {"count", std::get<std::size_t>(outcome)}});
+                }
             } else if (cmd == "users") {
                 engine_.users([this, tag](result<std::vector<std::string>> outcome) {
                     if (failed(outcome)) {

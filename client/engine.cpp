@@ -1181,6 +1181,37 @@ class engine::impl : public std::enable_shared_from_this<impl> {
         return true;
     }
 
+    result<std::size_t> mark_read(const std::string& with) {
+        if (auto error = not_ready()) {
+            return *error;
+        }
+        const auto contact = known(with);
+        if (!contact) {
+            return unknown(with);
+        }
+        if (contact->request == store::request_state::pending) {
+            return command_error{"bad_command", "accept the request from '" + with + "' first"};
+        }
+        const auto ids = store_->mark_incoming_read(contact->id);
+        auto& p = load_peer(*contact);
+        p.unread = 0;
+        for (std::size_t start = 0; start < ids.size(); start += max_receipt_ids) {
+            e2e::Content content;
+            store::message_id rid{};
+            random_.fill(rid);
+            content.set_id(as_string(rid));
+            auto& receipt = *content.mutable_receipt();
+            receipt.set_status(e2e::Receipt::READ);
+            for (std::size_t i = start; i < std::min(ids.size(), start + max_receipt_ids); ++i) {
+                receipt.add_ids(as_string(ids[i]));
+            }
+            const auto bytes = content.SerializeAsString();
+            store_->queue_control(p.contact, rid, view_of(bytes));
+        }
+        pump(p);
+        return ids.size();
+    }
+
     void users(std::function<void(result<std::vector<std::string>>)> done) {
         if (auto error = not_ready()) {
             return done(*error);
@@ -1341,6 +1372,9 @@ result<bool> engine::reset(const std::string& with) {
 }
 result<bool> engine::close(const std::string& with) {
     return checked<bool>([&] { return impl_->close(with); });
+}
+result<std::size_t> engine::mark_read(const std::string& with) {
+    return checked<std::size_t>([&] { return impl_->mark_read(with); });
 }
 void engine::users(std::function<void(result<std::vector<std::string>>)> done) {
     impl_->users(std::move(done));

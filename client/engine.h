@@ -182,6 +182,8 @@ class engine {
     result<bool> reset(const std::string& with);
     // Ends the session and discards its keys; queued texts go out under the next session.
     result<bool> close(const std::string& with);
+    // Marks what came from `with` read and sends the peer a read receipt; returns how many.
+    result<std::size_t> mark_read(const std::string& with);
     // Asks the relay who is online; `done` gets the list (or a command_error when offline).
     void users(std::function<void(result<std::vector<std::string>>)> done);
     // Writes the decrypted conversation with `with` to `path` (0600); returns the count.

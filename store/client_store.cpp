@@ -675,6 +675,29 @@ bool client_store::advance_status(contact_id contact, const message_id& id, mess
     });
 }
 
+std::vector<message_id> client_store::mark_incoming_read(contact_id contact) {
+    impl_->require_unlocked();
+    return guarded([&] {
+        std::vector<message_id> ids;
+        SQLite::Transaction transaction(impl_->database);
+        SQLite::Statement query(
+            impl_->database, "SELECT id FROM messages WHERE contact_id = ? AND direction = 0 AND "
+                             "status < 3 ORDER BY sequence");
+        query.bind(1, contact);
+        while (query.executeStep()) {
+            ids.push_back(id_of(query.getColumn(0)));
+        }
+        SQLite::Statement update(
+            impl_->database,
+            "UPDATE messages SET status = 3 WHERE contact_id = ? AND direction = 0 "
+            "AND status < 3");
+        update.bind(1, contact);
+        update.exec();
+        transaction.commit();
+        return ids;
+    });
+}
+
 void client_store::drop_encrypted_outbox(contact_id contact) {
     impl_->require_unlocked();
     guarded([&] {

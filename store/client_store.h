@@ -155,6 +155,9 @@ class client_store {
     void outbox_acknowledged(const message_id& id);
     // Moves an outgoing message's status forward (never back); false when unknown.
     bool advance_status(contact_id contact, const message_id& id, message_status status);
+    // Marks every unread incoming message of `contact` read, in one transaction; returns their
+    // ids, oldest first.
+    std::vector<message_id> mark_incoming_read(contact_id contact);
     // Drops unencrypted entries of a contact whose session ended (/close keeps plaintext
     // entries: they go out under the next session); encrypted ones are stale and removed.
     void drop_encrypted_outbox(contact_id contact);

@@ -453,3 +453,61 @@ TEST_CASE("an unpinned relay is refused with its fingerprint; trust on first use
         [](const json& e) { return e["event"] == "connection" && e["state"] == "connected"; });
     CHECK(again.quit() == 0);
 }
+
+TEST_CASE("bob killed with SIGKILL while receiving: every message is stored and shown once",
+          "[e2e]") {
+    pair_fixture f;
+    f.establish();
+    const auto sent = numbered("burst", 200);
+    for (const auto& text : sent) {
+        f.alice->write_raw(json{{"cmd", "send"}, {"to", "bob"}, {"text", text}}.dump());
+    }
+    f.bob->wait_messages("alice", 1 + 20); // well into the burst
+    f.bob->kill_hard();
+    auto shown = texts(f.bob->messages_from("alice"));
+    f.bob = std::make_unique<batch_client>("bob", f.dir.path / "bob", f.relay);
+    std::multiset<std::string> stored;
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        const auto history =
+            f.bob->command({{"cmd", "history"}, {"with", "alice"}, {"limit", 1000}});
+        stored.clear();
+        for (const auto& m : history["messages"]) {
+            if (m["direction"] == "in") {
+                stored.insert(m["text"].get<std::string>());
+            }
+        }
+        if (stored.size() >= 1 + sent.size()) {
+            break;
+        }
+        f.bob->drain(300ms);
+    }
+    f.bob->drain(500ms);
+    for (auto& text : texts(f.bob->messages_from("alice"))) {
+        shown.push_back(text);
+    }
+    const std::multiset<std::string> shown_once(shown.begin() + 1, shown.end());
+    for (const auto& text : sent) {
+        INFO(text);
+        CHECK(stored.count(text) == 1);     // stored exactly once
+        CHECK(shown_once.count(text) <= 1); // never shown twice
+    }
+    CHECK(stored.size() == 1 + sent.size());
+    // Only a kill between a commit and its event line can hide one (microseconds).
+    CHECK(shown_once.size() + 1 >= sent.size());
+}
+
+TEST_CASE("a read command sends a read receipt for what was shown", "[e2e]") {
+    pair_fixture f;
+    f.establish();
+    const auto id = f.alice->send("bob", "please read this");
+    f.bob->wait_messages("alice", 2);
+    f.alice->wait_for(receipt_for(id, "delivered"));
+    const auto read = f.bob->command({{"cmd", "read"}, {"with", "alice"}});
+    REQUIRE(read["event"] == "result");
+    CHECK(read["count"] == 2);
+    f.alice->wait_for(receipt_for(id, "read"));
+    const auto history = f.alice->command({{"cmd", "history"}, {"with", "bob"}});
+    CHECK(history["messages"].back()["status"] == "read");
+    CHECK(f.bob->command({{"cmd", "read"}, {"with", "alice"}})["count"] == 0);
+}

@@ -310,3 +310,22 @@ TEST_CASE("contacts keep pinned keys, key changes and request states", "[store][
     CHECK_FALSE(db->find_contact("carol"));
     CHECK(db->contacts().size() == 1);
 }
+
+TEST_CASE("marking incoming messages read returns each id once", "[store][client_store]") {
+    auto db = store::client_store::open_in_memory();
+    profile_fixture fixture;
+    fixture.create(*db);
+    const auto bob = db->ensure_contact("bob");
+    db->save_session(bob.id, bytes("h"), bytes("r"));
+    CHECK(db->commit_received(bob.id, make_id(1), std::string("one"), 1, 1, bytes("r1")));
+    CHECK(db->commit_received(bob.id, make_id(2), std::string("two"), 2, 2, bytes("r2")));
+    db->queue_outgoing(bob.id, make_id(3), "mine", 3, bytes("c"));
+    const auto first = db->mark_incoming_read(bob.id);
+    REQUIRE(first.size() == 2);
+    CHECK(first[0] == make_id(1));
+    CHECK(first[1] == make_id(2));
+    CHECK(db->mark_incoming_read(bob.id).empty());
+    const auto history = db->history(bob.id, std::nullopt, 10);
+    CHECK(history[0].status == store::message_status::read);
+    CHECK(history[2].status == store::message_status::queued);
+}
