@@ -8,6 +8,17 @@
 
 namespace sotto::app {
 
+std::string relay_for_profile(const client_options& options) {
+    if (!options.relay_address.empty()) {
+        return options.relay_address;
+    }
+    std::error_code ignored;
+    if (std::filesystem::exists(options.profile_directory / "sotto.db", ignored)) {
+        return {};
+    }
+    return default_relay_address;
+}
+
 std::string version_string() {
     return std::string("sotto ") + SOTTO_VERSION;
 }

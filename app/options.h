@@ -17,7 +17,9 @@ struct client_options {
     bool batch = false;                      // --batch: JSON lines instead of the screen
     std::string profile = "default";         // name or directory
     std::filesystem::path profile_directory; // resolved from profile
-    std::string relay_address = default_relay_address;
+    // Empty when neither a flag nor config.toml names one: an existing profile then uses the
+    // relay stored in it, and a new profile default_relay_address (see relay_for_profile).
+    std::string relay_address;
     std::string user; // empty: ask (TUI) or read from the profile
     std::optional<std::filesystem::path> passphrase_file;
     std::string relay_fingerprint; // pinned SHA-256 of the relay certificate
@@ -53,6 +55,10 @@ struct audit_options {
 struct exit_now {
     int code = 0;
 };
+
+// The relay a client should use: the one given, else for a profile that does not exist yet the
+// loopback default; empty means "the one stored in the profile".
+[[nodiscard]] std::string relay_for_profile(const client_options& options);
 
 using command =
     std::variant<exit_now, client_options, relay_options, invite_options, audit_options>;

@@ -118,7 +118,7 @@ int run_client(const client_options& options) {
     client::engine_options engine;
     engine.profile_directory = options.profile_directory;
     engine.username = options.user;
-    engine.relay_address = options.relay_address;
+    engine.relay_address = relay_for_profile(options);
     engine.relay_fingerprint = options.relay_fingerprint;
     engine.trust_on_first_use = options.trust_on_first_use;
     apply_test_knobs(engine);

@@ -84,7 +84,8 @@ TEST_CASE("no arguments start the full-screen client on the default profile and 
     CHECK_FALSE(options.batch);
     CHECK(options.profile == "default");
     CHECK(options.profile_directory == "/home/alice/.local/share/sotto/default");
-    CHECK(options.relay_address == "127.0.0.1:7717");
+    CHECK(options.relay_address.empty());
+    CHECK(relay_for_profile(options) == "127.0.0.1:7717");
     CHECK(options.bell);
 }
 
@@ -221,4 +222,15 @@ TEST_CASE("the relay runs without a home directory when its data directory is gi
         "/srv/x");
     CHECK(exit_code(parse({"relay", "audit"}, {})) == 2);
     CHECK(as<client_options>(parse({"--profile", "/tmp/p"}, {})).profile_directory == "/tmp/p");
+}
+
+TEST_CASE("an existing profile keeps its stored relay unless one is given", "[app][cli]") {
+    temp_config profile("");
+    std::ofstream(profile.directory / "sotto.db") << "";
+    auto options = as<client_options>(parse({"--profile", profile.directory.string().c_str()}));
+    CHECK(options.relay_address.empty());
+    CHECK(relay_for_profile(options).empty());
+    options = as<client_options>(
+        parse({"--profile", profile.directory.string().c_str(), "--relay", "other.example:1"}));
+    CHECK(relay_for_profile(options) == "other.example:1");
 }
