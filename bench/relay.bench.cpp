@@ -705,7 +705,19 @@ settings parse(int argc, char** argv) {
 
 } // namespace
 
+int run(int argc, char** argv);
+
 int main(int argc, char** argv) {
+    // Caught here so that unwinding stops the servers this run started.
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "bench relay: %s\n", error.what());
+        return 1;
+    }
+}
+
+int run(int argc, char** argv) {
     const auto s = parse(argc, argv);
     rlimit files{};
     ::getrlimit(RLIMIT_NOFILE, &files);
