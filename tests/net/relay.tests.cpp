@@ -588,3 +588,55 @@ TEST_CASE("the relay database holds ciphertext only: no plaintext of a known mes
     CHECK(everything.find(plaintext) == std::string::npos);
     CHECK(everything.find("old mill") == std::string::npos);
 }
+
+TEST_CASE("an idle connection is pinged, kept while it answers and closed when it does not", "[net][relay]") {
+    net::relay::server_options options;
+    options.limits.idle_timeout = std::chrono::milliseconds(600);
+    test_relay relay(options);
+    asio::io_context io;
+    auto tls = net::make_client_context();
+    test_user alice("alice"), bob("bob");
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        auto silent = co_await connect_user(relay, tls, alice, true);
+        auto lively = co_await connect_user(relay, tls, bob, true);
+        // bob keeps reading (receive() answers each Ping); alice reads nothing for 1.5 s.
+        const auto started = std::chrono::steady_clock::now();
+        bool bob_alive = true;
+        asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+            while (std::chrono::steady_clock::now() - started < std::chrono::milliseconds(1500)) {
+                auto frame = co_await lively->receive();
+                if (!frame) {
+                    bob_alive = false;
+                    break;
+                }
+            }
+        }, asio::detached);
+        co_await sleep_for(std::chrono::milliseconds(1500));
+        auto error = co_await receive_kind(*silent, wire::Frame::kError);
+        REQUIRE(error);
+        CHECK(error->error().code() == wire::Error::IDLE_TIMEOUT);
+        CHECK(bob_alive);
+        lively->close();
+    });
+}
+
+TEST_CASE("a connection over its frame rate is closed with RATE_LIMITED", "[net][relay]") {
+    net::relay::server_options options;
+    options.limits.frames_per_second = 5;
+    options.limits.frame_burst = 10;
+    test_relay relay(options);
+    asio::io_context io;
+    auto tls = net::make_client_context();
+    test_user alice("alice");
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        auto link = co_await connect_user(relay, tls, alice, true);
+        wire::Frame ping;
+        ping.mutable_ping()->set_token(3);
+        for (int i = 0; i < 30; ++i) {
+            link->send(ping);
+        }
+        auto error = co_await receive_kind(*link, wire::Frame::kError);
+        REQUIRE(error);
+        CHECK(error->error().code() == wire::Error::RATE_LIMITED);
+    });
+}
