@@ -20,5 +20,10 @@ if(NOT TARGET sotto_asio)
   target_include_directories(sotto_asio SYSTEM INTERFACE ${ASIO_INCLUDE_DIR})
   target_compile_definitions(sotto_asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED)
   target_link_libraries(sotto_asio INTERFACE Threads::Threads OpenSSL::SSL OpenSSL::Crypto)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    # Asio 1.22 looks for coroutines under clang only in libc++; Debian's clang uses
+    # libstdc++ 12, whose <coroutine> works, so say so (the fuzz preset builds with clang).
+    target_compile_definitions(sotto_asio INTERFACE ASIO_HAS_CO_AWAIT=1 ASIO_HAS_STD_COROUTINE=1)
+  endif()
   add_library(sotto::asio ALIAS sotto_asio)
 endif()

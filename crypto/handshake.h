@@ -4,6 +4,19 @@
 // randomness of its own: the caller passes `now` and a random_source, carries out the actions
 // (send bytes to the peer through the relay, arm the single per-peer timer) and persists
 // serialize() after every call, in the same transaction as whatever caused the call.
+//
+// A client engine's loop, per contact:
+//   machine = handshake::deserialize(unsealed, identity) or handshake(identity, me, peer, pin)
+//   after a restart: carry out machine.resume(now)            (re-arms the timer)
+//   user opens the chat / first message queued -> machine.open(now, random)
+//   offer or confirm envelope from the peer    -> machine.offer_received / confirm_received
+//   relay says the peer came online            -> machine.peer_came_online(now, random)
+//   the per-peer timer fires                   -> machine.timer_fired(now, random)
+//   /accept, /reset                            -> machine.user_accepted_key / reset
+// and for each action: send_offer / send_confirm -> an envelope of that kind to the peer;
+// arm_timer -> (re)arm the one per-peer timer; established -> ratchet::from_handshake(session),
+// flush the outbox; key_changed -> alert, block sending; rejected -> a debug log line.
+// status() feeds the status line; status().pinned_peer_key is the contact's pinned key.
 
 #include "crypto/identity.h"
 #include "crypto/random.h"

@@ -47,6 +47,9 @@ std::optional<std::vector<byte>> from_hex(std::string_view hex) {
     if (hex.size() % 2 != 0) {
         return std::nullopt;
     }
+    if (hex.empty()) {
+        return std::vector<byte>{}; // libsodium's buffers are declared non-null
+    }
     std::vector<byte> out(hex.size() / 2);
     std::size_t written = 0;
     const char* end = nullptr;

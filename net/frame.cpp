@@ -1,6 +1,9 @@
 #include "net/frame.h"
 
+#include <google/protobuf/stubs/logging.h>
+
 #include <algorithm>
+#include <mutex>
 
 namespace sotto::net {
 
@@ -13,6 +16,13 @@ const char* to_string(decode_status status) noexcept {
     case decode_status::unknown_type: return "unknown frame type";
     }
     return "unknown decode status";
+}
+
+frame_decoder::frame_decoder(std::size_t max_frame_size) : max_frame_size_(max_frame_size) {
+    static std::once_flag silenced;
+    std::call_once(silenced, [] {
+        google::protobuf::SetLogHandler([](google::protobuf::LogLevel, const char*, int, const std::string&) {});
+    });
 }
 
 decode_status frame_decoder::finish(std::span<const std::uint8_t> body, wire::Frame& out) {

@@ -33,8 +33,10 @@ struct decode_step {
 
 class frame_decoder {
   public:
-    explicit frame_decoder(std::size_t max_frame_size = default_max_frame_size) noexcept
-        : max_frame_size_(max_frame_size) {}
+    // The first decoder also silences protobuf's own logging: it would write a line to stderr
+    // for every string field with invalid UTF-8, so a hostile peer could flood the logs. Such a
+    // frame is still refused (malformed).
+    explicit frame_decoder(std::size_t max_frame_size = default_max_frame_size);
 
     // Consumes bytes of `input` up to the end of the next frame. On `frame`, `out` holds it
     // (cleared first; its memory is reused). After an error the decoder stays failed: every

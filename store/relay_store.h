@@ -40,10 +40,10 @@ struct account {
 
 enum class registration_result {
     registered,
-    name_taken,          // another key holds this name
-    already_registered,  // same name and same key: idempotent retry
+    name_taken,         // another key holds this name
+    already_registered, // same name and same key: idempotent retry
     invite_required,
-    invite_invalid,      // unknown, used up or expired
+    invite_invalid, // unknown, used up or expired
 };
 
 struct invite {
@@ -69,7 +69,7 @@ struct queue_limits {
 
 enum class enqueue_result {
     queued,
-    duplicate,          // (sender, id) already queued or already delivered recently: stored once
+    duplicate, // (sender, id) already queued or already delivered recently: stored once
     queue_full_count,
     queue_full_bytes,
     unknown_recipient,
@@ -88,6 +88,13 @@ struct audit_event {
     std::string username; // may be empty
     std::string address;  // remote IP, may be empty
     std::string detail;   // never message content
+};
+
+// One envelope a recipient acknowledged, for acknowledge_batch.
+struct acknowledgement {
+    std::string recipient;
+    std::string sender;
+    message_id id{};
 };
 
 class relay_store {
@@ -110,16 +117,23 @@ class relay_store {
     // to several members under one id is queued once for each of them. The checks, in order:
     // unknown_recipient, duplicate, queue_full_count, queue_full_bytes (ciphertext bytes).
     // Sequences start at 1 and never repeat for a recipient, even after its queue empties.
-    virtual std::vector<enqueue_result> enqueue(std::span<envelope> batch, const queue_limits& limits) = 0;
+    virtual std::vector<enqueue_result> enqueue(std::span<envelope> batch,
+                                                const queue_limits& limits) = 0;
 
     // Up to `limit` envelopes for `recipient` with sequence > `after_sequence`, oldest first.
-    virtual std::vector<envelope> pending(const std::string& recipient, std::uint64_t after_sequence,
-                                          std::size_t limit) = 0;
+    virtual std::vector<envelope> pending(const std::string& recipient,
+                                          std::uint64_t after_sequence, std::size_t limit) = 0;
 
     // Deletes delivered envelopes (recipient acked them), in one transaction; unknown ids are
     // ignored. The (sender, id) pairs stay remembered for deduplication for `dedup_window`.
-    virtual void acknowledge(const std::string& recipient, std::span<const std::pair<std::string, message_id>> acked,
+    virtual void acknowledge(const std::string& recipient,
+                             std::span<const std::pair<std::string, message_id>> acked,
                              unix_seconds now) = 0;
+
+    // The same for several recipients at once in ONE transaction (one fsync), for the relay's
+    // writer thread that drains acks from many connections. The default calls acknowledge() per
+    // recipient (one transaction each); both stores here override it.
+    virtual void acknowledge_batch(std::span<const acknowledgement> acked, unix_seconds now);
 
     // Removes envelopes older than limits.max_age (now - queued_at > max_age) and returns notices
     // for their senders, ordered by (recipient, sequence); the same notices are kept for
@@ -148,6 +162,12 @@ inline constexpr std::chrono::seconds dedup_window = std::chrono::hours(24 * 7);
 // the file is readable by other users, not a sotto relay database, corrupted, or written by a
 // newer sotto (schema version newer than this build's).
 [[nodiscard]] std::unique_ptr<relay_store> open_relay_store(const std::filesystem::path& directory);
+
+// The same for operator commands (`sotto relay audit|invite`) pointed at a data directory:
+// throws store_error naming the path when <directory>/relay.db does not exist, creating nothing,
+// so a mistyped --data-dir is an error instead of a new empty relay.
+[[nodiscard]] std::unique_ptr<relay_store>
+open_existing_relay_store(const std::filesystem::path& directory);
 
 // A store that keeps everything in memory and writes nothing anywhere (--ephemeral). It keeps
 // only the latest 10,000 audit events (the oldest tenth is dropped when full); all else is as in

@@ -21,9 +21,10 @@ using delivery_key = std::tuple<std::string, message_id, std::string>;
 
 class memory_relay_store final : public relay_store {
   public:
-    registration_result register_account(const std::string& username, const crypto::identity_public_key& key,
-                                          const std::optional<std::string>& invite_code, bool invite_only,
-                                          unix_seconds now) override {
+    registration_result register_account(const std::string& username,
+                                         const crypto::identity_public_key& key,
+                                         const std::optional<std::string>& invite_code,
+                                         bool invite_only, unix_seconds now) override {
         if (const auto found = accounts_.find(username); found != accounts_.end()) {
             return found->second.info.identity_key == key ? registration_result::already_registered
                                                           : registration_result::name_taken;
@@ -51,9 +52,12 @@ class memory_relay_store final : public relay_store {
         return found->second.info;
     }
 
-    bool add_invite(const invite& code) override { return invites_.emplace(code.code, code).second; }
+    bool add_invite(const invite& code) override {
+        return invites_.emplace(code.code, code).second;
+    }
 
-    std::vector<enqueue_result> enqueue(std::span<envelope> batch, const queue_limits& limits) override {
+    std::vector<enqueue_result> enqueue(std::span<envelope> batch,
+                                        const queue_limits& limits) override {
         std::vector<enqueue_result> results;
         results.reserve(batch.size());
         for (auto& item : batch) {
@@ -70,13 +74,15 @@ class memory_relay_store final : public relay_store {
             return out;
         }
         const auto& queue = found->second.queue;
-        for (auto it = queue.upper_bound(after_sequence); it != queue.end() && out.size() < limit; ++it) {
+        for (auto it = queue.upper_bound(after_sequence); it != queue.end() && out.size() < limit;
+             ++it) {
             out.push_back(it->second);
         }
         return out;
     }
 
-    void acknowledge(const std::string& recipient, std::span<const std::pair<std::string, message_id>> acked,
+    void acknowledge(const std::string& recipient,
+                     std::span<const std::pair<std::string, message_id>> acked,
                      unix_seconds now) override {
         const auto found = accounts_.find(recipient);
         if (found == accounts_.end()) {
@@ -94,10 +100,18 @@ class memory_relay_store final : public relay_store {
         }
     }
 
+    void acknowledge_batch(std::span<const acknowledgement> acked, unix_seconds now) override {
+        for (const auto& item : acked) {
+            const std::pair<std::string, message_id> one{item.sender, item.id};
+            acknowledge(item.recipient, std::span(&one, 1), now);
+        }
+    }
+
     std::vector<expiry_notice> expire(unix_seconds now, const queue_limits& limits) override {
         const unix_seconds cutoff = now - static_cast<unix_seconds>(limits.max_age.count());
         const unix_seconds dedup_cutoff = now - static_cast<unix_seconds>(dedup_window.count());
-        std::erase_if(notices_, [&](const stored_notice& notice) { return notice.expired_at < cutoff; });
+        std::erase_if(notices_,
+                      [&](const stored_notice& notice) { return notice.expired_at < cutoff; });
         std::erase_if(delivered_, [&](const auto& entry) { return entry.second < dedup_cutoff; });
         std::vector<expiry_notice> expired;
         for (auto& [recipient, state] : accounts_) {
@@ -176,7 +190,8 @@ class memory_relay_store final : public relay_store {
         if (state.count >= limits.max_messages) {
             return enqueue_result::queue_full_count;
         }
-        if (item.ciphertext.size() > limits.max_bytes || state.bytes > limits.max_bytes - item.ciphertext.size()) {
+        if (item.ciphertext.size() > limits.max_bytes ||
+            state.bytes > limits.max_bytes - item.ciphertext.size()) {
             return enqueue_result::queue_full_bytes;
         }
         item.sequence = ++state.last_sequence;
@@ -199,7 +214,7 @@ class memory_relay_store final : public relay_store {
 
     std::map<std::string, account_state, std::less<>> accounts_;
     std::map<std::string, invite, std::less<>> invites_;
-    std::map<delivery_key, std::uint64_t> queued_; // -> sequence in the recipient's queue
+    std::map<delivery_key, std::uint64_t> queued_;   // -> sequence in the recipient's queue
     std::map<delivery_key, unix_seconds> delivered_; // -> acked_at
     std::vector<stored_notice> notices_;
     std::vector<audit_event> audit_;
@@ -207,6 +222,8 @@ class memory_relay_store final : public relay_store {
 
 } // namespace
 
-std::unique_ptr<relay_store> make_memory_relay_store() { return std::make_unique<memory_relay_store>(); }
+std::unique_ptr<relay_store> make_memory_relay_store() {
+    return std::make_unique<memory_relay_store>();
+}
 
 } // namespace sotto::store

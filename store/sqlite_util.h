@@ -18,6 +18,10 @@ struct open_options {
     // refused, so pointing sotto at some other SQLite file fails clearly instead of migrating it.
     std::int32_t application_id = 0;
     int busy_timeout_ms = 5000;
+    // WAL pages before a commit also checkpoints (SQLite's default 1000). Larger means fewer
+    // rewrites of hot pages but a longer stall on the commit that checkpoints.
+    int wal_autocheckpoint_pages = 1000;
+    int cache_size_kib = 2000;     // page cache per connection (SQLite's default 2000)
     std::string what = "database"; // how messages name the file, e.g. "relay database"
 };
 
@@ -31,10 +35,10 @@ void ensure_private_directory(const std::filesystem::path& directory);
 void require_private_file(const std::filesystem::path& file, std::string_view what);
 
 // Opens (creating with mode 0600 when missing) a database file and applies journal_mode=WAL,
-// synchronous=FULL, foreign_keys=ON and the busy timeout; the -wal and -shm files SQLite
-// creates inherit the 0600 mode. Symbolic links are refused. Throws store_error with a clear
-// message when the file is not private, not a SQLite database, corrupted, or another
-// application's database.
+// synchronous=FULL, foreign_keys=ON, secure_delete=FAST, the cache and checkpoint sizes and the
+// busy timeout; the -wal and -shm files SQLite creates inherit the 0600 mode. Symbolic links are
+// refused. Throws store_error with a clear message when the file is not private, not a SQLite
+// database, corrupted, or another application's database.
 [[nodiscard]] SQLite::Database open_private_database(const std::filesystem::path& file,
                                                      const open_options& options);
 
@@ -42,6 +46,9 @@ void require_private_file(const std::filesystem::path& file, std::string_view wh
 struct migration {
     std::string_view description;
     std::string_view sql; // one or more statements
+    // When set, runs instead of `sql` (inside the same transaction), for a step that must look
+    // at the database first.
+    void (*apply)(SQLite::Database& database) = nullptr;
 };
 
 // Applies the steps the database has not seen yet, each in its own IMMEDIATE transaction

@@ -38,6 +38,30 @@ connection::connection(asio::any_io_executor executor, asio::ssl::context& tls, 
     write_wakeup_.expires_at(std::chrono::steady_clock::time_point::max());
 }
 
+asio::awaitable<std::error_code> connection::connect_socket(const asio::ip::tcp::resolver::results_type& endpoints) {
+    if (options_.bind_address.empty()) {
+        auto [error, endpoint] = co_await asio::async_connect(stream_.lowest_layer(), endpoints, use_tuple);
+        co_return error;
+    }
+    std::error_code error;
+    const auto target = endpoints.begin()->endpoint();
+    auto& socket = stream_.lowest_layer();
+    socket.open(target.protocol(), error);
+    if (error) {
+        co_return error;
+    }
+    const auto local = asio::ip::make_address(options_.bind_address, error);
+    if (error) {
+        co_return error;
+    }
+    socket.bind({local, 0}, error);
+    if (error) {
+        co_return error;
+    }
+    auto [connect_error] = co_await socket.async_connect(target, use_tuple);
+    co_return connect_error;
+}
+
 asio::awaitable<connect_result> connection::connect() {
     connect_result result;
     asio::steady_timer deadline(executor_, options_.connect_timeout);
@@ -66,7 +90,7 @@ asio::awaitable<connect_result> connection::connect() {
         result.message = "cannot resolve " + options_.relay.host + ": " + resolve_error.message();
         co_return result;
     }
-    auto [connect_error, endpoint] = co_await asio::async_connect(stream_.lowest_layer(), endpoints, use_tuple);
+    const auto connect_error = co_await connect_socket(endpoints);
     if (connect_error) {
         result.message = "cannot connect to " + options_.relay.to_string() + ": " +
                          (timed_out ? std::string("timed out") : connect_error.message());
@@ -305,7 +329,8 @@ asio::awaitable<void> run_with_reconnect(asio::any_io_executor executor, asio::s
                 options.pinned_fingerprint = result.fingerprint; // later reconnects hold the pin
                 options.trust_on_first_use = false;
             }
-            if (co_await handlers.authenticate(*link)) {
+            const bool authenticated = co_await handlers.authenticate(*link);
+            if (authenticated) {
                 attempt = 0;
                 if (handlers.on_connected) {
                     handlers.on_connected(link);

@@ -42,6 +42,7 @@ struct link_options {
     std::size_t max_frame_size = default_max_frame_size;
     std::string software = "sotto";
     std::chrono::milliseconds connect_timeout{10'000};
+    std::string bind_address;                // local source address; empty: the system's choice
 };
 
 enum class connect_status { connected, network_error, tls_error, pin_refused, protocol_error };
@@ -89,6 +90,7 @@ class connection : public std::enable_shared_from_this<connection> {
 
   private:
     asio::awaitable<wire::AuthResult> authenticate(wire::Frame request);
+    asio::awaitable<std::error_code> connect_socket(const asio::ip::tcp::resolver::results_type& endpoints);
     asio::awaitable<void> write_loop();
 
     asio::any_io_executor executor_;

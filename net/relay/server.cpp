@@ -301,8 +301,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             } else if (now >= last_activity_ + limits.idle_timeout && ping_outstanding_) {
                 fail(wire::Error::IDLE_TIMEOUT, "idle for too long", false);
             } else if (now >= last_activity_ + limits.idle_timeout / 2 && !ping_outstanding_) {
-                ping_outstanding_ = true;
-                last_activity_ = now;
+                ping_outstanding_ = true; // the connection must answer before last_activity_ + idle
                 out_frame_.mutable_ping()->set_token(++ping_token_);
                 queue_out_frame();
             }

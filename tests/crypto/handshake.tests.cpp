@@ -2,6 +2,7 @@
 
 #include "crypto/codec.h"
 #include "tests/crypto/handshake_simulation.h"
+#include "tests/crypto/session_support.h"
 #include "tests/crypto/test_support.h"
 
 #include <catch2/catch.hpp>
@@ -516,6 +517,16 @@ TEST_CASE("a seeded randomized network converges over 10,000 schedules", "[crypt
             break;
         }
         restarts_seen += sim.at(0).establishments + sim.at(1).establishments > 2 ? 1 : 0;
+        if (seed % 100 == 0) {
+            // The sessions both sides ended with carry a conversation both ways.
+            auto a = ratchet::from_handshake(*sim.at(0).session);
+            auto b = ratchet::from_handshake(*sim.at(1).session);
+            seeded_random message_random(seed);
+            const auto hello = bytes_of("hello");
+            REQUIRE(plaintext_of(b.decrypt(a.encrypt(hello, message_random), t0)) == hello);
+            REQUIRE(plaintext_of(a.decrypt(b.encrypt(hello, message_random), t0)) == hello);
+            REQUIRE(plaintext_of(b.decrypt(a.encrypt(hello, message_random), t0)) == hello);
+        }
         rejections += sim.rejections();
     }
     // The schedules exercised re-establishment and refused inputs, not only the happy path.

@@ -26,6 +26,7 @@ class handshake_simulation {
         std::vector<byte> root;     // of the last established session
         std::vector<byte> transcript;
         std::optional<session_role> role;
+        std::optional<established_session> session; // the last one, for the ratchet
         int establishments = 0;
     };
 
@@ -144,7 +145,7 @@ class handshake_simulation {
   private:
     party make_party(std::string name, std::string peer) {
         return party{identity_key_pair::generate(random_), std::move(name), std::move(peer), {}, {},
-                     {}, {}, {}, 0};
+                     {}, {}, {}, {}, 0};
     }
 
     void deliver(std::size_t index, bool keep_copy) {
@@ -177,6 +178,7 @@ class handshake_simulation {
             p.root.clear();
             p.transcript.clear();
             p.role.reset();
+            p.session.reset();
             apply(who, p.machine->open(now_, random_));
             return;
         }
@@ -207,6 +209,7 @@ class handshake_simulation {
                 p.transcript.assign(s.transcript.bytes.begin(), s.transcript.bytes.end());
                 p.role = s.role;
                 ++p.establishments;
+                p.session = std::move(done->session);
                 p.timer.reset();
             } else if (std::holds_alternative<handshake_action::key_changed>(action)) {
                 throw std::logic_error("a key change without any key changing");

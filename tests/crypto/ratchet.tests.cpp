@@ -316,6 +316,13 @@ TEST_CASE("100,000 messages with random direction changes decrypt exactly once",
         std::memcpy(plaintext.data(), &next_id, sizeof next_id);
         queues[1 - writer].push_back({next_id, sides[writer]->encrypt(plaintext, random)});
         ++next_id;
+        if (next_id % 997 == 0) {
+            // A restart: the side continues from its persisted state.
+            const int who = static_cast<int>(random.uniform(2));
+            auto restored = ratchet::deserialize(sides[who]->serialize().view());
+            REQUIRE(restored);
+            *sides[who] = std::move(*restored);
+        }
         for (int to = 0; to < 2; ++to) {
             while (queues[to].size() > random.uniform(6)) {
                 deliver_some(to);

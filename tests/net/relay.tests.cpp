@@ -58,7 +58,8 @@ asio::awaitable<wire::AuthResult::Status> register_with(const test_relay& relay,
     auto executor = co_await asio::this_coro::executor;
     auto link = connection::create(executor, tls, relay.link_options());
     { const auto awaited = co_await link->connect(); REQUIRE(awaited.status == net::link::connect_status::connected); }
-    co_return (co_await link->register_account(user.name, user.keys.public_key(), user.signer(), code)).status();
+    const auto result = co_await link->register_account(user.name, user.keys.public_key(), user.signer(), code);
+    co_return result.status();
 }
 
 // alice -> bob still flows.
@@ -247,7 +248,8 @@ TEST_CASE("repeated failed logins from one address are rate limited", "[net][rel
         for (int i = 0; i < 5; ++i) {
             auto link = connection::create(io.get_executor(), tls, relay.link_options());
             { const auto awaited = co_await link->connect(); REQUIRE(awaited.status == net::link::connect_status::connected); }
-            statuses.push_back((co_await link->login("nobody", nobody.signer())).status());
+            const auto result = co_await link->login("nobody", nobody.signer());
+            statuses.push_back(result.status());
         }
         CHECK(statuses[0] == wire::AuthResult::UNKNOWN_USER);
         CHECK(statuses[2] == wire::AuthResult::UNKNOWN_USER);
@@ -326,7 +328,8 @@ TEST_CASE("a full recipient queue is refused with QUEUE_FULL", "[net][relay]") {
     auto tls = net::make_client_context();
     test_user alice("alice"), bob("bob");
     run_coroutine(io, [&]() -> asio::awaitable<void> {
-        (co_await connect_user(relay, tls, bob, true))->close();
+        auto registered = co_await connect_user(relay, tls, bob, true);
+        registered->close();
         auto a = co_await connect_user(relay, tls, alice, true);
         std::vector<wire::SendResult::Status> statuses;
         for (std::uint8_t m = 0; m < 4; ++m) {
@@ -351,7 +354,8 @@ TEST_CASE("a repeated Send is stored and delivered once", "[net][relay]") {
     auto tls = net::make_client_context();
     test_user alice("alice"), bob("bob");
     run_coroutine(io, [&]() -> asio::awaitable<void> {
-        (co_await connect_user(relay, tls, bob, true))->close();
+        auto registered = co_await connect_user(relay, tls, bob, true);
+        registered->close();
         auto a = co_await connect_user(relay, tls, alice, true);
         std::vector<wire::SendResult::Status> statuses;
         for (int i = 0; i < 3; ++i) {
@@ -381,7 +385,8 @@ TEST_CASE("presence, the online list and the key directory", "[net][relay]") {
     test_user alice("alice"), bob("bob");
     run_coroutine(io, [&]() -> asio::awaitable<void> {
         auto a = co_await connect_user(relay, tls, alice, true);
-        (co_await connect_user(relay, tls, bob, true))->close();
+        auto registered = co_await connect_user(relay, tls, bob, true);
+        registered->close();
         wire::Frame lookup;
         lookup.mutable_key_lookup()->set_username("bob");
         a->send(lookup);
@@ -517,7 +522,8 @@ TEST_CASE("the relay database holds ciphertext only: no plaintext of a known mes
         asio::io_context io;
         auto tls = net::make_client_context();
         run_coroutine(io, [&]() -> asio::awaitable<void> {
-            (co_await connect_user(relay, tls, bob, true))->close();
+            auto registered = co_await connect_user(relay, tls, bob, true);
+        registered->close();
             auto a = co_await connect_user(relay, tls, alice, true);
             a->send(make_send({"bob"}, 1, ciphertext));
             const auto result = co_await receive_kind(*a, wire::Frame::kSendResult);

@@ -161,7 +161,8 @@ inline wire::Frame make_send(const std::vector<std::string>& recipients, std::ui
 }
 
 inline asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
-    asio::steady_timer timer(co_await asio::this_coro::executor, duration);
+    auto executor = co_await asio::this_coro::executor;
+    asio::steady_timer timer(executor, duration);
     co_await timer.async_wait(use_tuple);
 }
 

@@ -1,0 +1,765 @@
+// bench relay: the sotto relay against mosquitto (Debian's), both over TLS 1.3 on loopback with
+// the same kind of self-signed ECDSA P-256 certificate, QoS 1 for mosquitto, 256-byte payloads.
+//   (a) throughput: N sender/receiver pairs flooding (window of W unacknowledged sends each);
+//       delivered messages per second.
+//   (b) latency: one pair paced at 5,000 messages/s; p50 and p99 from send to receipt.
+//   (c) memory: RSS of the server process per idle TLS connection, over 10,000 connections.
+// The sotto relay runs twice where it matters: durable (SQLite, synchronous=FULL, the default)
+// and --ephemeral (memory queue), since mosquitto's default keeps QoS 1 messages in memory only.
+// Usage: bench_relay [--pairs N] [--seconds S] [--connections C] [--repeat R]
+#include "crypto/identity.h"
+#include "net/link/link.h"
+#include "net/tls.h"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/io_context.hpp>
+#include <asio/read.hpp>
+#include <asio/ssl.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <mosquitto.h>
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ; // NOLINT
+
+namespace {
+
+using namespace sotto;
+using clock_type = std::chrono::steady_clock;
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::size_t payload_size = 256;
+constexpr std::size_t window = 256;
+
+struct settings {
+    int pairs = 4;
+    double seconds = 3.0;
+    int connections = 10'000;
+    int repeat = 3;
+};
+
+std::uint16_t free_port() {
+    asio::io_context io;
+    asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+    return acceptor.local_endpoint().port();
+}
+
+std::size_t rss_kib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmRSS:", 0) == 0) {
+            return std::stoul(line.substr(6));
+        }
+    }
+    return 0;
+}
+
+bool port_open(std::uint16_t port) {
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    std::error_code error;
+    socket.connect({asio::ip::make_address("127.0.0.1"), port}, error);
+    return !error;
+}
+
+struct child_process {
+    pid_t pid = -1;
+    child_process(std::vector<std::string> arguments, std::uint16_t port) {
+        std::vector<char*> argv;
+        for (auto& a : arguments) {
+            argv.push_back(a.data());
+        }
+        argv.push_back(nullptr);
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+        if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) {
+            throw std::runtime_error("cannot start " + arguments[0]);
+        }
+        posix_spawn_file_actions_destroy(&actions);
+        for (int i = 0; i < 500 && !port_open(port); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        if (!port_open(port)) {
+            throw std::runtime_error(arguments[0] + " did not start listening");
+        }
+    }
+    ~child_process() {
+        ::kill(pid, SIGTERM);
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+    }
+    child_process(const child_process&) = delete;
+    child_process& operator=(const child_process&) = delete;
+};
+
+struct workspace {
+    std::filesystem::path directory;
+    std::string certificate, key, fingerprint;
+    workspace() {
+        std::string pattern = (std::filesystem::temp_directory_path() / "sotto-bench-XXXXXX").string();
+        if (::mkdtemp(pattern.data()) == nullptr) {
+            throw std::runtime_error("mkdtemp failed");
+        }
+        directory = pattern;
+        // The same kind of certificate for both servers: self-signed ECDSA P-256.
+        const auto pem = net::generate_self_signed_certificate();
+        certificate = (directory / "cert.pem").string();
+        key = (directory / "key.pem").string();
+        std::ofstream(certificate) << pem.certificate;
+        std::ofstream(key) << pem.key;
+        std::filesystem::permissions(key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+        fingerprint = net::certificate_fingerprint(pem.certificate);
+    }
+    ~workspace() {
+        std::error_code ignored;
+        std::filesystem::remove_all(directory, ignored);
+    }
+};
+
+std::unique_ptr<child_process> start_sotto(const workspace& ws, std::uint16_t port, bool ephemeral,
+                                           const std::string& data_name) {
+    const char* binary = std::getenv("SOTTO_BINARY"); // another build's sotto, e.g. for a sanitizer run
+    std::vector<std::string> arguments{binary != nullptr ? binary : SOTTO_BINARY, "--relay", "--listen", "127.0.0.1:" + std::to_string(port),
+                                       "--cert", ws.certificate, "--key", ws.key, "--log-level", "error",
+                                       "--max-queue", "10000000", "--max-queue-bytes", "100000000000"};
+    if (ephemeral) {
+        arguments.emplace_back("--ephemeral");
+    } else {
+        arguments.emplace_back("--data-dir");
+        arguments.push_back((ws.directory / data_name).string());
+    }
+    return std::make_unique<child_process>(arguments, port);
+}
+
+std::unique_ptr<child_process> start_mosquitto(const workspace& ws, std::uint16_t port) {
+    const auto config = ws.directory / "mosquitto.conf";
+    std::ofstream(config) << "listener " << port << " 127.0.0.1\n"
+                          << "certfile " << ws.certificate << "\nkeyfile " << ws.key << "\n"
+                          << "tls_version tlsv1.3\nallow_anonymous true\npersistence false\n"
+                          << "max_queued_messages 10000000\nmax_inflight_messages 0\n"
+                          << "max_keepalive 65535\nlog_type none\n"
+                          // Started as root, mosquitto would switch to its own user and could not
+                          // read our 0600 key: stay whoever runs the benchmark.
+                          << "user " << ::getpwuid(::getuid())->pw_name << "\n";
+    return std::make_unique<child_process>(std::vector<std::string>{"/usr/sbin/mosquitto", "-c", config.string()},
+                                           port);
+}
+
+double percentile(std::vector<double> values, double p) {
+    if (values.empty()) {
+        return 0;
+    }
+    std::sort(values.begin(), values.end());
+    const auto index = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1));
+    return values[index];
+}
+
+double median(std::vector<double> values) { return percentile(std::move(values), 0.5); }
+
+std::string stamp_payload(std::uint64_t sequence) {
+    std::string payload(payload_size, 'p');
+    const auto now = static_cast<std::uint64_t>(clock_type::now().time_since_epoch().count());
+    std::memcpy(payload.data(), &now, sizeof now);
+    std::memcpy(payload.data() + 8, &sequence, sizeof sequence);
+    return payload;
+}
+
+double latency_us(const std::string& payload) {
+    std::uint64_t sent = 0;
+    std::memcpy(&sent, payload.data(), sizeof sent);
+    const auto now = static_cast<std::uint64_t>(clock_type::now().time_since_epoch().count());
+    return static_cast<double>(now - sent) / 1000.0;
+}
+
+// ---------------------------------------------------------------- sotto clients
+
+struct sotto_user {
+    std::string name;
+    crypto::identity_key_pair keys;
+    explicit sotto_user(std::string n, std::uint64_t seed) : name(std::move(n)), keys(make(seed)) {}
+    static crypto::identity_key_pair make(std::uint64_t seed) {
+        crypto::seeded_random random(seed);
+        return crypto::identity_key_pair::generate(random);
+    }
+    [[nodiscard]] net::link::signer signer() const {
+        return [this](crypto::bytes_view m) { return keys.sign(m); };
+    }
+};
+
+asio::awaitable<std::shared_ptr<net::link::connection>> sotto_connect(asio::ssl::context& tls,
+                                                                     const workspace& ws, std::uint16_t port,
+                                                                     const sotto_user& user, bool do_register) {
+    net::link::link_options options;
+    options.relay = {"127.0.0.1", port};
+    options.pinned_fingerprint = ws.fingerprint;
+    // GCC 12: never co_await inside a larger expression with temporaries; await into a local.
+    auto executor = co_await asio::this_coro::executor;
+    auto link = net::link::connection::create(executor, tls, options);
+    const auto connected = co_await link->connect();
+    if (connected.status != net::link::connect_status::connected) {
+        throw std::runtime_error("connect: " + connected.message);
+    }
+    wire::AuthResult auth;
+    if (do_register) {
+        auth = co_await link->register_account(user.name, user.keys.public_key(), user.signer());
+    } else {
+        auth = co_await link->login(user.name, user.signer());
+    }
+    if (auth.status() != wire::AuthResult::OK) {
+        throw std::runtime_error("auth: " + auth.message());
+    }
+    co_return link;
+}
+
+// Spawns each coroutine factory on one of the contexts (round robin), runs the contexts on one
+// thread each until `until` returns, then stops them.
+void run_on(std::vector<asio::io_context*> contexts, std::vector<std::function<asio::awaitable<void>()>> work,
+            const std::function<void()>& until) {
+    for (std::size_t i = 0; i < work.size(); ++i) {
+        asio::co_spawn(*contexts[i % contexts.size()], work[i], [](std::exception_ptr error) {
+            if (error) {
+                try {
+                    std::rethrow_exception(error);
+                } catch (const std::exception& e) {
+                    std::cerr << "bench client: " << e.what() << "\n";
+                }
+            }
+        });
+    }
+    std::vector<std::thread> threads;
+    for (auto* context : contexts) {
+        threads.emplace_back([context] { context->run(); });
+    }
+    until();
+    for (auto* context : contexts) {
+        context->stop();
+    }
+    for (auto& thread : threads) {
+        thread.join();
+    }
+}
+
+// Waits for `ready` to reach `count`, warms up, then counts `delivered` over `seconds`.
+double measure_rate(std::atomic<int>& ready, int count, std::atomic<std::uint64_t>& delivered, double seconds) {
+    const auto give_up = clock_type::now() + std::chrono::seconds(30);
+    while (ready < count && clock_type::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (ready < count) {
+        throw std::runtime_error("clients did not connect");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const auto base = delivered.load();
+    const auto t0 = clock_type::now();
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    const auto got = delivered.load() - base;
+    const std::chrono::duration<double> elapsed = clock_type::now() - t0;
+    return static_cast<double>(got) / elapsed.count();
+}
+
+double sotto_throughput(const workspace& ws, std::uint16_t port, const settings& s, int round) {
+    auto tls = net::make_client_context();
+    std::vector<sotto_user> users;
+    for (int i = 0; i < 2 * s.pairs; ++i) {
+        users.emplace_back("t" + std::to_string(round) + "u" + std::to_string(i), static_cast<std::uint64_t>(i + 1));
+    }
+    asio::io_context a(1), b(1);
+    std::atomic<std::uint64_t> delivered{0};
+    std::atomic<int> ready{0};
+    std::atomic<bool> go{false};
+    std::vector<std::function<asio::awaitable<void>()>> work;
+    for (int p = 0; p < s.pairs; ++p) {
+        const sotto_user* sender = &users[static_cast<std::size_t>(2 * p)];
+        const sotto_user* receiver = &users[static_cast<std::size_t>(2 * p + 1)];
+        work.emplace_back([&, receiver]() -> asio::awaitable<void> {
+            auto link = co_await sotto_connect(tls, ws, port, *receiver, true);
+            ++ready;
+            wire::Frame ack;
+            for (;;) {
+                auto frame = co_await link->receive();
+                if (!frame) {
+                    break;
+                }
+                if (frame->has_deliver()) {
+                    ++delivered;
+                    auto* item = ack.mutable_deliver_ack()->add_items();
+                    item->set_sender(frame->deliver().sender());
+                    item->set_id(frame->deliver().id());
+                    if (ack.deliver_ack().items_size() >= 64) {
+                        link->send(ack);
+                        ack.Clear();
+                    }
+                }
+            }
+        });
+        work.emplace_back([&, sender, receiver]() -> asio::awaitable<void> {
+            auto link = co_await sotto_connect(tls, ws, port, *sender, true);
+            ++ready;
+            while (!go) {
+                auto executor = co_await asio::this_coro::executor;
+                asio::steady_timer t(executor, std::chrono::milliseconds(5));
+                co_await t.async_wait(use_tuple);
+            }
+            std::uint64_t counter = 0;
+            std::size_t in_flight = 0;
+            wire::Frame frame;
+            frame.mutable_send()->add_recipients(receiver->name);
+            frame.mutable_send()->set_ciphertext(std::string(payload_size, 'x'));
+            std::string id(16, '\0');
+            for (;;) {
+                while (in_flight < window) {
+                    ++counter;
+                    std::memcpy(id.data(), &counter, sizeof counter);
+                    frame.mutable_send()->set_id(id);
+                    link->send(frame);
+                    ++in_flight;
+                }
+                auto reply = co_await link->receive();
+                if (!reply) {
+                    break;
+                }
+                if (reply->has_send_result()) {
+                    --in_flight;
+                }
+            }
+        });
+    }
+    double rate = 0;
+    run_on({&a, &b}, work, [&] {
+        const auto give_up = clock_type::now() + std::chrono::seconds(30);
+        while (ready < 2 * s.pairs && clock_type::now() < give_up) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        go = true;
+        rate = measure_rate(ready, 2 * s.pairs, delivered, s.seconds);
+    });
+    return rate;
+}
+
+asio::awaitable<void> drain_frames(std::shared_ptr<net::link::connection> link) {
+    for (;;) {
+        auto frame = co_await link->receive();
+        if (!frame) {
+            break;
+        }
+    }
+}
+
+// One pair paced at `per_second`; returns latencies in microseconds.
+std::vector<double> sotto_latency(const workspace& ws, std::uint16_t port, double seconds, double per_second,
+                                  int round) {
+    auto tls = net::make_client_context();
+    sotto_user sender("l" + std::to_string(round) + "s", 101), receiver("l" + std::to_string(round) + "r", 102);
+    asio::io_context a(1), b(1);
+    std::vector<double> latencies;
+    std::atomic<int> ready{0};
+    std::atomic<bool> done{false};
+    const auto total = static_cast<std::uint64_t>(seconds * per_second);
+    std::vector<std::function<asio::awaitable<void>()>> work;
+    work.emplace_back([&]() -> asio::awaitable<void> {
+        auto link = co_await sotto_connect(tls, ws, port, receiver, true);
+        ++ready;
+        wire::Frame ack;
+        while (latencies.size() < total) {
+            auto frame = co_await link->receive();
+            if (!frame) {
+                break;
+            }
+            if (frame->has_deliver()) {
+                latencies.push_back(latency_us(frame->deliver().ciphertext()));
+                auto* item = ack.mutable_deliver_ack()->add_items();
+                item->set_sender(frame->deliver().sender());
+                item->set_id(frame->deliver().id());
+                link->send(ack);
+                ack.Clear();
+            }
+        }
+        done = true;
+    });
+    work.emplace_back([&]() -> asio::awaitable<void> {
+        auto link = co_await sotto_connect(tls, ws, port, sender, true);
+        ++ready;
+        while (ready < 2) {
+            auto executor = co_await asio::this_coro::executor;
+            asio::steady_timer t(executor, std::chrono::milliseconds(5));
+            co_await t.async_wait(use_tuple);
+        }
+        // Drain SendResults in the background.
+        auto executor = co_await asio::this_coro::executor;
+        asio::co_spawn(executor, drain_frames(link), asio::detached);
+        const auto interval = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / per_second));
+        auto next = clock_type::now();
+        asio::steady_timer timer(executor);
+        wire::Frame frame;
+        frame.mutable_send()->add_recipients(receiver.name);
+        std::string id(16, '\0');
+        for (std::uint64_t i = 1; i <= total; ++i) {
+            next += interval;
+            timer.expires_at(next);
+            co_await timer.async_wait(use_tuple);
+            std::memcpy(id.data(), &i, sizeof i);
+            frame.mutable_send()->set_id(id);
+            frame.mutable_send()->set_ciphertext(stamp_payload(i));
+            link->send(frame);
+        }
+    });
+    // Both on one context each: the receiver's clock reads happen on its own thread.
+    run_on({&a, &b}, work, [&] {
+        const auto give_up = clock_type::now() + std::chrono::duration<double>(seconds + 30);
+        while (!done && clock_type::now() < give_up) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    });
+    return latencies;
+}
+
+// Opens `count` idle authenticated connections (one user, many connections, from 127.0.0.x
+// source addresses to stay under the per-address cap), measures the server's RSS, closes them.
+double sotto_memory_per_connection(const workspace& ws, std::uint16_t port, pid_t server, int count) {
+    auto tls = net::make_client_context();
+    sotto_user user("idle", 77);
+    asio::io_context io(1);
+    std::vector<std::shared_ptr<net::link::connection>> links;
+    std::size_t before = 0;
+    std::size_t after = 0;
+    run_on({&io}, {[&]() -> asio::awaitable<void> {
+                auto first = co_await sotto_connect(tls, ws, port, user, true);
+                links.push_back(first);
+                before = rss_kib(server);
+                for (int i = 1; i < count; ++i) {
+                    net::link::link_options options;
+                    options.relay = {"127.0.0.1", port};
+                    options.pinned_fingerprint = ws.fingerprint;
+                    // The relay caps connections per address (256): spread over 127.0.x.y.
+                    options.bind_address = "127.0." + std::to_string(1 + i / 200 / 250) + "." +
+                                           std::to_string(2 + (i / 200) % 250);
+                    auto link = net::link::connection::create(io.get_executor(), tls, options);
+                    const auto connected = co_await link->connect();
+                    if (connected.status != net::link::connect_status::connected) {
+                        throw std::runtime_error("idle connect " + std::to_string(i) + ": " + connected.message);
+                    }
+                    const auto auth = co_await link->login(user.name, user.signer());
+                    if (auth.status() != wire::AuthResult::OK) {
+                        throw std::runtime_error("idle login: " + auth.message());
+                    }
+                    links.push_back(link);
+                }
+                asio::steady_timer settle(io, std::chrono::milliseconds(500));
+                co_await settle.async_wait(use_tuple);
+                after = rss_kib(server);
+            }},
+           [&] {
+               const auto give_up = clock_type::now() + std::chrono::minutes(5);
+               while (after == 0 && clock_type::now() < give_up) {
+                   std::this_thread::sleep_for(std::chrono::milliseconds(20));
+               }
+           });
+    for (auto& link : links) {
+        link->close();
+    }
+    if (after == 0) {
+        throw std::runtime_error("sotto idle connections did not finish");
+    }
+    return static_cast<double>(after - before) * 1024.0 / static_cast<double>(count - 1);
+}
+
+// ---------------------------------------------------------------- mosquitto clients
+
+struct mqtt_client {
+    mosquitto* handle = nullptr;
+    std::atomic<bool> connected{false};
+    std::atomic<std::uint64_t>* delivered = nullptr;
+    std::atomic<std::int64_t> in_flight{0};
+    std::vector<double>* latencies = nullptr;
+    std::mutex* latencies_mutex = nullptr;
+
+    mqtt_client(const workspace& ws, std::uint16_t port, const std::string& id) {
+        handle = mosquitto_new(id.c_str(), true, this);
+        mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+        mosquitto_max_inflight_messages_set(handle, 0); // no client-side cap: the window below rules
+        mosquitto_tls_set(handle, ws.certificate.c_str(), nullptr, nullptr, nullptr, nullptr);
+        mosquitto_tls_insecure_set(handle, true); // self-signed, CN not the host: like our pinning
+        mosquitto_tls_opts_set(handle, 1, "tlsv1.3", nullptr);
+        mosquitto_connect_callback_set(handle, [](mosquitto*, void* self, int rc) {
+            static_cast<mqtt_client*>(self)->connected = rc == 0;
+        });
+        mosquitto_publish_callback_set(handle, [](mosquitto*, void* self, int) {
+            --static_cast<mqtt_client*>(self)->in_flight;
+        });
+        mosquitto_message_callback_set(handle, [](mosquitto*, void* self, const mosquitto_message* message) {
+            auto* client = static_cast<mqtt_client*>(self);
+            if (client->latencies != nullptr) {
+                const std::string payload(static_cast<const char*>(message->payload),
+                                          static_cast<std::size_t>(message->payloadlen));
+                std::lock_guard lock(*client->latencies_mutex);
+                client->latencies->push_back(latency_us(payload));
+            }
+            if (client->delivered != nullptr) {
+                ++*client->delivered;
+            }
+        });
+        if (mosquitto_connect(handle, "127.0.0.1", port, 600) != MOSQ_ERR_SUCCESS) {
+            throw std::runtime_error("mosquitto_connect failed");
+        }
+        mosquitto_loop_start(handle);
+        for (int i = 0; i < 500 && !connected; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        if (!connected) {
+            throw std::runtime_error("mosquitto client did not connect");
+        }
+    }
+    ~mqtt_client() {
+        mosquitto_disconnect(handle);
+        mosquitto_loop_stop(handle, true);
+        mosquitto_destroy(handle);
+    }
+    void subscribe(const std::string& topic) {
+        mosquitto_subscribe(handle, nullptr, topic.c_str(), 1);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+};
+
+double mosquitto_throughput(const workspace& ws, std::uint16_t port, const settings& s, int round) {
+    std::atomic<std::uint64_t> delivered{0};
+    std::vector<std::unique_ptr<mqtt_client>> receivers, senders;
+    for (int p = 0; p < s.pairs; ++p) {
+        auto receiver = std::make_unique<mqtt_client>(ws, port, "t" + std::to_string(round) + "r" + std::to_string(p));
+        receiver->delivered = &delivered;
+        receiver->subscribe("pair/" + std::to_string(p));
+        receivers.push_back(std::move(receiver));
+        senders.push_back(std::make_unique<mqtt_client>(ws, port, "t" + std::to_string(round) + "s" + std::to_string(p)));
+    }
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> publishers;
+    const std::string payload(payload_size, 'x');
+    for (int p = 0; p < s.pairs; ++p) {
+        publishers.emplace_back([&, p] {
+            auto& sender = *senders[static_cast<std::size_t>(p)];
+            const auto topic = "pair/" + std::to_string(p);
+            while (!stop) {
+                if (sender.in_flight >= static_cast<std::int64_t>(window)) {
+                    std::this_thread::yield();
+                    continue;
+                }
+                ++sender.in_flight;
+                mosquitto_publish(sender.handle, nullptr, topic.c_str(), static_cast<int>(payload.size()),
+                                  payload.data(), 1, false);
+            }
+        });
+    }
+    std::atomic<int> ready{2 * s.pairs};
+    const auto rate = measure_rate(ready, 2 * s.pairs, delivered, s.seconds);
+    stop = true;
+    for (auto& t : publishers) {
+        t.join();
+    }
+    return rate;
+}
+
+std::vector<double> mosquitto_latency(const workspace& ws, std::uint16_t port, double seconds, double per_second,
+                                      int round) {
+    std::vector<double> latencies;
+    std::mutex latencies_mutex;
+    mqtt_client receiver(ws, port, "l" + std::to_string(round) + "r");
+    receiver.latencies = &latencies;
+    receiver.latencies_mutex = &latencies_mutex;
+    receiver.subscribe("latency");
+    mqtt_client sender(ws, port, "l" + std::to_string(round) + "s");
+    const auto total = static_cast<std::uint64_t>(seconds * per_second);
+    const auto interval = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / per_second));
+    auto next = clock_type::now();
+    for (std::uint64_t i = 1; i <= total; ++i) {
+        next += interval;
+        std::this_thread::sleep_until(next);
+        const auto payload = stamp_payload(i);
+        mosquitto_publish(sender.handle, nullptr, "latency", static_cast<int>(payload.size()), payload.data(), 1,
+                          false);
+    }
+    const auto give_up = clock_type::now() + std::chrono::seconds(10);
+    for (;;) {
+        {
+            std::lock_guard lock(latencies_mutex);
+            if (latencies.size() >= total) {
+                break;
+            }
+        }
+        if (clock_type::now() > give_up) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::lock_guard lock(latencies_mutex);
+    return latencies;
+}
+
+// `count` idle MQTT-over-TLS connections made by hand (CONNECT, wait for CONNACK): libmosquitto
+// would want a thread or a loop per client.
+double mosquitto_memory_per_connection(std::uint16_t port, pid_t server, int count) {
+    auto tls = net::make_client_context();
+    asio::io_context io(1);
+    std::vector<std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>>> streams;
+    std::size_t before = 0;
+    std::size_t after = 0;
+    run_on({&io}, {[&]() -> asio::awaitable<void> {
+                const asio::ip::tcp::endpoint target(asio::ip::make_address("127.0.0.1"), port);
+                for (int i = 0; i < count; ++i) {
+                    auto stream = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(io, tls);
+                    auto [connect_error] = co_await stream->lowest_layer().async_connect(target, use_tuple);
+                    if (connect_error) {
+                        throw std::runtime_error("mqtt connect: " + connect_error.message());
+                    }
+                    auto [handshake_error] = co_await stream->async_handshake(asio::ssl::stream_base::client, use_tuple);
+                    if (handshake_error) {
+                        throw std::runtime_error("mqtt tls: " + handshake_error.message());
+                    }
+                    const std::string client_id = "idle" + std::to_string(i);
+                    std::string body;
+                    body += std::string("\x00\x04MQTT\x04\x02\x00\x00", 10); // v3.1.1, clean, no keepalive
+                    body.push_back(static_cast<char>(client_id.size() >> 8U));
+                    body.push_back(static_cast<char>(client_id.size() & 0xffU));
+                    body += client_id;
+                    std::string packet;
+                    packet.push_back('\x10');
+                    packet.push_back(static_cast<char>(body.size()));
+                    packet += body;
+                    co_await asio::async_write(*stream, asio::buffer(packet), use_tuple);
+                    std::array<char, 4> connack{};
+                    auto [read_error, n] = co_await asio::async_read(*stream, asio::buffer(connack), use_tuple);
+                    if (read_error || connack[0] != '\x20') {
+                        throw std::runtime_error("mqtt connack missing");
+                    }
+                    streams.push_back(std::move(stream));
+                    if (i == 0) {
+                        before = rss_kib(server);
+                    }
+                }
+                asio::steady_timer settle(io, std::chrono::milliseconds(500));
+                co_await settle.async_wait(use_tuple);
+                after = rss_kib(server);
+            }},
+           [&] {
+               const auto give_up = clock_type::now() + std::chrono::minutes(5);
+               while (after == 0 && clock_type::now() < give_up) {
+                   std::this_thread::sleep_for(std::chrono::milliseconds(20));
+               }
+           });
+    streams.clear();
+    if (after == 0) {
+        throw std::runtime_error("mosquitto idle connections did not finish");
+    }
+    return static_cast<double>(after - before) * 1024.0 / static_cast<double>(count - 1);
+}
+
+settings parse(int argc, char** argv) {
+    settings s;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string flag = argv[i];
+        const std::string value = argv[i + 1];
+        if (flag == "--pairs") s.pairs = std::stoi(value);
+        else if (flag == "--seconds") s.seconds = std::stod(value);
+        else if (flag == "--connections") s.connections = std::stoi(value);
+        else if (flag == "--repeat") s.repeat = std::stoi(value);
+    }
+    return s;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const auto s = parse(argc, argv);
+    rlimit files{};
+    ::getrlimit(RLIMIT_NOFILE, &files);
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+    mosquitto_lib_init();
+    workspace ws;
+    std::printf("bench relay: %d pairs, %.1f s per throughput run, %d repeats, %zu-byte payloads, window %zu\n",
+                s.pairs, s.seconds, s.repeat, payload_size, window);
+
+    std::vector<double> ours_durable, ours_ephemeral, theirs;
+    std::vector<double> p50_durable, p99_durable, p50_ephemeral, p99_ephemeral, p50_theirs, p99_theirs;
+    for (int round = 0; round < s.repeat; ++round) {
+        {
+            const auto port = free_port();
+            auto relay = start_sotto(ws, port, false, "durable" + std::to_string(round));
+            ours_durable.push_back(sotto_throughput(ws, port, s, round));
+            const auto latencies = sotto_latency(ws, port, 2.0, 5000, round);
+            p50_durable.push_back(percentile(latencies, 0.5));
+            p99_durable.push_back(percentile(latencies, 0.99));
+        }
+        {
+            const auto port = free_port();
+            auto relay = start_sotto(ws, port, true, "");
+            ours_ephemeral.push_back(sotto_throughput(ws, port, s, round));
+            const auto latencies = sotto_latency(ws, port, 2.0, 5000, round);
+            p50_ephemeral.push_back(percentile(latencies, 0.5));
+            p99_ephemeral.push_back(percentile(latencies, 0.99));
+        }
+        {
+            const auto port = free_port();
+            auto broker = start_mosquitto(ws, port);
+            theirs.push_back(mosquitto_throughput(ws, port, s, round));
+            const auto latencies = mosquitto_latency(ws, port, 2.0, 5000, round);
+            p50_theirs.push_back(percentile(latencies, 0.5));
+            p99_theirs.push_back(percentile(latencies, 0.99));
+        }
+        std::printf("round %d: throughput msg/s sotto durable %.0f, sotto ephemeral %.0f, mosquitto %.0f; "
+                    "p99 us %.0f / %.0f / %.0f\n",
+                    round + 1, ours_durable.back(), ours_ephemeral.back(), theirs.back(), p99_durable.back(),
+                    p99_ephemeral.back(), p99_theirs.back());
+        std::fflush(stdout);
+    }
+    double mem_ours = 0;
+    double mem_theirs = 0;
+    {
+        const auto port = free_port();
+        auto relay = start_sotto(ws, port, true, "");
+        mem_ours = sotto_memory_per_connection(ws, port, relay->pid, s.connections);
+    }
+    {
+        const auto port = free_port();
+        auto broker = start_mosquitto(ws, port);
+        mem_theirs = mosquitto_memory_per_connection(port, broker->pid, s.connections);
+    }
+    mosquitto_lib_cleanup();
+
+    const auto t_d = median(ours_durable), t_e = median(ours_ephemeral), t_m = median(theirs);
+    std::printf("(a) throughput, median msg/s: sotto durable %.0f, sotto --ephemeral %.0f, mosquitto %.0f "
+                "(ratios %.2f, %.2f)\n", t_d, t_e, t_m, t_d / t_m, t_e / t_m);
+    std::printf("(b) latency at 5000/s, median of p50/p99 us: sotto durable %.0f/%.0f, sotto --ephemeral "
+                "%.0f/%.0f, mosquitto %.0f/%.0f\n",
+                median(p50_durable), median(p99_durable), median(p50_ephemeral), median(p99_ephemeral),
+                median(p50_theirs), median(p99_theirs));
+    std::printf("(c) RSS per idle TLS connection over %d: sotto %.0f B, mosquitto %.0f B\n", s.connections,
+                mem_ours, mem_theirs);
+    std::printf("bench relay: throughput ratio %.2f, p99 ratio %.2f, mem/conn ratio %.2f\n", t_d / t_m,
+                median(p99_durable) / median(p99_theirs), mem_ours / mem_theirs);
+    return 0;
+}
