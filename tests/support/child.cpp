@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -124,16 +125,17 @@ std::optional<std::string> child_process::read_line(std::chrono::milliseconds ti
         if (out_fd_ < 0) {
             return std::nullopt;
         }
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
-            return std::nullopt;
-        }
+        const auto left = std::max<std::int64_t>(
+            0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
         pollfd fd{out_fd_, POLLIN, 0};
-        const int ready = ::poll(&fd, 1, static_cast<int>(left.count()));
+        const int ready = ::poll(&fd, 1, static_cast<int>(left));
         if (ready < 0 && errno != EINTR) {
             return std::nullopt;
         }
         if (ready <= 0) {
+            if (left == 0) {
+                return std::nullopt; // polled once more after the deadline: nothing
+            }
             continue;
         }
         std::array<char, 65536> chunk{};
