@@ -217,7 +217,7 @@ client_store::~client_store() = default;
 std::unique_ptr<client_store> client_store::open(const std::filesystem::path& directory) {
     sqlite::ensure_private_directory(directory);
     auto database = sqlite::open_private_database(directory / "sotto.db",
-                                                  {client_application_id, 5000, "client database"});
+                                                  {.application_id = client_application_id, .busy_timeout_ms = 5000, .what = "client database"});
     sqlite::migrate(database, client_migrations, fmt::format("client database {}", (directory / "sotto.db").string()));
     return std::unique_ptr<client_store>(new client_store(std::make_unique<impl>(std::move(database))));
 }
