@@ -70,7 +70,7 @@ std::optional<form_answers> setup_form::advance() {
         field_ = form_field::relay;
         return std::nullopt;
     case form_field::relay:
-        if (!net::parse_endpoint(relay_.text())) {
+        if (relay_.text().find_first_of(" \t") != std::string::npos || !net::parse_endpoint(relay_.text())) {
             error_ = "the relay is HOST:PORT, for example 127.0.0.1:7717";
             return std::nullopt;
         }
