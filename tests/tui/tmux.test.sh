@@ -55,7 +55,7 @@ fingerprint=$(sed -n 's/^certificate fingerprint (SHA-256): //p' "$work/relay.ou
 client() {
   local session=$1 user=$2 term=$3; shift 3
   T new-session -d -s "$session" -x 100 -y 30 \
-    "env TERM=$term XDG_DATA_HOME=$work/$user SOTTO_PASSPHRASE=pw-$user SOTTO_INSECURE_TEST_KDF=1 \
+    "env TERM=$term XDG_DATA_HOME=$work/$user ${ask_passphrase:-SOTTO_PASSPHRASE=pw-$user} SOTTO_INSECURE_TEST_KDF=1 \
      SOTTO_TEST_RESEND_MS=400 $sotto --relay $relay --user $user $*; echo EXITED \$?; sleep 600"
 }
 
@@ -125,6 +125,22 @@ T send-keys -t bob '/quit' Enter
 wait_for bob '^EXITED 0' || fail "bob's /quit did not exit 0"
 [[ $(T display-message -p -t bob '#{alternate_on}') == 0 ]] || fail "bob's terminal stayed on the alternate screen"
 pass "/quit restores the terminal"
+
+# A later run asks the passphrase, survives a wrong one, and opens the last conversation.
+T kill-session -t bob
+ask_passphrase=SOTTO_ASK=1 client bob bob screen-256color
+wait_for bob 'Unlock the profile of bob' || fail "no passphrase prompt on a later run"
+T send-keys -t bob -l 'wrong guess'
+T send-keys -t bob Enter
+wait_for bob 'wrong passphrase - try again' || fail "a wrong passphrase is not reported"
+screen bob | grep -q 'wrong guess' && fail "the passphrase was echoed"
+T send-keys -t bob -l 'pw-bob'
+T send-keys -t bob Enter
+wait_for bob '\[1 alice\]' || fail "the right passphrase did not open the last conversation"
+wait_for bob "bob +$line" || fail "the last conversation's history is not shown"
+T send-keys -t bob '/quit' Enter
+wait_for bob '^EXITED 0' || fail "bob's second /quit did not exit 0"
+pass "a later run: passphrase prompt, wrong passphrase retried, straight into the last conversation"
 
 # Monochrome: TERM=vt100.
 client carol carol vt100 --relay-fingerprint "$fingerprint"
