@@ -11,12 +11,12 @@
 #include "tui/window.h"
 
 #include <asio/io_context.hpp>
-#include <asio/post.hpp>
 #include <asio/posix/stream_descriptor.hpp>
+#include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
-
 #include <sys/ioctl.h>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,21 +42,30 @@ constexpr int contacts_width = 16;
 
 delivery_state delivery_of(store::message_status status) noexcept {
     switch (status) {
-    case store::message_status::queued: return delivery_state::queued;
-    case store::message_status::sent: return delivery_state::sent;
-    case store::message_status::delivered: return delivery_state::delivered;
-    case store::message_status::read: return delivery_state::read;
+    case store::message_status::queued:
+        return delivery_state::queued;
+    case store::message_status::sent:
+        return delivery_state::sent;
+    case store::message_status::delivered:
+        return delivery_state::delivered;
+    case store::message_status::read:
+        return delivery_state::read;
     }
     return delivery_state::sent;
 }
 
 handshake_state state_of(crypto::handshake_state state) noexcept {
     switch (state) {
-    case crypto::handshake_state::no_session: return handshake_state::no_session;
-    case crypto::handshake_state::offering: return handshake_state::offering;
-    case crypto::handshake_state::confirming: return handshake_state::confirming;
-    case crypto::handshake_state::established: return handshake_state::established;
-    case crypto::handshake_state::key_changed: return handshake_state::key_changed;
+    case crypto::handshake_state::no_session:
+        return handshake_state::no_session;
+    case crypto::handshake_state::offering:
+        return handshake_state::offering;
+    case crypto::handshake_state::confirming:
+        return handshake_state::confirming;
+    case crypto::handshake_state::established:
+        return handshake_state::established;
+    case crypto::handshake_state::key_changed:
+        return handshake_state::key_changed;
     }
     return handshake_state::no_session;
 }
@@ -82,7 +91,8 @@ std::string lowercase(std::string_view text) {
     return out;
 }
 
-template <typename T> const client::command_error* failed(const client::result<T>& result) {
+template <typename T>
+const client::command_error* failed(const client::result<T>& result) {
     return std::get_if<client::command_error>(&result);
 }
 
@@ -100,7 +110,8 @@ class app {
   public:
     app(asio::io_context& io, app_options options)
         : io_(io), options_(std::move(options)), keyboard_(io), escape_timer_(io), tick_timer_(io),
-          signals_(io, SIGINT, SIGTERM, SIGHUP), resize_signal_(io, SIGWINCH), utc_offset_(local_utc_offset()) {}
+          signals_(io, SIGINT, SIGTERM, SIGHUP), resize_signal_(io, SIGWINCH),
+          utc_offset_(local_utc_offset()) {}
 
     int run(bool colors) {
         colors_ = colors ? color_support::colors : color_support::monochrome;
@@ -142,7 +153,8 @@ class app {
             return;
         }
         if (exists) {
-            form_.emplace(form_mode::unlock, options_.engine.relay_address, options_.engine.username);
+            form_.emplace(form_mode::unlock, options_.engine.relay_address,
+                          options_.engine.username);
         } else {
             form_.emplace(form_mode::create_profile,
                           options_.engine.relay_address.empty() ? options_.default_relay
@@ -200,7 +212,8 @@ class app {
     void on_fatal(const client::events::error& error) {
         drop_engine_later();
         if (error.code == "wrong_passphrase" && !options_.passphrase) {
-            form_.emplace(form_mode::unlock, options_.engine.relay_address, options_.engine.username);
+            form_.emplace(form_mode::unlock, options_.engine.relay_address,
+                          options_.engine.username);
             form_->fail("wrong passphrase - try again (Ctrl+C quits)");
             phase_ = phase::form;
             return;
@@ -212,7 +225,8 @@ class app {
             if (at != std::string::npos) {
                 const auto begin = at + marker.size();
                 const auto end = error.message.find(';', begin);
-                relay_fingerprint_ = error.message.substr(begin, end == std::string::npos ? end : end - begin);
+                relay_fingerprint_ =
+                    error.message.substr(begin, end == std::string::npos ? end : end - begin);
                 phase_ = phase::confirm_relay;
                 return;
             }
@@ -284,7 +298,8 @@ class app {
             if (c->ids[i] == r.id) {
                 const auto state = delivery_of(r.status);
                 // Receipts can arrive out of order: a mark never goes back.
-                if (c->messages[i].delivery == delivery_state::queued || c->messages[i].delivery < state) {
+                if (c->messages[i].delivery == delivery_state::queued ||
+                    c->messages[i].delivery < state) {
                     c->messages[i].delivery = state;
                 }
                 break;
@@ -301,12 +316,18 @@ class app {
 
     void handle(const client::events::connection& c) {
         switch (c.state) {
-        case client::events::link_state::connecting: link_notice_ = "connecting to the relay..."; break;
-        case client::events::link_state::connected: link_notice_.clear(); break;
+        case client::events::link_state::connecting:
+            link_notice_ = "connecting to the relay...";
+            break;
+        case client::events::link_state::connected:
+            link_notice_.clear();
+            break;
         case client::events::link_state::disconnected:
-            link_notice_ = "relay unreachable" + (c.reason.empty() ? std::string{} : " (" + c.reason + ")") +
-                           (c.retry_ms ? ", retrying in " + format_wait(static_cast<unsigned>((*c.retry_ms + 999) / 1000))
-                                       : std::string{});
+            link_notice_ =
+                "relay unreachable" + (c.reason.empty() ? std::string{} : " (" + c.reason + ")") +
+                (c.retry_ms ? ", retrying in " +
+                                  format_wait(static_cast<unsigned>((*c.retry_ms + 999) / 1000))
+                            : std::string{});
             break;
         }
     }
@@ -380,13 +401,16 @@ class app {
         std::vector<std::string> ids;
         views.reserve(entries.size() + c.messages.size());
         for (auto& entry : entries) {
-            views.push_back({seconds_of(entry.ts),
-                             entry.outgoing ? own_name_ : entry.with, std::move(entry.text),
-                             entry.outgoing ? delivery_of(entry.status) : delivery_state::incoming});
+            views.push_back(
+                {seconds_of(entry.ts), entry.outgoing ? own_name_ : entry.with,
+                 std::move(entry.text),
+                 entry.outgoing ? delivery_of(entry.status) : delivery_state::incoming});
             ids.push_back(std::move(entry.id));
         }
-        views.insert(views.end(), std::make_move_iterator(c.messages.begin()), std::make_move_iterator(c.messages.end()));
-        ids.insert(ids.end(), std::make_move_iterator(c.ids.begin()), std::make_move_iterator(c.ids.end()));
+        views.insert(views.end(), std::make_move_iterator(c.messages.begin()),
+                     std::make_move_iterator(c.messages.end()));
+        ids.insert(ids.end(), std::make_move_iterator(c.ids.begin()),
+                   std::make_move_iterator(c.ids.end()));
         c.messages = std::move(views);
         c.ids = std::move(ids);
     }
@@ -437,12 +461,14 @@ class app {
             view.key_changed = summary.keys == store::key_state::changed;
             view.message_request = summary.request == store::request_state::pending;
             const auto* open = find_conversation(summary.user);
-            view.unread = open != nullptr ? open->unread : (view.message_request ? summary.unread : 0);
+            view.unread =
+                open != nullptr ? open->unread : (view.message_request ? summary.unread : 0);
             contacts_.push_back(std::move(view));
             user_names_.push_back(summary.user);
         }
         for (const auto& c : conversations_) {
-            if (std::none_of(contacts_.begin(), contacts_.end(), [&](const contact_view& v) { return v.name == c.peer; })) {
+            if (std::none_of(contacts_.begin(), contacts_.end(),
+                             [&](const contact_view& v) { return v.name == c.peer; })) {
                 contact_view view;
                 view.name = c.peer;
                 view.unread = c.unread;
@@ -470,7 +496,8 @@ class app {
         view.resend_count = status->resend_count;
         view.verified = status->verified;
         if (status->next_resend) {
-            const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+            const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now());
             const auto left = std::max<std::int64_t>(0, (*status->next_resend - now).count());
             view.seconds_to_next_resend = static_cast<unsigned>((left + 999) / 1000);
         }
@@ -483,17 +510,18 @@ class app {
     // ---- keyboard ---------------------------------------------------------------------------
 
     void wait_keyboard() {
-        keyboard_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const std::error_code& error) {
-            if (error) {
-                return;
-            }
-            if (!read_keys() && hung_up()) {
-                return quit(0);
-            }
-            if (!stopping_) {
-                wait_keyboard();
-            }
-        });
+        keyboard_.async_wait(asio::posix::stream_descriptor::wait_read,
+                             [this](const std::error_code& error) {
+                                 if (error) {
+                                     return;
+                                 }
+                                 if (!read_keys() && hung_up()) {
+                                     return quit(0);
+                                 }
+                                 if (!stopping_) {
+                                     wait_keyboard();
+                                 }
+                             });
     }
 
     // Readable yet nothing to read: the terminal went away.
@@ -535,8 +563,10 @@ class app {
 
     void on_input(const input_event& event) {
         switch (phase_) {
-        case phase::form: return form_input(event);
-        case phase::confirm_relay: return confirm_input(event);
+        case phase::form:
+            return form_input(event);
+        case phase::confirm_relay:
+            return confirm_input(event);
         case phase::unlocking: {
             const auto* pressed = std::get_if<key>(&event);
             if (pressed != nullptr && !pressed->function && pressed->code == 3) {
@@ -544,15 +574,17 @@ class app {
             }
             return;
         }
-        case phase::failed: return quit(exit_code_);
-        case phase::running: return running_input(event);
+        case phase::failed:
+            return quit(exit_code_);
+        case phase::running:
+            return running_input(event);
         }
     }
 
     void running_input(const input_event& event) {
         if (const auto* pressed = std::get_if<key>(&event);
-            pressed != nullptr && !verify_pending_.empty() && !ui_.overlay().empty() && !pressed->function &&
-            !pressed->alt && (pressed->code == 'y' || pressed->code == 'Y')) {
+            pressed != nullptr && !verify_pending_.empty() && !ui_.overlay().empty() &&
+            !pressed->function && !pressed->alt && (pressed->code == 'y' || pressed->code == 'Y')) {
             auto marked = engine_->verify(verify_pending_, true);
             ui_.set_notice(failed(marked) != nullptr ? failed(marked)->message
                                                      : verify_pending_ + " is marked as verified");
@@ -596,13 +628,16 @@ class app {
             ui_.set_notice(error->message);
             return;
         }
-        const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+        const auto now =
+            std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
         c.messages.push_back({now, own_name_, text, delivery_state::queued});
         c.ids.push_back(std::get<client::message_id_hex>(sent));
         refresh_contacts();
     }
 
-    void apply(command_effect& e) { std::visit([this](auto& command) { run_command(command); }, e.command); }
+    void apply(command_effect& e) {
+        std::visit([this](auto& command) { run_command(command); }, e.command);
+    }
 
     void apply(switch_effect& e) {
         if (e.conversation < conversations_.size()) {
@@ -644,7 +679,8 @@ class app {
                 ui_.set_notice(error->message);
             } else {
                 const auto& names = std::get<std::vector<std::string>>(listed);
-                std::vector<std::string> lines{"Online now (" + std::to_string(names.size()) + "), Esc closes:", ""};
+                std::vector<std::string> lines{
+                    "Online now (" + std::to_string(names.size()) + "), Esc closes:", ""};
                 for (const auto& name : names) {
                     lines.push_back("  " + name + (name == own_name_ ? " (you)" : ""));
                 }
@@ -690,7 +726,8 @@ class app {
         lines.push_back(command.user + "'s key fingerprint: " + v.fingerprint);
         lines.push_back("");
         lines.push_back("Compare the number with " + command.user + " in person or on a call.");
-        lines.push_back("Press y if it matches to mark " + command.user + " as verified; Esc closes.");
+        lines.push_back("Press y if it matches to mark " + command.user +
+                        " as verified; Esc closes.");
         ui_.show_overlay(std::move(lines));
         verify_pending_ = command.user;
     }
@@ -708,8 +745,9 @@ class app {
 
     void run_command(reset_command& command) {
         auto reset = engine_->reset(command.user);
-        ui_.set_notice(failed(reset) != nullptr ? failed(reset)->message
-                                                : "restarting the secure session with " + command.user);
+        ui_.set_notice(failed(reset) != nullptr
+                           ? failed(reset)->message
+                           : "restarting the secure session with " + command.user);
     }
 
     void run_command(close_command&) {
@@ -746,8 +784,8 @@ class app {
             c->peer, json ? client::export_format::json : client::export_format::markdown, path);
         ui_.set_notice(failed(exported) != nullptr
                            ? failed(exported)->message
-                           : "exported " + std::to_string(std::get<std::size_t>(exported)) + " messages to " +
-                                 path.string());
+                           : "exported " + std::to_string(std::get<std::size_t>(exported)) +
+                                 " messages to " + path.string());
     }
 
     void run_command(search_command& command) {
@@ -767,10 +805,12 @@ class app {
             if (entries == nullptr || entries->empty()) {
                 break;
             }
-            for (auto it = entries->rbegin(); it != entries->rend() && found.size() < max_search_results; ++it) {
+            for (auto it = entries->rbegin();
+                 it != entries->rend() && found.size() < max_search_results; ++it) {
                 if (lowercase(it->text).find(needle) != std::string::npos) {
                     const auto time = seconds_of(it->ts);
-                    found.push_back(format_day(time, utc_offset_) + " " + format_clock(time, utc_offset_) + " " +
+                    found.push_back(format_day(time, utc_offset_) + " " +
+                                    format_clock(time, utc_offset_) + " " +
                                     (it->outgoing ? own_name_ : it->with) + ": " + it->text);
                 }
             }
@@ -780,7 +820,9 @@ class app {
             }
             before = entries->front().id;
         }
-        std::vector<std::string> lines{std::to_string(found.size()) + " messages with \"" + command.text + "\" (newest first, Esc closes):", ""};
+        std::vector<std::string> lines{std::to_string(found.size()) + " messages with \"" +
+                                           command.text + "\" (newest first, Esc closes):",
+                                       ""};
         lines.insert(lines.end(), found.begin(), found.end());
         ui_.show_overlay(std::move(lines));
     }
@@ -953,29 +995,36 @@ class app {
                     cursor_line = lines.size();
                     cursor_column = display_width(line.text) + 2;
                 }
-                lines.emplace_back("  " + line.text, line.error ? style_role::status_danger
-                                                                : (line.current ? style_role::input : style_role::text));
+                lines.emplace_back("  " + line.text,
+                                   line.error
+                                       ? style_role::status_danger
+                                       : (line.current ? style_role::input : style_role::text));
             }
             break;
         case phase::unlocking:
-            lines.emplace_back("  Unlocking the profile (deriving the key from the passphrase)...", style_role::text);
+            lines.emplace_back("  Unlocking the profile (deriving the key from the passphrase)...",
+                               style_role::text);
             break;
         case phase::confirm_relay:
-            lines.emplace_back("  The relay " + options_.engine.relay_address + " shows this certificate fingerprint:",
+            lines.emplace_back("  The relay " + options_.engine.relay_address +
+                                   " shows this certificate fingerprint:",
                                style_role::text);
             lines.emplace_back("", style_role::text);
             lines.emplace_back("    " + relay_fingerprint_, style_role::status_pending);
             lines.emplace_back("", style_role::text);
-            lines.emplace_back("  Compare it with what the relay's operator published (a local relay prints it",
+            lines.emplace_back(
+                "  Compare it with what the relay's operator published (a local relay prints it",
+                style_role::text);
+            lines.emplace_back("  when it starts). Trust this relay and pin it? (y/n)",
                                style_role::text);
-            lines.emplace_back("  when it starts). Trust this relay and pin it? (y/n)", style_role::text);
             break;
         case phase::failed:
             lines.emplace_back("  " + failure_, style_role::status_danger);
             lines.emplace_back("", style_role::text);
             lines.emplace_back("  Press any key to quit.", style_role::text);
             break;
-        case phase::running: break;
+        case phase::running:
+            break;
         }
         frame f;
         const auto width = static_cast<std::size_t>(std::max(0, columns));
@@ -983,15 +1032,17 @@ class app {
             const auto index = static_cast<std::size_t>(row);
             std::vector<styled_span> spans;
             if (index < lines.size()) {
-                spans.push_back({pad_to_width(sanitize(lines[index].first), width), lines[index].second});
+                spans.push_back(
+                    {pad_to_width(sanitize(lines[index].first), width), lines[index].second});
             } else {
                 spans.push_back({std::string(width, ' '), style_role::text});
             }
             f.rows.push_back(std::move(spans));
         }
         if (cursor_line && static_cast<int>(*cursor_line) < rows) {
-            f.cursor = screen_position{static_cast<int>(*cursor_line),
-                                       static_cast<int>(std::min(cursor_column, width > 0 ? width - 1 : 0))};
+            f.cursor = screen_position{
+                static_cast<int>(*cursor_line),
+                static_cast<int>(std::min(cursor_column, width > 0 ? width - 1 : 0))};
         }
         return f;
     }

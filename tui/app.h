@@ -16,8 +16,8 @@ struct app_options {
     // a first run, a later run reads them from the profile).
     client::engine_options engine;
     std::string default_relay = "127.0.0.1:7717"; // what the first-run form proposes
-    std::optional<std::string> passphrase;       // from SOTTO_PASSPHRASE or a file: no prompt
-    bool bell = true;                            // ring on messages in other conversations
+    std::optional<std::string> passphrase;        // from SOTTO_PASSPHRASE or a file: no prompt
+    bool bell = true;                             // ring on messages in other conversations
 };
 
 // Runs until /quit or a signal; the terminal is restored on every way out. Returns the process

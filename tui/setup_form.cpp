@@ -20,7 +20,8 @@ void wipe(input_line& line) {
 } // namespace
 
 setup_form::setup_form(form_mode mode, std::string relay, std::string username)
-    : mode_(mode), field_(mode == form_mode::unlock ? form_field::passphrase : form_field::username),
+    : mode_(mode),
+      field_(mode == form_mode::unlock ? form_field::passphrase : form_field::username),
       profile_user_(username) {
     relay_.set_text(relay);
     username_.set_text(username);
@@ -29,14 +30,20 @@ setup_form::setup_form(form_mode mode, std::string relay, std::string username)
     }
 }
 
-setup_form::~setup_form() { wipe_passphrases(); }
+setup_form::~setup_form() {
+    wipe_passphrases();
+}
 
 input_line& setup_form::current_input() {
     switch (field_) {
-    case form_field::username: return username_;
-    case form_field::relay: return relay_;
-    case form_field::passphrase: return passphrase_;
-    case form_field::confirmation: return confirmation_;
+    case form_field::username:
+        return username_;
+    case form_field::relay:
+        return relay_;
+    case form_field::passphrase:
+        return passphrase_;
+    case form_field::confirmation:
+        return confirmation_;
     }
     return passphrase_;
 }
@@ -70,7 +77,8 @@ std::optional<form_answers> setup_form::advance() {
         field_ = form_field::relay;
         return std::nullopt;
     case form_field::relay:
-        if (relay_.text().find_first_of(" \t") != std::string::npos || !net::parse_endpoint(relay_.text())) {
+        if (relay_.text().find_first_of(" \t") != std::string::npos ||
+            !net::parse_endpoint(relay_.text())) {
             error_ = "the relay is HOST:PORT, for example 127.0.0.1:7717";
             return std::nullopt;
         }
@@ -106,7 +114,8 @@ std::optional<form_answers> setup_form::handle(const input_event& event) {
     const auto bound = find_action(pressed);
     if (bound) {
         switch (*bound) {
-        case action::submit: return advance();
+        case action::submit:
+            return advance();
         case action::complete:
         case action::history_down:
             if (mode_ == form_mode::create_profile && field_ != form_field::confirmation &&
@@ -121,17 +130,38 @@ std::optional<form_answers> setup_form::handle(const input_event& event) {
                 field_ = static_cast<form_field>(static_cast<int>(field_) - 1);
             }
             return std::nullopt;
-        case action::close_overlay: cancelled_ = true; return std::nullopt;
-        case action::cursor_left: current_input().move_left(); return std::nullopt;
-        case action::cursor_right: current_input().move_right(); return std::nullopt;
-        case action::cursor_home: current_input().move_home(); return std::nullopt;
-        case action::cursor_end: current_input().move_end(); return std::nullopt;
-        case action::delete_backward: current_input().delete_backward(); return std::nullopt;
-        case action::delete_forward: current_input().delete_forward(); return std::nullopt;
-        case action::kill_to_start: current_input().kill_to_start(); return std::nullopt;
-        case action::kill_to_end: current_input().kill_to_end(); return std::nullopt;
-        case action::delete_word_backward: current_input().delete_word_backward(); return std::nullopt;
-        default: return std::nullopt;
+        case action::close_overlay:
+            cancelled_ = true;
+            return std::nullopt;
+        case action::cursor_left:
+            current_input().move_left();
+            return std::nullopt;
+        case action::cursor_right:
+            current_input().move_right();
+            return std::nullopt;
+        case action::cursor_home:
+            current_input().move_home();
+            return std::nullopt;
+        case action::cursor_end:
+            current_input().move_end();
+            return std::nullopt;
+        case action::delete_backward:
+            current_input().delete_backward();
+            return std::nullopt;
+        case action::delete_forward:
+            current_input().delete_forward();
+            return std::nullopt;
+        case action::kill_to_start:
+            current_input().kill_to_start();
+            return std::nullopt;
+        case action::kill_to_end:
+            current_input().kill_to_end();
+            return std::nullopt;
+        case action::delete_word_backward:
+            current_input().delete_word_backward();
+            return std::nullopt;
+        default:
+            return std::nullopt;
         }
     }
     if (!pressed.function && !pressed.alt && pressed.code >= 0x20 && pressed.code != 0x7F) {
@@ -163,20 +193,25 @@ std::vector<form_line> setup_form::lines() const {
         return line.empty() ? std::string{} : std::string("(typed, hidden)");
     };
     if (mode_ == form_mode::unlock) {
-        out.push_back({"Unlock the profile of " + sanitize(profile_user_) + ".", false, false, false});
+        out.push_back(
+            {"Unlock the profile of " + sanitize(profile_user_) + ".", false, false, false});
         out.push_back({"", false, false, false});
         out.push_back({"Passphrase: " + hidden(passphrase_), true, true, false});
     } else {
-        out.push_back({"Welcome to sotto. Create your profile (Tab/Enter: next field, Ctrl+C: quit).", false,
-                       false, false});
+        out.push_back(
+            {"Welcome to sotto. Create your profile (Tab/Enter: next field, Ctrl+C: quit).", false,
+             false, false});
         out.push_back({"", false, false, false});
-        out.push_back({"Username:   " + username_.text(), true, field_ == form_field::username, false});
+        out.push_back(
+            {"Username:   " + username_.text(), true, field_ == form_field::username, false});
         out.push_back({"Relay:      " + relay_.text(), true, field_ == form_field::relay, false});
-        out.push_back({"Passphrase: " + hidden(passphrase_), true, field_ == form_field::passphrase, false});
-        out.push_back({"Again:      " + hidden(confirmation_), true, field_ == form_field::confirmation, false});
+        out.push_back(
+            {"Passphrase: " + hidden(passphrase_), true, field_ == form_field::passphrase, false});
+        out.push_back({"Again:      " + hidden(confirmation_), true,
+                       field_ == form_field::confirmation, false});
         out.push_back({"", false, false, false});
-        out.push_back({"The passphrase encrypts your profile on this machine and is never shown.", false,
-                       false, false});
+        out.push_back({"The passphrase encrypts your profile on this machine and is never shown.",
+                       false, false, false});
     }
     if (!error_.empty()) {
         out.push_back({"", false, false, false});

@@ -1,7 +1,8 @@
 #include "tui/terminal_io.h"
 
-#include <curses.h>
 #include <sys/ioctl.h>
+
+#include <curses.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -10,9 +11,13 @@
 
 namespace sotto::tui {
 
-WINDOW* standard_screen() noexcept { return stdscr; }
+WINDOW* standard_screen() noexcept {
+    return stdscr;
+}
 
-void set_nonblocking_keyboard() { ::nodelay(stdscr, TRUE); }
+void set_nonblocking_keyboard() {
+    ::nodelay(stdscr, TRUE);
+}
 
 std::optional<raw_key> read_key() {
     wint_t code = 0;
@@ -30,14 +35,18 @@ void refresh_terminal_size() {
     }
 }
 
-void invalidate_screen() { ::clearok(curscr, TRUE); }
+void invalidate_screen() {
+    ::clearok(curscr, TRUE);
+}
 
 void update_screen() {
     ::wnoutrefresh(stdscr);
     ::doupdate();
 }
 
-void ring_bell() { ::beep(); }
+void ring_bell() {
+    ::beep();
+}
 
 namespace {
 

@@ -16,7 +16,9 @@ std::optional<form_answers> type(setup_form& form, std::string_view text) {
     return last;
 }
 
-std::optional<form_answers> enter(setup_form& form) { return form.handle(control_key('M')); }
+std::optional<form_answers> enter(setup_form& form) {
+    return form.handle(control_key('M'));
+}
 
 std::string all_text(const setup_form& form) {
     std::string out;
@@ -33,7 +35,8 @@ bool has_error(const setup_form& form) {
 
 } // namespace
 
-TEST_CASE("the first-run form collects username, relay and a passphrase typed twice", "[tui][setup_form]") {
+TEST_CASE("the first-run form collects username, relay and a passphrase typed twice",
+          "[tui][setup_form]") {
     setup_form form(form_mode::create_profile, "127.0.0.1:7717", "");
     CHECK(form.field() == form_field::username);
     type(form, "alice");
@@ -80,7 +83,8 @@ TEST_CASE("two different passphrases are refused and both are asked again", "[tu
     CHECK(answers->passphrase == "same"); // not "onesame": the first attempt was wiped
 }
 
-TEST_CASE("a bad username, a bad relay and an empty passphrase keep the form open", "[tui][setup_form]") {
+TEST_CASE("a bad username, a bad relay and an empty passphrase keep the form open",
+          "[tui][setup_form]") {
     setup_form form(form_mode::create_profile, "", "");
     SECTION("username") {
         type(form, "-bad name");
@@ -107,7 +111,8 @@ TEST_CASE("a bad username, a bad relay and an empty passphrase keep the form ope
     }
 }
 
-TEST_CASE("the unlock prompt asks only the passphrase and shows an outside error", "[tui][setup_form]") {
+TEST_CASE("the unlock prompt asks only the passphrase and shows an outside error",
+          "[tui][setup_form]") {
     setup_form form(form_mode::unlock, "", "bob");
     CHECK(form.field() == form_field::passphrase);
     CHECK(all_text(form).find("bob") != std::string::npos);
@@ -128,7 +133,11 @@ TEST_CASE("Ctrl+C and Esc cancel the form; a paste goes into the field", "[tui][
     form.handle(paste{"alice"});
     CHECK(all_text(form).find("alice") != std::string::npos);
     CHECK_FALSE(form.cancelled());
-    SECTION("Ctrl+C") { form.handle(control_key('C')); }
-    SECTION("Esc") { form.handle(character_key(0x1B)); }
+    SECTION("Ctrl+C") {
+        form.handle(control_key('C'));
+    }
+    SECTION("Esc") {
+        form.handle(character_key(0x1B));
+    }
     CHECK(form.cancelled());
 }
