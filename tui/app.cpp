@@ -738,7 +738,13 @@ class app {
             ui_.set_notice(error->message);
             return;
         }
-        conversation_for(command.user, true);
+        // accept() emits the waiting messages while it runs; reload the newest page from the
+        // store so the pane shows them in the store's order and paging continues from there.
+        auto& c = conversation_for(command.user, true);
+        c.messages.clear();
+        c.ids.clear();
+        c.all_loaded = false;
+        load_older(c, page_messages);
         ui_.set_notice("accepted " + command.user);
         refresh_contacts();
     }
