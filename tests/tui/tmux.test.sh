@@ -156,6 +156,22 @@ T send-keys -t carol '/quit' Enter
 wait_for carol '^EXITED 0' || fail "carol did not quit"
 pass "TERM=vt100 works"
 
+# Scrollback pages come from the store: 300 messages from a headless dave, PgUp to the first.
+out=$work/dave.out
+: >"$out"
+(for i in $(seq 0 299); do echo "{\"cmd\":\"send\",\"to\":\"alice\",\"text\":\"page msg $i\"}"; done
+ for _ in $(seq 300); do (($(grep -c '"status":"sent"' "$out") >= 300)) && break; sleep 0.1; done) |
+  SOTTO_PASSPHRASE=pw-dave SOTTO_INSECURE_TEST_KDF=1 "$sotto" --batch --profile "$work/dave" --relay "$relay" \
+    --user dave --relay-fingerprint "$fingerprint" >>"$out" 2>"$work/dave.err"
+(($(grep -c '"status":"sent"' "$out") >= 300)) || fail "dave could not send his 300 messages"
+wait_for alice '/accept dave' || fail "alice is not told about dave's request"
+T send-keys -t alice '/accept dave' Enter
+wait_for alice 'dave +page msg 299' || fail "dave's newest message is not shown"
+for _ in $(seq 20); do T send-keys -t alice PPage; done
+wait_for alice 'dave +page msg 0 ' || fail "PgUp did not page back to dave's first message"
+T send-keys -t alice NPage
+pass "PgUp pages the history back from the store"
+
 # SIGTERM restores the terminal too.
 alice_pid=$(pgrep -P "$(T display-message -p -t alice '#{pane_pid}')" -f "$sotto" | head -1)
 [[ -n "$alice_pid" ]] && kill -TERM "$alice_pid"
