@@ -118,6 +118,7 @@ class app {
         marks_ = colors ? mark_set::unicode : mark_set::ascii;
         keyboard_.assign(::dup(STDIN_FILENO));
         set_nonblocking_keyboard();
+        enable_mouse_wheel();
         wait_keyboard();
         wait_signals();
         wait_resize();
@@ -534,6 +535,9 @@ class app {
         bool any = false;
         while (auto raw = read_key()) {
             any = true;
+            if (raw->function && raw->code == 0) {
+                continue; // a mouse event other than the wheel
+            }
             if (raw->function && raw->code == key_code::resize) {
                 resized();
                 continue;
@@ -1093,6 +1097,10 @@ class app {
 } // namespace
 
 int run_app(app_options options) {
+    if (::isatty(STDIN_FILENO) == 0 || ::isatty(STDOUT_FILENO) == 0) {
+        std::cerr << "sotto: the full-screen client needs a terminal; --batch is for scripts\n";
+        return 1;
+    }
     auto session = terminal_session::start();
     if (!session) {
         std::cerr << "sotto: cannot use this terminal (is TERM set and is this a tty?)\n";

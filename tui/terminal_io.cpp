@@ -19,11 +19,28 @@ void set_nonblocking_keyboard() {
     ::nodelay(stdscr, TRUE);
 }
 
+void enable_mouse_wheel() {
+    ::mousemask(BUTTON4_PRESSED | BUTTON5_PRESSED, nullptr);
+    ::mouseinterval(0);
+}
+
 std::optional<raw_key> read_key() {
     wint_t code = 0;
     const int kind = ::wget_wch(stdscr, &code);
     if (kind == ERR) {
         return std::nullopt;
+    }
+    if (kind == KEY_CODE_YES && code == KEY_MOUSE) {
+        MEVENT mouse{};
+        if (::getmouse(&mouse) == OK) {
+            if ((mouse.bstate & BUTTON4_PRESSED) != 0) {
+                return raw_key{KEY_PPAGE, true};
+            }
+            if ((mouse.bstate & BUTTON5_PRESSED) != 0) {
+                return raw_key{KEY_NPAGE, true};
+            }
+        }
+        return raw_key{0, true};
     }
     return raw_key{static_cast<char32_t>(code), kind == KEY_CODE_YES};
 }

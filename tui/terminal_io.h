@@ -19,8 +19,10 @@ struct raw_key {
 
 // Makes reads from the keyboard return at once when no key is waiting.
 void set_nonblocking_keyboard();
+// Mouse wheel up and down arrive as PgUp and PgDn (other mouse events are not reported).
+void enable_mouse_wheel();
 // The next key ncurses has, or nullopt when none is waiting (never blocks after
-// set_nonblocking_keyboard).
+// set_nonblocking_keyboard). A mouse event that is not the wheel is the function code 0.
 [[nodiscard]] std::optional<raw_key> read_key();
 // Tells ncurses the terminal's new size (read from the tty) after SIGWINCH.
 void refresh_terminal_size();
