@@ -516,7 +516,12 @@ class app {
                                  if (error) {
                                      return;
                                  }
-                                 if (!read_keys() && hung_up()) {
+                                 // Readable with nothing to read several times running: end of
+                                 // file, the terminal went away (once can be ncurses having
+                                 // taken the bytes of a key it completes later).
+                                 if (read_keys() || !hung_up()) {
+                                     empty_wakeups_ = 0;
+                                 } else if (++empty_wakeups_ >= 3) {
                                      return quit(0);
                                  }
                                  if (!stopping_) {
@@ -525,7 +530,6 @@ class app {
                              });
     }
 
-    // Readable yet nothing to read: the terminal went away.
     bool hung_up() {
         int waiting = 0;
         return ::ioctl(keyboard_.native_handle(), FIONREAD, &waiting) != 0 || waiting == 0;
@@ -1089,6 +1093,7 @@ class app {
     std::vector<contact_view> contacts_;
     std::vector<std::string> user_names_;
 
+    int empty_wakeups_ = 0;
     bool dirty_ = false;
     bool stopping_ = false;
     int exit_code_ = 0;

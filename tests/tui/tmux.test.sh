@@ -152,9 +152,10 @@ T send-keys -t carol '/help' Enter
 wait_for carol 'help - Esc closes' || fail "no /help overlay on vt100"
 T send-keys -t carol Escape
 wait_for carol 'carol +hi from vt100' || fail "Esc did not close the /help overlay"
-T send-keys -t carol '/quit' Enter
-wait_for carol '^EXITED 0' || fail "carol did not quit"
-pass "TERM=vt100 works"
+T send-keys -t carol C-c
+wait_for carol '^EXITED 0' || fail "carol did not quit on Ctrl+C"
+[[ $(T display-message -p -t carol '#{alternate_on}') == 0 ]] || fail "Ctrl+C left the alternate screen on"
+pass "TERM=vt100 works; Ctrl+C quits and restores the terminal"
 
 # Scrollback pages come from the store: 300 messages from a headless dave, PgUp to the first.
 out=$work/dave.out
