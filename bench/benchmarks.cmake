@@ -3,10 +3,10 @@ find_package(Olm QUIET) # libolm-dev: the peer of the ratchet benchmark
 if(TARGET Olm::Olm)
   sotto_add_benchmark(ratchet SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/ratchet.bench.cpp LIBS sotto::crypto Olm::Olm)
 endif()
-sotto_add_benchmark(relay SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/relay.bench.cpp LIBS sotto::net mosquitto)
 # End to end through real relay and --batch processes; the peer of the unlock figure is the bare
 # crypto_pwhash, hence libsodium here.
 sotto_add_benchmark(e2e SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/e2e.bench.cpp ${PROJECT_SOURCE_DIR}/tests/support/child.cpp
   LIBS sotto::client nlohmann_json::nlohmann_json PkgConfig::SODIUM)
 # The full-screen client's page loads: engine + store + views; peer: a plain SQLite table.
 sotto_add_benchmark(tui SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/tui.bench.cpp LIBS sotto::tui SQLiteCpp)
+sotto_add_benchmark(relay SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/relay.bench.cpp LIBS sotto::net mosquitto)

@@ -97,7 +97,9 @@ struct child_process {
         posix_spawn_file_actions_t actions;
         posix_spawn_file_actions_init(&actions);
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+        const char* log = std::getenv("SOTTO_BENCH_SERVER_LOG"); // a server's stderr, for digging
+        posix_spawn_file_actions_addopen(&actions, 2, log != nullptr ? log : "/dev/null",
+                                         O_WRONLY | O_CREAT | O_APPEND, 0600);
         if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) {
             throw std::runtime_error("cannot start " + arguments[0]);
         }
@@ -146,7 +148,8 @@ std::unique_ptr<child_process> start_sotto(const workspace& ws, std::uint16_t po
                                            const std::string& data_name) {
     const char* binary = std::getenv("SOTTO_BINARY"); // another build's sotto, e.g. for a sanitizer run
     std::vector<std::string> arguments{binary != nullptr ? binary : SOTTO_BINARY, "--relay", "--listen", "127.0.0.1:" + std::to_string(port),
-                                       "--cert", ws.certificate, "--key", ws.key, "--log-level", "error",
+                                       "--cert", ws.certificate, "--key", ws.key, "--log-level",
+                                       std::getenv("SOTTO_BENCH_SERVER_LOG") != nullptr ? "debug" : "error",
                                        "--max-queue", "10000000", "--max-queue-bytes", "100000000000"};
     if (ephemeral) {
         arguments.emplace_back("--ephemeral");
@@ -706,10 +709,15 @@ int main(int argc, char** argv) {
     std::vector<double> ours_durable, ours_ephemeral, theirs;
     std::vector<double> p50_durable, p99_durable, p50_ephemeral, p99_ephemeral, p50_theirs, p99_theirs;
     for (int round = 0; round < s.repeat; ++round) {
+        // Each measurement on a fresh server, so one run's backlog never slows the next.
         {
             const auto port = free_port();
-            auto relay = start_sotto(ws, port, false, "durable" + std::to_string(round));
+            auto relay = start_sotto(ws, port, false, "durable-t" + std::to_string(round));
             ours_durable.push_back(sotto_throughput(ws, port, s, round));
+        }
+        {
+            const auto port = free_port();
+            auto relay = start_sotto(ws, port, false, "durable-l" + std::to_string(round));
             const auto latencies = sotto_latency(ws, port, 2.0, 5000, round);
             p50_durable.push_back(percentile(latencies, 0.5));
             p99_durable.push_back(percentile(latencies, 0.99));
@@ -718,6 +726,10 @@ int main(int argc, char** argv) {
             const auto port = free_port();
             auto relay = start_sotto(ws, port, true, "");
             ours_ephemeral.push_back(sotto_throughput(ws, port, s, round));
+        }
+        {
+            const auto port = free_port();
+            auto relay = start_sotto(ws, port, true, "");
             const auto latencies = sotto_latency(ws, port, 2.0, 5000, round);
             p50_ephemeral.push_back(percentile(latencies, 0.5));
             p99_ephemeral.push_back(percentile(latencies, 0.99));
@@ -726,6 +738,10 @@ int main(int argc, char** argv) {
             const auto port = free_port();
             auto broker = start_mosquitto(ws, port);
             theirs.push_back(mosquitto_throughput(ws, port, s, round));
+        }
+        {
+            const auto port = free_port();
+            auto broker = start_mosquitto(ws, port);
             const auto latencies = mosquitto_latency(ws, port, 2.0, 5000, round);
             p50_theirs.push_back(percentile(latencies, 0.5));
             p99_theirs.push_back(percentile(latencies, 0.99));

@@ -29,9 +29,12 @@ std::string_view key_state_name(store::key_state state) {
 
 std::string_view request_name(store::request_state state) {
     switch (state) {
-    case store::request_state::none: return "none";
-    case store::request_state::pending: return "pending";
-    case store::request_state::declined: return "declined";
+    case store::request_state::none:
+        return "none";
+    case store::request_state::pending:
+        return "pending";
+    case store::request_state::declined:
+        return "declined";
     }
     return "none";
 }
@@ -56,9 +59,16 @@ json event_json(const event& e) {
                 }
                 return out;
             } else if constexpr (std::is_same_v<type, events::message>) {
-                return {{"event", "message"}, {"from", value.from}, {"text", value.text}, {"id", value.id}, {"ts", value.ts}};
+                return {{"event", "message"},
+                        {"from", value.from},
+                        {"text", value.text},
+                        {"id", value.id},
+                        {"ts", value.ts}};
             } else if constexpr (std::is_same_v<type, events::receipt>) {
-                return {{"event", "receipt"}, {"with", value.with}, {"id", value.id}, {"status", to_string(value.status)}};
+                return {{"event", "receipt"},
+                        {"with", value.with},
+                        {"id", value.id},
+                        {"status", to_string(value.status)}};
             } else if constexpr (std::is_same_v<type, events::presence>) {
                 return {{"event", "presence"}, {"user", value.user}, {"online", value.online}};
             } else if constexpr (std::is_same_v<type, events::request>) {
@@ -82,7 +92,8 @@ json event_json(const event& e) {
 class batch_session {
   public:
     batch_session(asio::io_context& io, engine_options options, int input_fd, int output_fd)
-        : io_(io), input_(io, ::dup(input_fd)), output_fd_(output_fd), signals_(io, SIGINT, SIGTERM),
+        : io_(io), input_(io, ::dup(input_fd)), output_fd_(output_fd),
+          signals_(io, SIGINT, SIGTERM),
           engine_(io, std::move(options), [this](const event& e) { on_event(e); }) {}
 
     int run(crypto::secret_buffer passphrase) {
@@ -149,8 +160,8 @@ class batch_session {
     asio::awaitable<void> read_loop() {
         std::string buffer;
         for (;;) {
-            auto [error, length] =
-                co_await asio::async_read_until(input_, asio::dynamic_buffer(buffer, max_line_size), '\n', use_tuple);
+            auto [error, length] = co_await asio::async_read_until(
+                input_, asio::dynamic_buffer(buffer, max_line_size), '\n', use_tuple);
             if (error == asio::error::not_found) {
                 this->error("bad_json", "an input line is longer than 1 MiB", nullptr);
                 buffer.clear();
@@ -195,11 +206,14 @@ class batch_session {
         input_.close(ignored);
     }
 
-    template <typename T> static bool failed(const result<T>& outcome) {
+    template <typename T>
+    static bool failed(const result<T>& outcome) {
         return std::holds_alternative<command_error>(outcome);
     }
 
-    void report(const command_error& failure, const json& tag) { error(failure.code, failure.message, tag); }
+    void report(const command_error& failure, const json& tag) {
+        error(failure.code, failure.message, tag);
+    }
 
     // True when the line asks to quit.
     bool handle_line(const std::string& line) {
@@ -260,7 +274,8 @@ class batch_session {
                 }
                 std::size_t limit = 50;
                 if (command.contains("limit")) {
-                    if (!command["limit"].is_number_integer() || command["limit"].get<std::int64_t>() < 1 ||
+                    if (!command["limit"].is_number_integer() ||
+                        command["limit"].get<std::int64_t>() < 1 ||
                         command["limit"].get<std::int64_t>() > 1000) {
                         error("bad_command", "'limit' must be an integer from 1 to 1000", tag);
                         return false;
@@ -296,14 +311,18 @@ class batch_session {
                 if (!with) {
                     return false;
                 }
-                const bool mark = command.contains("mark") && command["mark"].is_boolean() && command["mark"].get<bool>();
+                const bool mark = command.contains("mark") && command["mark"].is_boolean() &&
+                                  command["mark"].get<bool>();
                 const auto outcome = engine_.verify(*with, mark);
                 if (failed(outcome)) {
                     report(std::get<command_error>(outcome), tag);
                 } else {
                     const auto& v = std::get<verification>(outcome);
-                    answer(cmd, tag, {{"with", *with}, {"safety_number", v.safety_number}, {"fingerprint", v.fingerprint},
-                                      {"verified", mark}});
+                    answer(cmd, tag,
+                           {{"with", *with},
+                            {"safety_number", v.safety_number},
+                            {"fingerprint", v.fingerprint},
+                            {"verified", mark}});
                 }
             } else if (cmd == "accept" || cmd == "decline" || cmd == "reset" || cmd == "close") {
                 const auto with = text_field("with");
@@ -319,12 +338,24 @@ class batch_session {
                 } else {
                     answer(cmd, tag, {{"with", *with}, {"changed", std::get<bool>(outcome)}});
                 }
+            } else if (cmd == "read") {
+                const auto with = text_field("with");
+                if (!with) {
+                    return false;
+                }
+                const auto outcome = engine_.mark_read(*with);
+                if (failed(outcome)) {
+                    report(std::get<command_error>(outcome), tag);
+                } else {
+                    answer(cmd, tag, {{"with", *with}, {"count", std::get<std::size_t>(outcome)}});
+                }
             } else if (cmd == "users") {
                 engine_.users([this, tag](result<std::vector<std::string>> outcome) {
                     if (failed(outcome)) {
                         report(std::get<command_error>(outcome), tag);
                     } else {
-                        answer("users", tag, {{"users", std::get<std::vector<std::string>>(outcome)}});
+                        answer("users", tag,
+                               {{"users", std::get<std::vector<std::string>>(outcome)}});
                     }
                 });
             } else if (cmd == "status") {
@@ -369,7 +400,10 @@ class batch_session {
                 if (failed(outcome)) {
                     report(std::get<command_error>(outcome), tag);
                 } else {
-                    answer(cmd, tag, {{"with", *with}, {"path", *path}, {"count", std::get<std::size_t>(outcome)}});
+                    answer(cmd, tag,
+                           {{"with", *with},
+                            {"path", *path},
+                            {"count", std::get<std::size_t>(outcome)}});
                 }
             } else {
                 error("unknown_command", "unknown command '" + cmd + "'", tag);
@@ -396,7 +430,8 @@ class batch_session {
 
 } // namespace
 
-int run_batch(engine_options options, crypto::secret_buffer passphrase, int input_fd, int output_fd) {
+int run_batch(engine_options options, crypto::secret_buffer passphrase, int input_fd,
+              int output_fd) {
     asio::io_context io(1);
     batch_session session(io, std::move(options), input_fd, output_fd);
     return session.run(std::move(passphrase));

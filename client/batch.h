@@ -13,6 +13,7 @@ namespace sotto::client {
 
 // Runs the engine and the JSON-lines loop until `quit`, end of input or a fatal error.
 // Returns the exit status: 0 after quit or end of input, 1 after a fatal error.
-int run_batch(engine_options options, crypto::secret_buffer passphrase, int input_fd, int output_fd);
+int run_batch(engine_options options, crypto::secret_buffer passphrase, int input_fd,
+              int output_fd);
 
 } // namespace sotto::client

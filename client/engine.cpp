@@ -41,9 +41,13 @@ crypto::wall_time wall_now() {
     return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
-std::int64_t now_ms() { return wall_now().time_since_epoch().count(); }
+std::int64_t now_ms() {
+    return wall_now().time_since_epoch().count();
+}
 
-std::string hex(const store::message_id& id) { return crypto::to_hex(id); }
+std::string hex(const store::message_id& id) {
+    return crypto::to_hex(id);
+}
 
 std::optional<store::message_id> parse_id(std::string_view text) {
     const auto bytes = crypto::from_hex(text);
@@ -76,30 +80,42 @@ crypto::bytes_view view_of(const std::string& text) {
 
 std::string_view to_string(store::message_status status) noexcept {
     switch (status) {
-    case store::message_status::queued: return "queued";
-    case store::message_status::sent: return "sent";
-    case store::message_status::delivered: return "delivered";
-    case store::message_status::read: return "read";
+    case store::message_status::queued:
+        return "queued";
+    case store::message_status::sent:
+        return "sent";
+    case store::message_status::delivered:
+        return "delivered";
+    case store::message_status::read:
+        return "read";
     }
     return "queued";
 }
 
 std::string_view to_string(events::link_state state) noexcept {
     switch (state) {
-    case events::link_state::connecting: return "connecting";
-    case events::link_state::connected: return "connected";
-    case events::link_state::disconnected: return "disconnected";
+    case events::link_state::connecting:
+        return "connecting";
+    case events::link_state::connected:
+        return "connected";
+    case events::link_state::disconnected:
+        return "disconnected";
     }
     return "disconnected";
 }
 
 std::string_view state_name(crypto::handshake_state state) noexcept {
     switch (state) {
-    case crypto::handshake_state::no_session: return "none";
-    case crypto::handshake_state::offering: return "offering";
-    case crypto::handshake_state::confirming: return "confirming";
-    case crypto::handshake_state::established: return "established";
-    case crypto::handshake_state::key_changed: return "key_changed";
+    case crypto::handshake_state::no_session:
+        return "none";
+    case crypto::handshake_state::offering:
+        return "offering";
+    case crypto::handshake_state::confirming:
+        return "confirming";
+    case crypto::handshake_state::established:
+        return "established";
+    case crypto::handshake_state::key_changed:
+        return "key_changed";
     }
     return "none";
 }
@@ -107,8 +123,8 @@ std::string_view state_name(crypto::handshake_state state) noexcept {
 class engine::impl : public std::enable_shared_from_this<impl> {
   public:
     impl(asio::io_context& io, engine_options options, std::function<void(const event&)> on_event)
-        : io_(io), options_(std::move(options)), on_event_(std::move(on_event)), tls_(net::make_client_context()),
-          reconnect_timer_(io), retry_timer_(io) {}
+        : io_(io), options_(std::move(options)), on_event_(std::move(on_event)),
+          tls_(net::make_client_context()), reconnect_timer_(io), retry_timer_(io) {}
 
     ~impl() {
         if (worker_.joinable()) {
@@ -223,7 +239,8 @@ class engine::impl : public std::enable_shared_from_this<impl> {
             return;
         }
         if (!key) {
-            return fatal("io", "the key derivation failed (out of memory or unacceptable parameters)");
+            return fatal("io",
+                         "the key derivation failed (out of memory or unacceptable parameters)");
         }
         try {
             if (!store_->kdf_header()) {
@@ -236,16 +253,18 @@ class engine::impl : public std::enable_shared_from_this<impl> {
                 const auto outcome = store_->unlock(std::move(*key));
                 if (outcome == store::unlock_result::wrong_passphrase) {
                     return fatal("wrong_passphrase", "wrong passphrase for the profile in " +
-                                                         options_.profile_directory.string() + "; nothing was changed");
+                                                         options_.profile_directory.string() +
+                                                         "; nothing was changed");
                 }
             }
             const auto profile = store_->profile();
             if (!options_.username.empty() && options_.username != profile.username) {
-                return fatal("bad_command", "this profile belongs to '" + profile.username + "', not '" +
-                                                options_.username + "'");
+                return fatal("bad_command", "this profile belongs to '" + profile.username +
+                                                "', not '" + options_.username + "'");
             }
             username_ = profile.username;
-            const auto address = options_.relay_address.empty() ? profile.relay_address : options_.relay_address;
+            const auto address =
+                options_.relay_address.empty() ? profile.relay_address : options_.relay_address;
             const auto parsed = net::parse_endpoint(address);
             if (!parsed) {
                 return fatal("bad_command", "invalid relay address '" + address + "'");
@@ -263,23 +282,24 @@ class engine::impl : public std::enable_shared_from_this<impl> {
             return fatal("io", error.what());
         }
         started_ = true;
-        emit(events::ready{username_, relay_.to_string(), crypto::fingerprint(identity_->public_key()),
-                           relay_fingerprint_});
+        emit(events::ready{username_, relay_.to_string(),
+                           crypto::fingerprint(identity_->public_key()), relay_fingerprint_});
         for (auto& [name, p] : peers_) {
             pump(p);
         }
-        asio::co_spawn(io_, [self = shared_from_this()]() { return self->link_loop(); },
-                       [weak = weak_from_this()](std::exception_ptr failure) {
-                           auto self = weak.lock();
-                           if (!failure || !self) {
-                               return;
-                           }
-                           try {
-                               std::rethrow_exception(failure);
-                           } catch (const std::exception& error) {
-                               self->fatal("io", error.what());
-                           }
-                       });
+        asio::co_spawn(
+            io_, [self = shared_from_this()]() { return self->link_loop(); },
+            [weak = weak_from_this()](std::exception_ptr failure) {
+                auto self = weak.lock();
+                if (!failure || !self) {
+                    return;
+                }
+                try {
+                    std::rethrow_exception(failure);
+                } catch (const std::exception& error) {
+                    self->fatal("io", error.what());
+                }
+            });
     }
 
     void stop() {
@@ -300,9 +320,11 @@ class engine::impl : public std::enable_shared_from_this<impl> {
     net::link::link_options link_options() const {
         net::link::link_options options;
         options.relay = relay_;
-        options.pinned_fingerprint =
-            relay_fingerprint_.empty() ? net::normalize_fingerprint(options_.relay_fingerprint) : relay_fingerprint_;
-        options.trust_on_first_use = options.pinned_fingerprint.empty() && options_.trust_on_first_use;
+        options.pinned_fingerprint = relay_fingerprint_.empty()
+                                         ? net::normalize_fingerprint(options_.relay_fingerprint)
+                                         : relay_fingerprint_;
+        options.trust_on_first_use =
+            options.pinned_fingerprint.empty() && options_.trust_on_first_use;
         options.software = "sotto";
         return options;
     }
@@ -327,8 +349,9 @@ class engine::impl : public std::enable_shared_from_this<impl> {
             if (result.status == net::link::connect_status::pin_refused) {
                 const bool unpinned = options.pinned_fingerprint.empty();
                 fatal(unpinned ? "relay_not_pinned" : "relay_key_changed",
-                      unpinned ? "the relay " + relay_.to_string() + " shows the certificate fingerprint " +
-                                     result.fingerprint + "; pin it with --relay-fingerprint " + result.fingerprint +
+                      unpinned ? "the relay " + relay_.to_string() +
+                                     " shows the certificate fingerprint " + result.fingerprint +
+                                     "; pin it with --relay-fingerprint " + result.fingerprint +
                                      " or --trust-on-first-use"
                                : result.message);
                 co_return;
@@ -374,15 +397,20 @@ class engine::impl : public std::enable_shared_from_this<impl> {
     }
 
     asio::awaitable<bool> authenticate(net::link::connection& link) {
-        const net::link::signer sign = [this](crypto::bytes_view message) { return identity_->sign(message); };
+        const net::link::signer sign = [this](crypto::bytes_view message) {
+            return identity_->sign(message);
+        };
         wire::AuthResult outcome = co_await link.login(username_, sign);
         if (outcome.status() == wire::AuthResult::UNKNOWN_USER) {
-            outcome = co_await link.register_account(username_, identity_->public_key(), sign, options_.invite_code);
+            outcome = co_await link.register_account(username_, identity_->public_key(), sign,
+                                                     options_.invite_code);
         }
         switch (outcome.status()) {
-        case wire::AuthResult::OK: co_return true;
+        case wire::AuthResult::OK:
+            co_return true;
         case wire::AuthResult::NAME_TAKEN:
-            fatal("name_taken", "the relay has '" + username_ + "' registered with another identity key");
+            fatal("name_taken",
+                  "the relay has '" + username_ + "' registered with another identity key");
             co_return false;
         case wire::AuthResult::INVITE_REQUIRED:
         case wire::AuthResult::INVITE_INVALID:
@@ -390,7 +418,8 @@ class engine::impl : public std::enable_shared_from_this<impl> {
         case wire::AuthResult::BAD_KEY:
             fatal("auth_refused", "the relay refused registration: " + outcome.message());
             co_return false;
-        default: co_return false;
+        default:
+            co_return false;
         }
     }
 
@@ -444,21 +473,29 @@ class engine::impl : public std::enable_shared_from_this<impl> {
 
     void on_frame(const wire::Frame& frame) {
         switch (frame.body_case()) {
-        case wire::Frame::kDeliver: on_deliver(frame.deliver()); break;
-        case wire::Frame::kSendResult: on_send_result(frame.send_result()); break;
-        case wire::Frame::kPresence: on_presence(frame.presence().username(), frame.presence().online()); break;
+        case wire::Frame::kDeliver:
+            on_deliver(frame.deliver());
+            break;
+        case wire::Frame::kSendResult:
+            on_send_result(frame.send_result());
+            break;
+        case wire::Frame::kPresence:
+            on_presence(frame.presence().username(), frame.presence().online());
+            break;
         case wire::Frame::kUsers: {
             if (!users_waiters_.empty()) {
                 auto done = std::move(users_waiters_.front());
                 users_waiters_.pop_front();
-                done(std::vector<std::string>(frame.users().online().begin(), frame.users().online().end()));
+                done(std::vector<std::string>(frame.users().online().begin(),
+                                              frame.users().online().end()));
             }
             break;
         }
         case wire::Frame::kError:
             emit(events::error{"relay_error", frame.error().message(), false});
             break;
-        default: break;
+        default:
+            break;
         }
     }
 
@@ -494,7 +531,8 @@ class engine::impl : public std::enable_shared_from_this<impl> {
                 content.set_id(as_string(rid));
                 auto& receipt = *content.mutable_receipt();
                 receipt.set_status(e2e::Receipt::DELIVERED);
-                for (std::size_t i = start; i < std::min(ids.size(), start + max_receipt_ids); ++i) {
+                for (std::size_t i = start; i < std::min(ids.size(), start + max_receipt_ids);
+                     ++i) {
                     receipt.add_ids(as_string(ids[i]));
                 }
                 const auto bytes = content.SerializeAsString();
@@ -534,7 +572,8 @@ class engine::impl : public std::enable_shared_from_this<impl> {
         p.stored_pin = contact.pinned_key;
         const auto session = store_->session(contact.id);
         if (session.handshake) {
-            p.handshake = crypto::handshake::deserialize(session.handshake->view(), *identity_, options_.handshake);
+            p.handshake = crypto::handshake::deserialize(session.handshake->view(), *identity_,
+                                                         options_.handshake);
         }
         if (session.ratchet) {
             p.ratchet = crypto::ratchet::deserialize(session.ratchet->view());
@@ -552,8 +591,8 @@ class engine::impl : public std::enable_shared_from_this<impl> {
             return;
         }
         const auto contact = store_->get_contact(p.contact);
-        p.handshake.emplace(*identity_, username_, p.name, contact ? contact->pinned_key : std::nullopt,
-                            options_.handshake);
+        p.handshake.emplace(*identity_, username_, p.name,
+                            contact ? contact->pinned_key : std::nullopt, options_.handshake);
     }
 
     void send_envelope(const std::string& to, const e2e::Envelope& envelope) {
@@ -578,14 +617,16 @@ class engine::impl : public std::enable_shared_from_this<impl> {
         for (auto& action : actions) {
             if (auto* offer = std::get_if<crypto::handshake_action::send_offer>(&action)) {
                 outgoing.emplace_back().set_offer(offer->bytes.data(), offer->bytes.size());
-            } else if (auto* confirm = std::get_if<crypto::handshake_action::send_confirm>(&action)) {
+            } else if (auto* confirm =
+                           std::get_if<crypto::handshake_action::send_confirm>(&action)) {
                 outgoing.emplace_back().set_confirm(confirm->bytes.data(), confirm->bytes.size());
             } else if (auto* timer = std::get_if<crypto::handshake_action::arm_timer>(&action)) {
                 arm(p, timer->delay);
             } else if (auto* done = std::get_if<crypto::handshake_action::established>(&action)) {
                 p.ratchet.emplace(crypto::ratchet::from_handshake(done->session));
                 established = true;
-            } else if (auto* changed = std::get_if<crypto::handshake_action::key_changed>(&action)) {
+            } else if (auto* changed =
+                           std::get_if<crypto::handshake_action::key_changed>(&action)) {
                 store_->set_key_changed(p.contact, changed->new_key);
                 p.ratchet.reset();
             }
@@ -641,12 +682,16 @@ class engine::impl : public std::enable_shared_from_this<impl> {
             }
             const auto found = self->peers_.find(name);
             if (found != self->peers_.end() && found->second.handshake) {
-                self->guard([&] { self->run(found->second, found->second.handshake->timer_fired(wall_now(), self->random_)); });
+                self->guard([&] {
+                    self->run(found->second,
+                              found->second.handshake->timer_fired(wall_now(), self->random_));
+                });
             }
         });
     }
 
-    template <typename Function> void guard(Function&& function) {
+    template <typename Function>
+    void guard(Function&& function) {
         try {
             function();
         } catch (const std::exception& error) {
@@ -674,12 +719,14 @@ class engine::impl : public std::enable_shared_from_this<impl> {
     // Encrypts what waits in the peer's outbox (when the session is up) and hands everything
     // not yet acknowledged to the relay.
     void pump(peer& p) {
-        if (!p.ratchet || !p.handshake || p.handshake->state() != crypto::handshake_state::established) {
+        if (!p.ratchet || !p.handshake ||
+            p.handshake->state() != crypto::handshake_state::established) {
             return;
         }
         for (auto& entry : store_->outbox(p.contact)) {
             e2e::Content content;
-            const bool parsed = content.ParseFromArray(entry.content.data(), static_cast<int>(entry.content.size()));
+            const bool parsed = content.ParseFromArray(entry.content.data(),
+                                                       static_cast<int>(entry.content.size()));
             const auto kind = parsed && content.has_text() ? send_kind::text : send_kind::control;
             if (!entry.ciphertext) {
                 const auto padded = crypto::pad(entry.content.view());
@@ -699,8 +746,8 @@ class engine::impl : public std::enable_shared_from_this<impl> {
         }
     }
 
-    void transmit(const std::string& to, const store::message_id& id, const std::vector<std::uint8_t>& bytes,
-                  send_kind kind) {
+    void transmit(const std::string& to, const store::message_id& id,
+                  const std::vector<std::uint8_t>& bytes, send_kind kind) {
         if (!connected_ || !link_ || in_flight_.contains(id)) {
             return;
         }
@@ -725,7 +772,8 @@ class engine::impl : public std::enable_shared_from_this<impl> {
         }
         const auto entry = found->second;
         in_flight_.erase(found);
-        const auto status = result.results_size() > 0 ? result.results(0).status() : wire::SendResult::STATUS_UNSPECIFIED;
+        const auto status = result.results_size() > 0 ? result.results(0).status()
+                                                      : wire::SendResult::STATUS_UNSPECIFIED;
         if (status == wire::SendResult::QUEUED || status == wire::SendResult::DUPLICATE) {
             store_->outbox_acknowledged(*id);
             if (entry.kind == send_kind::text) {
@@ -734,7 +782,8 @@ class engine::impl : public std::enable_shared_from_this<impl> {
             return;
         }
         if (status == wire::SendResult::QUEUE_FULL && entry.kind == send_kind::text) {
-            emit(events::error{"queue_full", entry.peer + "'s queue on the relay is full; retrying", false});
+            emit(events::error{"queue_full", entry.peer + "'s queue on the relay is full; retrying",
+                               false});
         }
         arm_retry();
     }
@@ -773,7 +822,8 @@ class engine::impl : public std::enable_shared_from_this<impl> {
         pending_acks_.emplace_back(sender, *id);
         post_flush();
         e2e::Envelope envelope;
-        if (!store::valid_username(sender) || sender == username_ || !envelope.ParseFromString(deliver.ciphertext())) {
+        if (!store::valid_username(sender) || sender == username_ ||
+            !envelope.ParseFromString(deliver.ciphertext())) {
             return;
         }
         auto contact = store_->find_contact(sender);
@@ -809,7 +859,8 @@ class engine::impl : public std::enable_shared_from_this<impl> {
             }
             break;
         }
-        default: break;
+        default:
+            break;
         }
     }
 
@@ -827,19 +878,22 @@ class engine::impl : public std::enable_shared_from_this<impl> {
         crypto::secret_buffer plain(bytes.size() - crypto::ratchet_overhead);
         const auto error = p.ratchet->decrypt(bytes, wall_now(), plain.mutable_view());
         if (error) {
-            return *error == crypto::ratchet_error::replay || *error == crypto::ratchet_error::malformed;
+            return *error == crypto::ratchet_error::replay ||
+                   *error == crypto::ratchet_error::malformed;
         }
         const auto state = p.ratchet->serialize();
         const auto unpadded = crypto::unpad(plain.view());
         e2e::Content content;
-        if (!unpadded || !content.ParseFromArray(unpadded->data(), static_cast<int>(unpadded->size())) ||
+        if (!unpadded ||
+            !content.ParseFromArray(unpadded->data(), static_cast<int>(unpadded->size())) ||
             content.id() != as_string(id)) {
             store_->commit_received(p.contact, id, std::nullopt, 0, now_ms(), state.view());
             return true;
         }
         if (content.has_text()) {
             const auto& text = content.text();
-            if (!store_->commit_received(p.contact, id, text.text(), text.sent_at(), now_ms(), state.view())) {
+            if (!store_->commit_received(p.contact, id, text.text(), text.sent_at(), now_ms(),
+                                         state.view())) {
                 return true;
             }
             const auto contact = store_->get_contact(p.contact);
@@ -860,8 +914,9 @@ class engine::impl : public std::enable_shared_from_this<impl> {
             return true;
         }
         if (content.has_receipt()) {
-            const auto status = content.receipt().status() == e2e::Receipt::READ ? store::message_status::read
-                                                                                   : store::message_status::delivered;
+            const auto status = content.receipt().status() == e2e::Receipt::READ
+                                    ? store::message_status::read
+                                    : store::message_status::delivered;
             for (const auto& raw : content.receipt().ids()) {
                 const auto acked = id_from(raw);
                 if (acked && store_->advance_status(p.contact, *acked, status)) {
@@ -912,8 +967,11 @@ class engine::impl : public std::enable_shared_from_this<impl> {
         }
         auto contact = store_->ensure_contact(to);
         if (contact.keys == store::key_state::changed) {
-            return command_error{"key_changed", to + "'s identity key changed; sending is blocked until you "
-                                                     "accept it ({\"cmd\":\"accept\",\"with\":\"" + to + "\"})"};
+            return command_error{"key_changed",
+                                 to +
+                                     "'s identity key changed; sending is blocked until you "
+                                     "accept it ({\"cmd\":\"accept\",\"with\":\"" +
+                                     to + "\"})"};
         }
         if (contact.request == store::request_state::pending) {
             accept_request(contact);
@@ -990,7 +1048,8 @@ class engine::impl : public std::enable_shared_from_this<impl> {
         return out;
     }
 
-    result<std::vector<history_entry>> history(const std::string& with, const std::optional<message_id_hex>& before,
+    result<std::vector<history_entry>> history(const std::string& with,
+                                               const std::optional<message_id_hex>& before,
                                                std::size_t limit) {
         if (auto error = not_ready()) {
             return *error;
@@ -1003,13 +1062,14 @@ class engine::impl : public std::enable_shared_from_this<impl> {
         if (before) {
             before_id = parse_id(*before);
             if (!before_id) {
-                return command_error{"bad_command", "'before' must be a message id (32 hex digits)"};
+                return command_error{"bad_command",
+                                     "'before' must be a message id (32 hex digits)"};
             }
         }
         std::vector<history_entry> out;
         for (const auto& message : store_->history(contact->id, before_id, limit)) {
-            out.push_back({hex(message.id), with, message.way == store::direction::outgoing, message.text,
-                           message.sent_at, message.received_at, message.status});
+            out.push_back({hex(message.id), with, message.way == store::direction::outgoing,
+                           message.text, message.sent_at, message.received_at, message.status});
         }
         const auto found = peers_.find(with);
         if (found != peers_.end()) {
@@ -1027,9 +1087,11 @@ class engine::impl : public std::enable_shared_from_this<impl> {
             return unknown(with);
         }
         if (!contact->pinned_key) {
-            return command_error{"no_key", "no identity key of '" + with + "' is known yet (no handshake so far)"};
+            return command_error{"no_key", "no identity key of '" + with +
+                                               "' is known yet (no handshake so far)"};
         }
-        const auto number = crypto::safety_number(identity_->public_key(), username_, *contact->pinned_key, with);
+        const auto number =
+            crypto::safety_number(identity_->public_key(), username_, *contact->pinned_key, with);
         if (!number) {
             return command_error{"bad_command", "cannot verify oneself"};
         }
@@ -1119,6 +1181,37 @@ class engine::impl : public std::enable_shared_from_this<impl> {
         return true;
     }
 
+    result<std::size_t> mark_read(const std::string& with) {
+        if (auto error = not_ready()) {
+            return *error;
+        }
+        const auto contact = known(with);
+        if (!contact) {
+            return unknown(with);
+        }
+        if (contact->request == store::request_state::pending) {
+            return command_error{"bad_command", "accept the request from '" + with + "' first"};
+        }
+        const auto ids = store_->mark_incoming_read(contact->id);
+        auto& p = load_peer(*contact);
+        p.unread = 0;
+        for (std::size_t start = 0; start < ids.size(); start += max_receipt_ids) {
+            e2e::Content content;
+            store::message_id rid{};
+            random_.fill(rid);
+            content.set_id(as_string(rid));
+            auto& receipt = *content.mutable_receipt();
+            receipt.set_status(e2e::Receipt::READ);
+            for (std::size_t i = start; i < std::min(ids.size(), start + max_receipt_ids); ++i) {
+                receipt.add_ids(as_string(ids[i]));
+            }
+            const auto bytes = content.SerializeAsString();
+            store_->queue_control(p.contact, rid, view_of(bytes));
+        }
+        pump(p);
+        return ids.size();
+    }
+
     void users(std::function<void(result<std::vector<std::string>>)> done) {
         if (auto error = not_ready()) {
             return done(*error);
@@ -1151,7 +1244,8 @@ class engine::impl : public std::enable_shared_from_this<impl> {
             before = page.front().id;
             all.insert(all.begin(), page.begin(), page.end());
         }
-        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        const int fd =
+            ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0) {
             return command_error{"io", "cannot write " + path.string()};
         }
@@ -1160,14 +1254,17 @@ class engine::impl : public std::enable_shared_from_this<impl> {
         if (format == export_format::json) {
             nlohmann::json messages = nlohmann::json::array();
             for (const auto& m : all) {
-                messages.push_back({{"id", hex(m.id)},
-                                    {"from", m.way == store::direction::outgoing ? username_ : with},
-                                    {"direction", m.way == store::direction::outgoing ? "out" : "in"},
-                                    {"text", m.text},
-                                    {"ts", m.sent_at},
-                                    {"status", to_string(m.status)}});
+                messages.push_back(
+                    {{"id", hex(m.id)},
+                     {"from", m.way == store::direction::outgoing ? username_ : with},
+                     {"direction", m.way == store::direction::outgoing ? "out" : "in"},
+                     {"text", m.text},
+                     {"ts", m.sent_at},
+                     {"status", to_string(m.status)}});
             }
-            out << nlohmann::json{{"with", with}, {"user", username_}, {"messages", messages}}.dump(2) << '\n';
+            out << nlohmann::json{{"with", with}, {"user", username_}, {"messages", messages}}.dump(
+                       2)
+                << '\n';
         } else {
             out << "# Conversation between " << username_ << " and " << with << "\n\n";
             for (const auto& m : all) {
@@ -1177,7 +1274,8 @@ class engine::impl : public std::enable_shared_from_this<impl> {
                 std::array<char, 32> stamp{};
                 std::strftime(stamp.data(), stamp.size(), "%Y-%m-%d %H:%M:%S UTC", &parts);
                 out << "- " << stamp.data() << " **"
-                    << (m.way == store::direction::outgoing ? username_ : with) << "**: " << m.text << '\n';
+                    << (m.way == store::direction::outgoing ? username_ : with) << "**: " << m.text
+                    << '\n';
             }
         }
         out.flush();
@@ -1210,7 +1308,8 @@ class engine::impl : public std::enable_shared_from_this<impl> {
                 out.next_resend = status.next_resend;
             }
             if (found->second.ratchet) {
-                out.ratchet_number = found->second.ratchet->messages_sent() + found->second.ratchet->messages_received();
+                out.ratchet_number = found->second.ratchet->messages_sent() +
+                                     found->second.ratchet->messages_received();
             }
         }
         out.queued = store_->outbox(contact->id).size();
@@ -1218,18 +1317,28 @@ class engine::impl : public std::enable_shared_from_this<impl> {
     }
 };
 
-engine::engine(asio::io_context& io, engine_options options, std::function<void(const event&)> on_event)
+engine::engine(asio::io_context& io, engine_options options,
+               std::function<void(const event&)> on_event)
     : impl_(std::make_shared<impl>(io, std::move(options), std::move(on_event))) {}
 
-engine::~engine() { impl_->stop(); }
+engine::~engine() {
+    impl_->stop();
+}
 
-void engine::start(crypto::secret_buffer passphrase) { impl_->start(std::move(passphrase)); }
-void engine::stop() { impl_->stop(); }
-bool engine::started() const noexcept { return impl_->started_; }
+void engine::start(crypto::secret_buffer passphrase) {
+    impl_->start(std::move(passphrase));
+}
+void engine::stop() {
+    impl_->stop();
+}
+bool engine::started() const noexcept {
+    return impl_->started_;
+}
 
 namespace {
 // Database failures inside a command become an `io` error instead of unwinding into the caller.
-template <typename T, typename Function> result<T> checked(Function&& function) {
+template <typename T, typename Function>
+result<T> checked(Function&& function) {
     try {
         return function();
     } catch (const std::exception& error) {
@@ -1241,8 +1350,11 @@ template <typename T, typename Function> result<T> checked(Function&& function) 
 result<message_id_hex> engine::send(const std::string& to, const std::string& text) {
     return checked<message_id_hex>([&] { return impl_->send(to, text); });
 }
-std::vector<contact_summary> engine::contacts() { return impl_->contacts(); }
-result<std::vector<history_entry>> engine::history(const std::string& with, const std::optional<message_id_hex>& before,
+std::vector<contact_summary> engine::contacts() {
+    return impl_->contacts();
+}
+result<std::vector<history_entry>> engine::history(const std::string& with,
+                                                   const std::optional<message_id_hex>& before,
                                                    std::size_t limit) {
     return checked<std::vector<history_entry>>([&] { return impl_->history(with, before, limit); });
 }
@@ -1261,13 +1373,24 @@ result<bool> engine::reset(const std::string& with) {
 result<bool> engine::close(const std::string& with) {
     return checked<bool>([&] { return impl_->close(with); });
 }
-void engine::users(std::function<void(result<std::vector<std::string>>)> done) { impl_->users(std::move(done)); }
+result<std::size_t> engine::mark_read(const std::string& with) {
+    return checked<std::size_t>([&] { return impl_->mark_read(with); });
+}
+void engine::users(std::function<void(result<std::vector<std::string>>)> done) {
+    impl_->users(std::move(done));
+}
 result<std::size_t> engine::export_conversation(const std::string& with, export_format format,
                                                 const std::filesystem::path& path) {
     return checked<std::size_t>([&] { return impl_->export_conversation(with, format, path); });
 }
-std::optional<conversation_status> engine::status(const std::string& with) { return impl_->status(with); }
-std::size_t engine::unacknowledged() const noexcept { return impl_->in_flight_.size(); }
-bool engine::connected() const noexcept { return impl_->connected_; }
+std::optional<conversation_status> engine::status(const std::string& with) {
+    return impl_->status(with);
+}
+std::size_t engine::unacknowledged() const noexcept {
+    return impl_->in_flight_.size();
+}
+bool engine::connected() const noexcept {
+    return impl_->connected_;
+}
 
 } // namespace sotto::client

@@ -39,7 +39,7 @@ struct engine_options {
     std::string relay_address;     // HOST[:PORT]; empty: the one stored in the profile
     std::string relay_fingerprint; // pin to require on first use (ignored once one is stored)
     bool trust_on_first_use = false;
-    std::string invite_code;       // for registration on an invite-only relay
+    std::string invite_code; // for registration on an invite-only relay
     crypto::kdf_params kdf = crypto::kdf_params::moderate(); // for a new profile only
     crypto::handshake_config handshake;
     net::link::backoff_policy reconnect;
@@ -104,7 +104,8 @@ struct command_error {
     std::string message;
 };
 
-template <typename T> using result = std::variant<T, command_error>;
+template <typename T>
+using result = std::variant<T, command_error>;
 
 struct contact_summary {
     std::string user;
@@ -148,7 +149,8 @@ enum class export_format { markdown, json };
 
 class engine {
   public:
-    engine(asio::io_context& io, engine_options options, std::function<void(const event&)> on_event);
+    engine(asio::io_context& io, engine_options options,
+           std::function<void(const event&)> on_event);
     ~engine();
     engine(const engine&) = delete;
     engine& operator=(const engine&) = delete;
@@ -180,6 +182,8 @@ class engine {
     result<bool> reset(const std::string& with);
     // Ends the session and discards its keys; queued texts go out under the next session.
     result<bool> close(const std::string& with);
+    // Marks what came from `with` read and sends the peer a read receipt; returns how many.
+    result<std::size_t> mark_read(const std::string& with);
     // Asks the relay who is online; `done` gets the list (or a command_error when offline).
     void users(std::function<void(result<std::vector<std::string>>)> done);
     // Writes the decrypted conversation with `with` to `path` (0600); returns the count.

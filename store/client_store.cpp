@@ -7,7 +7,6 @@
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -105,8 +104,12 @@ unix_millis now_millis() {
         .count();
 }
 
-const void* data_of(crypto::bytes_view bytes) { return bytes.data(); }
-int size_of(crypto::bytes_view bytes) { return static_cast<int>(bytes.size()); }
+const void* data_of(crypto::bytes_view bytes) {
+    return bytes.data();
+}
+int size_of(crypto::bytes_view bytes) {
+    return static_cast<int>(bytes.size());
+}
 
 std::vector<std::uint8_t> blob_of(const SQLite::Column& column) {
     const auto* data = static_cast<const std::uint8_t*>(column.getBlob());
@@ -144,16 +147,17 @@ struct client_store::impl {
         return crypto::seal(*key, plaintext, context, random);
     }
     std::vector<std::uint8_t> seal(std::string_view text, std::string_view context) {
-        return seal(crypto::bytes_view(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()),
-                    context);
+        return seal(
+            crypto::bytes_view(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()),
+            context);
     }
     crypto::secret_buffer open(const SQLite::Column& column, std::string_view context) {
         require_unlocked();
         const auto blob = blob_of(column);
         auto opened = crypto::open_sealed(*key, blob, context);
         if (auto* error = std::get_if<crypto::seal_error>(&opened)) {
-            throw store_error(fmt::format("a sealed {} in the client database does not open: {}", context,
-                                          crypto::to_string(*error)));
+            throw store_error(fmt::format("a sealed {} in the client database does not open: {}",
+                                          context, crypto::to_string(*error)));
         }
         return std::move(std::get<crypto::secret_buffer>(opened));
     }
@@ -178,9 +182,10 @@ struct client_store::impl {
         require_unlocked();
         std::array<std::uint8_t, 32> out{};
         const std::string input = "contact-name:" + std::string(name);
-        crypto::hmac_sha256(lookup_key.view(),
-                            crypto::bytes_view(reinterpret_cast<const std::uint8_t*>(input.data()), input.size()),
-                            out);
+        crypto::hmac_sha256(
+            lookup_key.view(),
+            crypto::bytes_view(reinterpret_cast<const std::uint8_t*>(input.data()), input.size()),
+            out);
         return out;
     }
 
@@ -202,7 +207,8 @@ namespace {
 constexpr const char* contact_columns =
     "id, name, pinned_key, changed_key, verified, key_state, request_state, unread";
 
-template <typename Function> auto guarded(Function&& function) {
+template <typename Function>
+auto guarded(Function&& function) {
     try {
         return function();
     } catch (const SQLite::Exception& error) {
@@ -211,15 +217,18 @@ template <typename Function> auto guarded(Function&& function) {
 }
 } // namespace
 
-client_store::client_store(std::unique_ptr<impl> implementation) : impl_(std::move(implementation)) {}
+client_store::client_store(std::unique_ptr<impl> implementation)
+    : impl_(std::move(implementation)) {}
 client_store::~client_store() = default;
 
 std::unique_ptr<client_store> client_store::open(const std::filesystem::path& directory) {
     sqlite::ensure_private_directory(directory);
     auto database = sqlite::open_private_database(directory / "sotto.db",
-                                                  {.application_id = client_application_id, .busy_timeout_ms = 5000, .what = "client database"});
-    sqlite::migrate(database, client_migrations, fmt::format("client database {}", (directory / "sotto.db").string()));
-    return std::unique_ptr<client_store>(new client_store(std::make_unique<impl>(std::move(database))));
+                                                  {.application_id = client_application_id, .what = "client database"});
+    sqlite::migrate(database, client_migrations,
+                    fmt::format("client database {}", (directory / "sotto.db").string()));
+    return std::unique_ptr<client_store>(
+        new client_store(std::make_unique<impl>(std::move(database))));
 }
 
 std::unique_ptr<client_store> client_store::open_in_memory() {
@@ -227,13 +236,15 @@ std::unique_ptr<client_store> client_store::open_in_memory() {
         SQLite::Database database(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
         database.exec("PRAGMA foreign_keys=ON");
         sqlite::migrate(database, client_migrations, "client database (memory)");
-        return std::unique_ptr<client_store>(new client_store(std::make_unique<impl>(std::move(database))));
+        return std::unique_ptr<client_store>(
+            new client_store(std::make_unique<impl>(std::move(database))));
     });
 }
 
 std::optional<crypto::seal_header> client_store::kdf_header() {
     return guarded([&]() -> std::optional<crypto::seal_header> {
-        SQLite::Statement query(impl_->database, "SELECT kdf_opslimit, kdf_memlimit, kdf_salt FROM header");
+        SQLite::Statement query(impl_->database,
+                                "SELECT kdf_opslimit, kdf_memlimit, kdf_salt FROM header");
         if (!query.executeStep()) {
             return std::nullopt;
         }
@@ -264,7 +275,8 @@ unlock_result client_store::unlock(crypto::sealing_key key) {
 }
 
 void client_store::create_profile(crypto::sealing_key key, const profile_info& profile,
-                                  const crypto::identity_key_pair& identity, crypto::random_source& random) {
+                                  const crypto::identity_key_pair& identity,
+                                  crypto::random_source& random) {
     guarded([&] {
         if (kdf_header()) {
             throw store_error("this profile exists already");
@@ -272,11 +284,13 @@ void client_store::create_profile(crypto::sealing_key key, const profile_info& p
         crypto::secret_buffer lookup(lookup_key_size);
         random.fill(lookup.mutable_view());
         const auto check = crypto::seal(key, lookup.view(), ctx_check, random);
-        const auto sealed_identity = crypto::seal(key, identity.secret_key().view(), ctx_identity, random);
-        SQLite::Statement insert(impl_->database,
-                                 "INSERT INTO header (id, kdf_opslimit, kdf_memlimit, kdf_salt, check_value, "
-                                 "identity, username, relay_address, relay_fingerprint, created_at) "
-                                 "VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        const auto sealed_identity =
+            crypto::seal(key, identity.secret_key().view(), ctx_identity, random);
+        SQLite::Statement insert(
+            impl_->database,
+            "INSERT INTO header (id, kdf_opslimit, kdf_memlimit, kdf_salt, check_value, "
+            "identity, username, relay_address, relay_fingerprint, created_at) "
+            "VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         insert.bind(1, static_cast<std::int64_t>(key.params().opslimit));
         insert.bind(2, static_cast<std::int64_t>(key.params().memlimit));
         insert.bind(3, data_of(key.salt().view()), size_of(key.salt().view()));
@@ -292,12 +306,15 @@ void client_store::create_profile(crypto::sealing_key key, const profile_info& p
     });
 }
 
-bool client_store::unlocked() const noexcept { return impl_->key.has_value(); }
+bool client_store::unlocked() const noexcept {
+    return impl_->key.has_value();
+}
 
 profile_info client_store::profile() {
     impl_->require_unlocked();
     return guarded([&] {
-        SQLite::Statement query(impl_->database, "SELECT username, relay_address, relay_fingerprint FROM header");
+        SQLite::Statement query(impl_->database,
+                                "SELECT username, relay_address, relay_fingerprint FROM header");
         if (!query.executeStep()) {
             throw store_error("the client database has no profile");
         }
@@ -339,8 +356,9 @@ crypto::identity_key_pair client_store::identity() {
 std::optional<contact> client_store::find_contact(const std::string& name) {
     impl_->require_unlocked();
     return guarded([&]() -> std::optional<contact> {
-        SQLite::Statement query(impl_->database,
-                                fmt::format("SELECT {} FROM contacts WHERE name_hash = ?", contact_columns));
+        SQLite::Statement query(
+            impl_->database,
+            fmt::format("SELECT {} FROM contacts WHERE name_hash = ?", contact_columns));
         const auto hash = impl_->name_hash(name);
         query.bind(1, hash.data(), static_cast<int>(hash.size()));
         if (!query.executeStep()) {
@@ -353,7 +371,8 @@ std::optional<contact> client_store::find_contact(const std::string& name) {
 std::optional<contact> client_store::get_contact(contact_id id) {
     impl_->require_unlocked();
     return guarded([&]() -> std::optional<contact> {
-        SQLite::Statement query(impl_->database, fmt::format("SELECT {} FROM contacts WHERE id = ?", contact_columns));
+        SQLite::Statement query(
+            impl_->database, fmt::format("SELECT {} FROM contacts WHERE id = ?", contact_columns));
         query.bind(1, id);
         if (!query.executeStep()) {
             return std::nullopt;
@@ -369,8 +388,8 @@ contact client_store::ensure_contact(const std::string& name, request_state requ
     return guarded([&] {
         const auto hash = impl_->name_hash(name);
         const auto sealed_name = impl_->seal(std::string_view(name), ctx_contact_name);
-        SQLite::Statement insert(impl_->database,
-                                 "INSERT INTO contacts (name_hash, name, request_state, created_at) VALUES (?, ?, ?, ?)");
+        SQLite::Statement insert(impl_->database, "INSERT INTO contacts (name_hash, name, "
+                                                  "request_state, created_at) VALUES (?, ?, ?, ?)");
         insert.bind(1, hash.data(), static_cast<int>(hash.size()));
         insert.bind(2, data_of(sealed_name), size_of(sealed_name));
         insert.bind(3, static_cast<int>(request));
@@ -388,7 +407,8 @@ std::vector<contact> client_store::contacts() {
     impl_->require_unlocked();
     return guarded([&] {
         std::vector<contact> out;
-        SQLite::Statement query(impl_->database, fmt::format("SELECT {} FROM contacts ORDER BY id", contact_columns));
+        SQLite::Statement query(
+            impl_->database, fmt::format("SELECT {} FROM contacts ORDER BY id", contact_columns));
         while (query.executeStep()) {
             out.push_back(impl_->read_contact(query));
         }
@@ -399,7 +419,8 @@ std::vector<contact> client_store::contacts() {
 void client_store::set_pinned_key(contact_id id, const crypto::identity_public_key& key) {
     guarded([&] {
         const auto sealed = impl_->seal(key.view(), ctx_contact_key);
-        SQLite::Statement update(impl_->database, "UPDATE contacts SET pinned_key = ? WHERE id = ?");
+        SQLite::Statement update(impl_->database,
+                                 "UPDATE contacts SET pinned_key = ? WHERE id = ?");
         update.bind(1, data_of(sealed), size_of(sealed));
         update.bind(2, id);
         update.exec();
@@ -424,9 +445,10 @@ void client_store::accept_changed_key(contact_id id) {
             return;
         }
         const auto sealed = impl_->seal(found->changed_key->view(), ctx_contact_key);
-        SQLite::Statement update(impl_->database,
-                                 "UPDATE contacts SET pinned_key = ?, changed_key = NULL, key_state = 0, "
-                                 "verified = 0 WHERE id = ?");
+        SQLite::Statement update(
+            impl_->database,
+            "UPDATE contacts SET pinned_key = ?, changed_key = NULL, key_state = 0, "
+            "verified = 0 WHERE id = ?");
         update.bind(1, data_of(sealed), size_of(sealed));
         update.bind(2, id);
         update.exec();
@@ -434,8 +456,10 @@ void client_store::accept_changed_key(contact_id id) {
 }
 
 namespace {
-void update_column(SQLite::Database& database, const char* column, std::int64_t value, contact_id id) {
-    SQLite::Statement update(database, fmt::format("UPDATE contacts SET {} = ? WHERE id = ?", column));
+void update_column(SQLite::Database& database, const char* column, std::int64_t value,
+                   contact_id id) {
+    SQLite::Statement update(database,
+                             fmt::format("UPDATE contacts SET {} = ? WHERE id = ?", column));
     update.bind(1, value);
     update.bind(2, id);
     update.exec();
@@ -461,7 +485,8 @@ session_record client_store::session(contact_id id) {
     impl_->require_unlocked();
     return guarded([&] {
         session_record out;
-        SQLite::Statement query(impl_->database, "SELECT handshake, ratchet FROM sessions WHERE contact_id = ?");
+        SQLite::Statement query(impl_->database,
+                                "SELECT handshake, ratchet FROM sessions WHERE contact_id = ?");
         query.bind(1, id);
         if (query.executeStep()) {
             if (!query.getColumn(0).isNull()) {
@@ -479,14 +504,15 @@ namespace {
 void write_session(client_store::impl& store, contact_id id, crypto::bytes_view handshake,
                    const std::optional<crypto::bytes_view>& ratchet) {
     const auto sealed_handshake = store.seal(handshake, ctx_handshake);
-    SQLite::Statement upsert(store.database,
-                             "INSERT INTO sessions (contact_id, handshake) VALUES (?, ?) "
-                             "ON CONFLICT(contact_id) DO UPDATE SET handshake = excluded.handshake");
+    SQLite::Statement upsert(
+        store.database, "INSERT INTO sessions (contact_id, handshake) VALUES (?, ?) "
+                        "ON CONFLICT(contact_id) DO UPDATE SET handshake = excluded.handshake");
     upsert.bind(1, id);
     upsert.bind(2, data_of(sealed_handshake), size_of(sealed_handshake));
     upsert.exec();
     if (ratchet) {
-        SQLite::Statement update(store.database, "UPDATE sessions SET ratchet = ? WHERE contact_id = ?");
+        SQLite::Statement update(store.database,
+                                 "UPDATE sessions SET ratchet = ? WHERE contact_id = ?");
         if (ratchet->empty()) {
             update.bind(1);
         } else {
@@ -500,7 +526,8 @@ void write_session(client_store::impl& store, contact_id id, crypto::bytes_view 
 
 void write_ratchet(client_store::impl& store, contact_id id, crypto::bytes_view ratchet) {
     const auto sealed = store.seal(ratchet, ctx_ratchet);
-    SQLite::Statement update(store.database, "UPDATE sessions SET ratchet = ? WHERE contact_id = ?");
+    SQLite::Statement update(store.database,
+                             "UPDATE sessions SET ratchet = ? WHERE contact_id = ?");
     update.bind(1, data_of(sealed), size_of(sealed));
     update.bind(2, id);
     if (update.exec() != 1) {
@@ -533,16 +560,18 @@ void client_store::queue_outgoing(contact_id contact, const message_id& id, cons
         const auto body = impl_->seal(std::string_view(text), ctx_body);
         const auto sealed_content = impl_->seal(content, ctx_outbox);
         SQLite::Transaction transaction(impl_->database);
-        SQLite::Statement message(impl_->database,
-                                  "INSERT INTO messages (contact_id, id, direction, body, sent_at, received_at, "
-                                  "status) VALUES (?, ?, 1, ?, ?, ?, 0)");
+        SQLite::Statement message(
+            impl_->database,
+            "INSERT INTO messages (contact_id, id, direction, body, sent_at, received_at, "
+            "status) VALUES (?, ?, 1, ?, ?, ?, 0)");
         message.bind(1, contact);
         message.bind(2, id.data(), static_cast<int>(id.size()));
         message.bind(3, data_of(body), size_of(body));
         message.bind(4, sent_at);
         message.bind(5, sent_at);
         message.exec();
-        SQLite::Statement outbox(impl_->database, "INSERT INTO outbox (contact_id, id, content) VALUES (?, ?, ?)");
+        SQLite::Statement outbox(impl_->database,
+                                 "INSERT INTO outbox (contact_id, id, content) VALUES (?, ?, ?)");
         outbox.bind(1, contact);
         outbox.bind(2, id.data(), static_cast<int>(id.size()));
         outbox.bind(3, data_of(sealed_content), size_of(sealed_content));
@@ -551,10 +580,12 @@ void client_store::queue_outgoing(contact_id contact, const message_id& id, cons
     });
 }
 
-void client_store::queue_control(contact_id contact, const message_id& id, crypto::bytes_view content) {
+void client_store::queue_control(contact_id contact, const message_id& id,
+                                 crypto::bytes_view content) {
     guarded([&] {
         const auto sealed_content = impl_->seal(content, ctx_outbox);
-        SQLite::Statement outbox(impl_->database, "INSERT INTO outbox (contact_id, id, content) VALUES (?, ?, ?)");
+        SQLite::Statement outbox(impl_->database,
+                                 "INSERT INTO outbox (contact_id, id, content) VALUES (?, ?, ?)");
         outbox.bind(1, contact);
         outbox.bind(2, id.data(), static_cast<int>(id.size()));
         outbox.bind(3, data_of(sealed_content), size_of(sealed_content));
@@ -566,11 +597,12 @@ std::vector<outbox_entry> client_store::outbox(std::optional<contact_id> contact
     impl_->require_unlocked();
     return guarded([&] {
         std::vector<outbox_entry> out;
-        SQLite::Statement query(impl_->database,
-                                contact ? "SELECT sequence, contact_id, id, content, ciphertext FROM outbox "
-                                          "WHERE contact_id = ? ORDER BY sequence"
-                                        : "SELECT sequence, contact_id, id, content, ciphertext FROM outbox "
-                                          "ORDER BY sequence");
+        SQLite::Statement query(
+            impl_->database,
+            contact ? "SELECT sequence, contact_id, id, content, ciphertext FROM outbox "
+                      "WHERE contact_id = ? ORDER BY sequence"
+                    : "SELECT sequence, contact_id, id, content, ciphertext FROM outbox "
+                      "ORDER BY sequence");
         if (contact) {
             query.bind(1, *contact);
         }
@@ -589,11 +621,12 @@ std::vector<outbox_entry> client_store::outbox(std::optional<contact_id> contact
     });
 }
 
-void client_store::commit_encrypted(std::int64_t sequence, crypto::bytes_view ciphertext, contact_id contact,
-                                    crypto::bytes_view ratchet) {
+void client_store::commit_encrypted(std::int64_t sequence, crypto::bytes_view ciphertext,
+                                    contact_id contact, crypto::bytes_view ratchet) {
     guarded([&] {
         SQLite::Transaction transaction(impl_->database);
-        SQLite::Statement update(impl_->database, "UPDATE outbox SET ciphertext = ? WHERE sequence = ?");
+        SQLite::Statement update(impl_->database,
+                                 "UPDATE outbox SET ciphertext = ? WHERE sequence = ?");
         update.bind(1, data_of(ciphertext), size_of(ciphertext));
         update.bind(2, sequence);
         update.exec();
@@ -616,9 +649,10 @@ void client_store::outbox_acknowledged(const message_id& id) {
         SQLite::Statement remove(impl_->database, "DELETE FROM outbox WHERE id = ?");
         remove.bind(1, id.data(), static_cast<int>(id.size()));
         remove.exec();
-        SQLite::Statement status(impl_->database,
-                                 "UPDATE messages SET status = 1 WHERE contact_id = ? AND direction = 1 AND id = ? "
-                                 "AND status < 1");
+        SQLite::Statement status(
+            impl_->database,
+            "UPDATE messages SET status = 1 WHERE contact_id = ? AND direction = 1 AND id = ? "
+            "AND status < 1");
         status.bind(1, contact);
         status.bind(2, id.data(), static_cast<int>(id.size()));
         status.exec();
@@ -629,9 +663,10 @@ void client_store::outbox_acknowledged(const message_id& id) {
 bool client_store::advance_status(contact_id contact, const message_id& id, message_status status) {
     impl_->require_unlocked();
     return guarded([&] {
-        SQLite::Statement update(impl_->database,
-                                 "UPDATE messages SET status = ? WHERE contact_id = ? AND direction = 1 AND id = ? "
-                                 "AND status < ?");
+        SQLite::Statement update(
+            impl_->database,
+            "UPDATE messages SET status = ? WHERE contact_id = ? AND direction = 1 AND id = ? "
+            "AND status < ?");
         update.bind(1, static_cast<int>(status));
         update.bind(2, contact);
         update.bind(3, id.data(), static_cast<int>(id.size()));
@@ -640,34 +675,60 @@ bool client_store::advance_status(contact_id contact, const message_id& id, mess
     });
 }
 
+std::vector<message_id> client_store::mark_incoming_read(contact_id contact) {
+    impl_->require_unlocked();
+    return guarded([&] {
+        std::vector<message_id> ids;
+        SQLite::Transaction transaction(impl_->database);
+        SQLite::Statement query(
+            impl_->database, "SELECT id FROM messages WHERE contact_id = ? AND direction = 0 AND "
+                             "status < 3 ORDER BY sequence");
+        query.bind(1, contact);
+        while (query.executeStep()) {
+            ids.push_back(id_of(query.getColumn(0)));
+        }
+        SQLite::Statement update(
+            impl_->database,
+            "UPDATE messages SET status = 3 WHERE contact_id = ? AND direction = 0 "
+            "AND status < 3");
+        update.bind(1, contact);
+        update.exec();
+        transaction.commit();
+        return ids;
+    });
+}
+
 void client_store::drop_encrypted_outbox(contact_id contact) {
     impl_->require_unlocked();
     guarded([&] {
         // The content stays: it is encrypted again under the next session.
-        SQLite::Statement update(impl_->database, "UPDATE outbox SET ciphertext = NULL WHERE contact_id = ?");
+        SQLite::Statement update(impl_->database,
+                                 "UPDATE outbox SET ciphertext = NULL WHERE contact_id = ?");
         update.bind(1, contact);
         update.exec();
     });
 }
 
-bool client_store::commit_received(contact_id contact, const message_id& id, const std::optional<std::string>& text,
-                                   unix_millis sent_at, unix_millis received_at, crypto::bytes_view ratchet) {
+bool client_store::commit_received(contact_id contact, const message_id& id,
+                                   const std::optional<std::string>& text, unix_millis sent_at,
+                                   unix_millis received_at, crypto::bytes_view ratchet) {
     return guarded([&] {
         std::vector<std::uint8_t> body;
         if (text) {
             body = impl_->seal(std::string_view(*text), ctx_body);
         }
         SQLite::Transaction transaction(impl_->database);
-        SQLite::Statement mark(impl_->database, "INSERT OR IGNORE INTO seen (contact_id, id) VALUES (?, ?)");
+        SQLite::Statement mark(impl_->database,
+                               "INSERT OR IGNORE INTO seen (contact_id, id) VALUES (?, ?)");
         mark.bind(1, contact);
         mark.bind(2, id.data(), static_cast<int>(id.size()));
         if (mark.exec() == 0) {
             return false;
         }
         if (text) {
-            SQLite::Statement message(impl_->database,
-                                      "INSERT INTO messages (contact_id, id, direction, body, sent_at, "
-                                      "received_at, status) VALUES (?, ?, 0, ?, ?, ?, 2)");
+            SQLite::Statement message(
+                impl_->database, "INSERT INTO messages (contact_id, id, direction, body, sent_at, "
+                                 "received_at, status) VALUES (?, ?, 0, ?, ?, ?, 2)");
             message.bind(1, contact);
             message.bind(2, id.data(), static_cast<int>(id.size()));
             message.bind(3, data_of(body), size_of(body));
@@ -684,25 +745,28 @@ bool client_store::commit_received(contact_id contact, const message_id& id, con
 bool client_store::seen(contact_id contact, const message_id& id) {
     impl_->require_unlocked();
     return guarded([&] {
-        SQLite::Statement query(impl_->database, "SELECT 1 FROM seen WHERE contact_id = ? AND id = ?");
+        SQLite::Statement query(impl_->database,
+                                "SELECT 1 FROM seen WHERE contact_id = ? AND id = ?");
         query.bind(1, contact);
         query.bind(2, id.data(), static_cast<int>(id.size()));
         return query.executeStep();
     });
 }
 
-void client_store::add_pending_inbound(contact_id contact, const message_id& id, crypto::bytes_view ciphertext,
-                                       std::size_t max_per_contact) {
+void client_store::add_pending_inbound(contact_id contact, const message_id& id,
+                                       crypto::bytes_view ciphertext, std::size_t max_per_contact) {
     impl_->require_unlocked();
     guarded([&] {
-        SQLite::Statement count(impl_->database, "SELECT count(*) FROM pending_inbound WHERE contact_id = ?");
+        SQLite::Statement count(impl_->database,
+                                "SELECT count(*) FROM pending_inbound WHERE contact_id = ?");
         count.bind(1, contact);
         count.executeStep();
         if (static_cast<std::size_t>(count.getColumn(0).getInt64()) >= max_per_contact) {
             return;
         }
-        SQLite::Statement insert(impl_->database,
-                                 "INSERT OR IGNORE INTO pending_inbound (contact_id, id, ciphertext) VALUES (?, ?, ?)");
+        SQLite::Statement insert(
+            impl_->database,
+            "INSERT OR IGNORE INTO pending_inbound (contact_id, id, ciphertext) VALUES (?, ?, ?)");
         insert.bind(1, contact);
         insert.bind(2, id.data(), static_cast<int>(id.size()));
         insert.bind(3, data_of(ciphertext), size_of(ciphertext));
@@ -714,9 +778,10 @@ std::vector<pending_inbound> client_store::pending_inbound_for(contact_id contac
     impl_->require_unlocked();
     return guarded([&] {
         std::vector<pending_inbound> out;
-        SQLite::Statement query(impl_->database,
-                                "SELECT sequence, id, ciphertext FROM pending_inbound WHERE contact_id = ? "
-                                "ORDER BY sequence");
+        SQLite::Statement query(
+            impl_->database,
+            "SELECT sequence, id, ciphertext FROM pending_inbound WHERE contact_id = ? "
+            "ORDER BY sequence");
         query.bind(1, contact);
         while (query.executeStep()) {
             out.push_back({query.getColumn(0).getInt64(), contact, id_of(query.getColumn(1)),
@@ -735,24 +800,27 @@ void client_store::remove_pending_inbound(std::int64_t sequence) {
     });
 }
 
-std::vector<stored_message> client_store::history(contact_id contact, const std::optional<message_id>& before,
+std::vector<stored_message> client_store::history(contact_id contact,
+                                                  const std::optional<message_id>& before,
                                                   std::size_t limit) {
     impl_->require_unlocked();
     return guarded([&] {
         std::vector<stored_message> out;
         std::int64_t before_sequence = INT64_MAX;
         if (before) {
-            SQLite::Statement find(impl_->database,
-                                   "SELECT min(sequence) FROM messages WHERE contact_id = ? AND id = ?");
+            SQLite::Statement find(
+                impl_->database,
+                "SELECT min(sequence) FROM messages WHERE contact_id = ? AND id = ?");
             find.bind(1, contact);
             find.bind(2, before->data(), static_cast<int>(before->size()));
             if (find.executeStep() && !find.getColumn(0).isNull()) {
                 before_sequence = find.getColumn(0).getInt64();
             }
         }
-        SQLite::Statement query(impl_->database,
-                                "SELECT id, direction, body, sent_at, received_at, status FROM messages "
-                                "WHERE contact_id = ? AND sequence < ? ORDER BY sequence DESC LIMIT ?");
+        SQLite::Statement query(
+            impl_->database,
+            "SELECT id, direction, body, sent_at, received_at, status FROM messages "
+            "WHERE contact_id = ? AND sequence < ? ORDER BY sequence DESC LIMIT ?");
         query.bind(1, contact);
         query.bind(2, before_sequence);
         query.bind(3, static_cast<std::int64_t>(limit));

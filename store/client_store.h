@@ -146,14 +146,18 @@ class client_store {
     // An outbox entry with no message row (receipts and other control content).
     void queue_control(contact_id contact, const message_id& id, crypto::bytes_view content);
     // Entries for `contact` (all contacts when nullopt), oldest first.
-    [[nodiscard]] std::vector<outbox_entry> outbox(std::optional<contact_id> contact = std::nullopt);
+    [[nodiscard]] std::vector<outbox_entry>
+    outbox(std::optional<contact_id> contact = std::nullopt);
     // The ciphertext of an entry and the ratchet state that produced it, one transaction.
-    void commit_encrypted(std::int64_t sequence, crypto::bytes_view ciphertext,
-                          contact_id contact, crypto::bytes_view ratchet);
+    void commit_encrypted(std::int64_t sequence, crypto::bytes_view ciphertext, contact_id contact,
+                          crypto::bytes_view ratchet);
     // The relay stored it: the entry goes, the message (if any) becomes sent.
     void outbox_acknowledged(const message_id& id);
     // Moves an outgoing message's status forward (never back); false when unknown.
     bool advance_status(contact_id contact, const message_id& id, message_status status);
+    // Marks every unread incoming message of `contact` read, in one transaction; returns their
+    // ids, oldest first.
+    std::vector<message_id> mark_incoming_read(contact_id contact);
     // Drops unencrypted entries of a contact whose session ended (/close keeps plaintext
     // entries: they go out under the next session); encrypted ones are stale and removed.
     void drop_encrypted_outbox(contact_id contact);
@@ -161,20 +165,20 @@ class client_store {
     // Incoming. Records the message (when `text` is given) and marks the id seen, and writes
     // the ratchet state, all in ONE transaction: a crash never loses a message key nor shows a
     // message twice. False (nothing written) when the id was seen already.
-    bool commit_received(contact_id contact, const message_id& id, const std::optional<std::string>& text,
-                         unix_millis sent_at, unix_millis received_at, crypto::bytes_view ratchet);
+    bool commit_received(contact_id contact, const message_id& id,
+                         const std::optional<std::string>& text, unix_millis sent_at,
+                         unix_millis received_at, crypto::bytes_view ratchet);
     [[nodiscard]] bool seen(contact_id contact, const message_id& id);
 
-    void add_pending_inbound(contact_id contact, const message_id& id, crypto::bytes_view ciphertext,
-                             std::size_t max_per_contact);
+    void add_pending_inbound(contact_id contact, const message_id& id,
+                             crypto::bytes_view ciphertext, std::size_t max_per_contact);
     [[nodiscard]] std::vector<pending_inbound> pending_inbound_for(contact_id contact);
     void remove_pending_inbound(std::int64_t sequence);
 
     // History, oldest first: the `limit` messages before `before` (the newest when nullopt).
     // Reads only those rows.
-    [[nodiscard]] std::vector<stored_message> history(contact_id contact,
-                                                      const std::optional<message_id>& before,
-                                                      std::size_t limit);
+    [[nodiscard]] std::vector<stored_message>
+    history(contact_id contact, const std::optional<message_id>& before, std::size_t limit);
     // Deletes the messages of a contact (a declined request).
     void delete_messages(contact_id contact);
 

@@ -25,8 +25,8 @@ struct connection_limits {
     std::uint32_t max_auth_attempts = 3;                  // per connection, then it is closed
     std::chrono::milliseconds auth_deadline{10'000};      // from accept to authenticated
     std::chrono::milliseconds idle_timeout{120'000};      // no frame at all: closed; ping at half
-    double frames_per_second = 2'000;                     // token bucket refill per connection
-    double frame_burst = 4'000;                           // token bucket size
+    double frames_per_second = 20'000;                    // token bucket refill per connection
+    double frame_burst = 20'000;                          // token bucket size
 };
 
 enum class phase { awaiting_hello, awaiting_auth, authenticating, authenticated, closed };

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -38,6 +39,8 @@ using store_task = std::function<void(store::relay_store&)>;
 using job = std::variant<send_job, ack_job, store_task>;
 
 constexpr auto expiry_interval = std::chrono::minutes(1);
+constexpr auto ack_delay = std::chrono::milliseconds(50);
+constexpr std::size_t max_pending_acks = 8192;
 
 class local_backend final : public backend {
   public:
@@ -45,6 +48,8 @@ class local_backend final : public backend {
         : store_(std::move(store)), options_(options), writer_([this] { write_loop(); }) {}
 
     ~local_backend() override {
+        spdlog::debug("group commit: {} envelopes in {} commits, {:.1f} ms committing",
+                      committed_, commits_, std::chrono::duration<double, std::milli>(commit_time_).count());
         {
             std::lock_guard lock(jobs_mutex_);
             stopping_ = true;
@@ -162,9 +167,15 @@ class local_backend final : public backend {
     }
 
     void drain() override {
-        std::unique_lock lock(jobs_mutex_);
-        const auto target = submitted_;
-        drained_.wait(lock, [&] { return completed_ >= target; });
+        drain_requested_ = true;
+        // An empty task, so the writer wakes, flushes pending acks and counts it complete.
+        submit(store_task([](store::relay_store&) {}));
+        {
+            std::unique_lock lock(jobs_mutex_);
+            const auto target = submitted_;
+            drained_.wait(lock, [&] { return completed_ >= target; });
+        }
+        drain_requested_ = false;
     }
 
   private:
@@ -209,27 +220,57 @@ class local_backend final : public backend {
         std::deque<job> batch;
         auto next_expiry = std::chrono::steady_clock::now();
         for (;;) {
+            bool stop_now = false;
             {
                 std::unique_lock lock(jobs_mutex_);
-                jobs_ready_.wait_until(lock, next_expiry, [&] { return stopping_ || !jobs_.empty(); });
-                if (jobs_.empty() && stopping_) {
-                    return;
+                auto wake = next_expiry;
+                if (pending_ack_count_ > 0) {
+                    wake = std::min(wake, ack_deadline_);
                 }
+                jobs_ready_.wait_until(lock, wake, [&] { return stopping_ || !jobs_.empty(); });
+                stop_now = jobs_.empty() && stopping_;
                 batch.swap(jobs_);
             }
-            if (std::chrono::steady_clock::now() >= next_expiry) {
+            const auto now = std::chrono::steady_clock::now();
+            if (now >= next_expiry) {
                 run_expiry();
-                next_expiry = std::chrono::steady_clock::now() + expiry_interval;
+                next_expiry = now + expiry_interval;
             }
             const auto count = batch.size();
             process(batch);
             batch.clear();
+            // Acks are not durability-critical (a lost ack means a redelivery the recipient
+            // deduplicates), so they are written in bulk: when many are waiting, when the oldest
+            // has waited ack_delay, and always before drain() returns or the thread ends.
+            if (pending_ack_count_ >= max_pending_acks || std::chrono::steady_clock::now() >= ack_deadline_ ||
+                stop_now || drain_requested_.load()) {
+                flush_acks();
+            }
             {
                 std::lock_guard lock(jobs_mutex_);
                 completed_ += count;
             }
             drained_.notify_all();
+            if (stop_now) {
+                return;
+            }
         }
+    }
+
+    void flush_acks() {
+        if (pending_ack_count_ == 0) {
+            return;
+        }
+        const auto now = unix_now();
+        for (const auto& [recipient, list] : pending_acks_) {
+            try {
+                store_->acknowledge(recipient, list, now);
+            } catch (const std::exception& error) {
+                spdlog::error("acknowledging delivered envelopes failed: {}", error.what());
+            }
+        }
+        pending_acks_.clear();
+        pending_ack_count_ = 0;
     }
 
     void run_expiry() {
@@ -244,7 +285,22 @@ class local_backend final : public backend {
     }
 
     void process(std::deque<job>& batch) {
-        std::map<std::string, std::vector<acknowledgement>> acks;
+        // Acks first leave the sequence: they wait in pending_acks_ (see write_loop), so that
+        // the acks a busy recipient sends between Sends do not split the Sends into many small
+        // commits. Deferring an ack is safe: a message is acked only after it was committed.
+        std::erase_if(batch, [&](job& work) {
+            auto* ack = std::get_if<ack_job>(&work);
+            if (ack == nullptr) {
+                return false;
+            }
+            if (pending_ack_count_ == 0) {
+                ack_deadline_ = std::chrono::steady_clock::now() + ack_delay;
+            }
+            pending_ack_count_ += ack->acked.size();
+            auto& pending = pending_acks_[ack->recipient];
+            pending.insert(pending.end(), ack->acked.begin(), ack->acked.end());
+            return true;
+        });
         std::size_t index = 0;
         while (index < batch.size()) {
             if (std::holds_alternative<send_job>(batch[index])) {
@@ -257,27 +313,12 @@ class local_backend final : public backend {
                 index = end;
                 continue;
             }
-            if (auto* ack = std::get_if<ack_job>(&batch[index])) {
-                auto& list = acks[ack->recipient];
-                list.insert(list.end(), ack->acked.begin(), ack->acked.end());
-            } else {
-                try {
-                    std::get<store_task>(batch[index])(*store_);
-                } catch (const std::exception& error) {
-                    spdlog::error("relay store operation failed: {}", error.what());
-                }
+            try {
+                std::get<store_task>(batch[index])(*store_);
+            } catch (const std::exception& error) {
+                spdlog::error("relay store operation failed: {}", error.what());
             }
             ++index;
-        }
-        // Acks of the whole batch, one transaction per recipient. Running them after the batch's
-        // other work is safe: a message is acked only after it was committed and delivered.
-        const auto now = unix_now();
-        for (const auto& [recipient, list] : acks) {
-            try {
-                store_->acknowledge(recipient, list, now);
-            } catch (const std::exception& error) {
-                spdlog::error("acknowledging delivered envelopes failed: {}", error.what());
-            }
         }
     }
 
@@ -298,7 +339,11 @@ class local_backend final : public backend {
         }
         std::vector<store::enqueue_result> results;
         try {
+            const auto started = std::chrono::steady_clock::now();
             results = store_->enqueue(envelopes_, options_.limits);
+            ++commits_;
+            committed_ += envelopes_.size();
+            commit_time_ += std::chrono::steady_clock::now() - started;
         } catch (const std::exception& error) {
             spdlog::error("committing {} envelopes failed: {}", envelopes_.size(), error.what());
             for (auto i = begin; i < end; ++i) {
@@ -324,6 +369,13 @@ class local_backend final : public backend {
     std::unique_ptr<store::relay_store> store_;
     local_backend_options options_;
     std::vector<store::envelope> envelopes_; // reused by every commit
+    std::uint64_t commits_ = 0;
+    std::uint64_t committed_ = 0;
+    std::chrono::steady_clock::duration commit_time_{};
+    std::map<std::string, std::vector<acknowledgement>> pending_acks_; // writer thread only
+    std::size_t pending_ack_count_ = 0;
+    std::chrono::steady_clock::time_point ack_deadline_{};
+    std::atomic<bool> drain_requested_{false};
 
     std::mutex jobs_mutex_;
     std::condition_variable jobs_ready_;

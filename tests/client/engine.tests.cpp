@@ -18,7 +18,8 @@ namespace {
 struct temp_dir {
     std::filesystem::path path;
     temp_dir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "sotto-engine-XXXXXX").string();
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "sotto-engine-XXXXXX").string();
         REQUIRE(::mkdtemp(pattern.data()) != nullptr);
         path = pattern;
     }
@@ -39,7 +40,8 @@ client::engine_options options_for(const std::filesystem::path& profile, crypto:
 }
 
 // Runs `io` until `done` or the timeout; returns whether `done` became true.
-bool run_until(asio::io_context& io, const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+bool run_until(asio::io_context& io, const std::function<bool()>& done,
+               std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!done() && std::chrono::steady_clock::now() < deadline) {
         io.run_for(10ms);
@@ -52,7 +54,8 @@ bool run_until(asio::io_context& io, const std::function<bool()>& done, std::chr
 
 } // namespace
 
-TEST_CASE("the Argon2id unlock runs aside: the io_context keeps ticking meanwhile", "[client][engine]") {
+TEST_CASE("the Argon2id unlock runs aside: the io_context keeps ticking meanwhile",
+          "[client][engine]") {
     temp_dir dir;
     asio::io_context io;
     std::vector<client::event> events;
@@ -78,11 +81,15 @@ TEST_CASE("the Argon2id unlock runs aside: the io_context keeps ticking meanwhil
         });
     };
     tick();
-    REQUIRE(run_until(io, [&] { return engine.started(); }, 30s));
+    REQUIRE(run_until(
+        io, [&] { return engine.started(); }, 30s));
     const auto unlock_time = std::chrono::steady_clock::now() - started;
     timer.cancel();
-    INFO("unlock took " << std::chrono::duration_cast<std::chrono::milliseconds>(unlock_time).count() << " ms");
-    CHECK(unlock_time > 20ms); // Argon2id at 64 MiB is not instant, so the check below means something
+    INFO(
+        "unlock took " << std::chrono::duration_cast<std::chrono::milliseconds>(unlock_time).count()
+                       << " ms");
+    CHECK(unlock_time >
+          20ms); // Argon2id at 64 MiB is not instant, so the check below means something
     CHECK(ticks > 2);
     CHECK(longest_gap < unlock_time / 2);
     REQUIRE_FALSE(events.empty());
@@ -90,13 +97,16 @@ TEST_CASE("the Argon2id unlock runs aside: the io_context keeps ticking meanwhil
     engine.stop();
 }
 
-TEST_CASE("the engine refuses a wrong passphrase with a fatal error and stays locked", "[client][engine]") {
+TEST_CASE("the engine refuses a wrong passphrase with a fatal error and stays locked",
+          "[client][engine]") {
     temp_dir dir;
     {
         asio::io_context io;
-        client::engine engine(io, options_for(dir.path / "p", crypto::kdf_params::cheap()), [](const client::event&) {});
+        client::engine engine(io, options_for(dir.path / "p", crypto::kdf_params::cheap()),
+                              [](const client::event&) {});
         engine.start(crypto::make_passphrase("right"));
-        REQUIRE(run_until(io, [&] { return engine.started(); }, 10s));
+        REQUIRE(run_until(
+            io, [&] { return engine.started(); }, 10s));
         CHECK(std::holds_alternative<std::string>(engine.send("bob", "queued while offline")));
         engine.stop();
     }
@@ -105,7 +115,8 @@ TEST_CASE("the engine refuses a wrong passphrase with a fatal error and stays lo
     client::engine engine(io, options_for(dir.path / "p", crypto::kdf_params::cheap()),
                           [&](const client::event& e) { events.push_back(e); });
     engine.start(crypto::make_passphrase("wrong"));
-    REQUIRE(run_until(io, [&] { return !events.empty(); }, 10s));
+    REQUIRE(run_until(
+        io, [&] { return !events.empty(); }, 10s));
     const auto* error = std::get_if<client::events::error>(&events.front());
     REQUIRE(error);
     CHECK(error->code == "wrong_passphrase");
@@ -119,11 +130,14 @@ TEST_CASE("the engine refuses a wrong passphrase with a fatal error and stays lo
 TEST_CASE("texts sent while offline wait in the outbox with status queued", "[client][engine]") {
     temp_dir dir;
     asio::io_context io;
-    client::engine engine(io, options_for(dir.path / "p", crypto::kdf_params::cheap()), [](const client::event&) {});
+    client::engine engine(io, options_for(dir.path / "p", crypto::kdf_params::cheap()),
+                          [](const client::event&) {});
     engine.start(crypto::make_passphrase("pw"));
-    REQUIRE(run_until(io, [&] { return engine.started(); }, 10s));
+    REQUIRE(run_until(
+        io, [&] { return engine.started(); }, 10s));
     for (int i = 0; i < 3; ++i) {
-        REQUIRE(std::holds_alternative<std::string>(engine.send("bob", "note " + std::to_string(i))));
+        REQUIRE(
+            std::holds_alternative<std::string>(engine.send("bob", "note " + std::to_string(i))));
     }
     const auto status = engine.status("bob");
     REQUIRE(status);

@@ -46,8 +46,10 @@ std::vector<std::string> numbered(const std::string& prefix, int count, int firs
 struct pair_fixture {
     e2e_directory dir;
     relay_process relay{dir.path / "relay", free_port()};
-    std::unique_ptr<batch_client> alice = std::make_unique<batch_client>("alice", dir.path / "alice", relay);
-    std::unique_ptr<batch_client> bob = std::make_unique<batch_client>("bob", dir.path / "bob", relay);
+    std::unique_ptr<batch_client> alice =
+        std::make_unique<batch_client>("alice", dir.path / "alice", relay);
+    std::unique_ptr<batch_client> bob =
+        std::make_unique<batch_client>("bob", dir.path / "bob", relay);
 
     void establish() {
         alice->send("bob", "hello bob");
@@ -73,8 +75,9 @@ TEST_CASE("alice messages bob before bob ever registered; bob later gets everyth
     }
     alice.wait_for(handshake_with("bob", "offering"));
     // Several resend periods pass with nobody to talk to.
-    alice.wait_for([](const json& e) { return e["event"] == "handshake" && e.value("resent", 0) >= 2; }, 20s,
-                   "two resends");
+    alice.wait_for(
+        [](const json& e) { return e["event"] == "handshake" && e.value("resent", 0) >= 2; }, 20s,
+        "two resends");
 
     batch_client bob("bob", dir.path / "bob", relay);
     bob.wait_for(is_event("request"), 20s, "the message request");
@@ -91,7 +94,8 @@ TEST_CASE("alice messages bob before bob ever registered; bob later gets everyth
     const auto history = bob.command({{"cmd", "history"}, {"with", "alice"}, {"limit", 3}});
     REQUIRE(history["messages"].size() == 3);
     CHECK(history["messages"][2]["text"] == sent.back());
-    const auto older = bob.command({{"cmd", "history"}, {"with", "alice"}, {"before", history["messages"][0]["id"]}});
+    const auto older = bob.command(
+        {{"cmd", "history"}, {"with", "alice"}, {"before", history["messages"][0]["id"]}});
     REQUIRE(older["messages"].size() == 2);
     CHECK(older["messages"][0]["text"] == sent.front());
 
@@ -151,8 +155,9 @@ TEST_CASE("a fresh handshake with an offline peer completes when the peer return
     }
     batch_client alice("alice", dir.path / "alice", relay);
     const auto id = alice.send("bob", "are you there");
-    alice.wait_for([](const json& e) { return e["event"] == "handshake" && e.value("resent", 0) >= 4; }, 20s,
-                   "four resends");
+    alice.wait_for(
+        [](const json& e) { return e["event"] == "handshake" && e.value("resent", 0) >= 4; }, 20s,
+        "four resends");
     batch_client bob("bob", dir.path / "bob", relay);
     bob.wait_for(is_event("request"));
     bob.command({{"cmd", "accept"}, {"with", "alice"}});
@@ -160,7 +165,8 @@ TEST_CASE("a fresh handshake with an offline peer completes when the peer return
     alice.wait_for(receipt_for(id, "delivered"));
 }
 
-TEST_CASE("alice killed with SIGKILL right after sending: bob gets every message exactly once", "[e2e]") {
+TEST_CASE("alice killed with SIGKILL right after sending: bob gets every message exactly once",
+          "[e2e]") {
     pair_fixture f;
     f.establish();
     const auto sent = numbered("before the crash", 20);
@@ -211,7 +217,8 @@ TEST_CASE("the relay restarted mid-handshake: the handshake still completes", "[
     bob.wait_messages("alice", 1, 30s);
 }
 
-TEST_CASE("bob's identity replaced: alice sees key_changed and cannot send until she accepts", "[e2e]") {
+TEST_CASE("bob's identity replaced: alice sees key_changed and cannot send until she accepts",
+          "[e2e]") {
     pair_fixture f;
     f.establish();
     CHECK(f.bob->quit() == 0);
@@ -226,7 +233,8 @@ TEST_CASE("bob's identity replaced: alice sees key_changed and cannot send until
     f.bob = std::make_unique<batch_client>("bob", f.dir.path / "bob-new", f.relay);
     f.bob->send("alice", "I am the new bob");
     f.alice->wait_for(handshake_with("bob", "key_changed"), 30s, "key_changed");
-    const auto refused = f.alice->command({{"cmd", "send"}, {"to", "bob"}, {"text", "should not go"}});
+    const auto refused =
+        f.alice->command({{"cmd", "send"}, {"to", "bob"}, {"text", "should not go"}});
     CHECK(refused["event"] == "error");
     CHECK(refused["code"] == "key_changed");
     const auto contacts = f.alice->command({{"cmd", "contacts"}});
@@ -267,7 +275,8 @@ TEST_CASE("a profile copied with world-readable permissions is refused", "[e2e]"
         batch_client alice("alice", dir.path / "alice", relay);
         CHECK(alice.quit() == 0);
     }
-    std::filesystem::copy(dir.path / "alice", dir.path / "copy", std::filesystem::copy_options::recursive);
+    std::filesystem::copy(dir.path / "alice", dir.path / "copy",
+                          std::filesystem::copy_options::recursive);
     REQUIRE(::chmod((dir.path / "copy" / "sotto.db").c_str(), 0644) == 0);
     batch_client copy("alice", dir.path / "copy", relay, "pass-phrase", false);
     const auto error = copy.wait_for(is_event("error"));
@@ -285,14 +294,17 @@ TEST_CASE("bad JSON and unknown commands are errors and the client keeps running
     CHECK(alice.command({{"cmd", "fly"}})["code"] == "unknown_command");
     CHECK(alice.command({{"cmd", "send"}, {"to", 5}})["code"] == "bad_command");
     CHECK(alice.command({{"nocmd", true}})["code"] == "bad_command");
-    CHECK(alice.command({{"cmd", "send"}, {"to", "alice"}, {"text", "me"}})["code"] == "unknown_user");
-    alice.wait_for([](const json& e) { return e["event"] == "connection" && e["state"] == "connected"; });
+    CHECK(alice.command({{"cmd", "send"}, {"to", "alice"}, {"text", "me"}})["code"] ==
+          "unknown_user");
+    alice.wait_for(
+        [](const json& e) { return e["event"] == "connection" && e["state"] == "connected"; });
     const auto users = alice.command({{"cmd", "users"}});
     CHECK(users["event"] == "result");
     CHECK(alice.quit() == 0);
 }
 
-TEST_CASE("5 clients in 10 conversations exchange 1,000 messages with none lost or duplicated", "[e2e][load]") {
+TEST_CASE("5 clients in 10 conversations exchange 1,000 messages with none lost or duplicated",
+          "[e2e][load]") {
     e2e_directory dir;
     relay_process relay(dir.path / "relay", free_port());
     const std::vector<std::string> names{"ann", "ben", "cat", "dan", "eve"};
@@ -308,7 +320,8 @@ TEST_CASE("5 clients in 10 conversations exchange 1,000 messages with none lost 
     }
     for (std::size_t b = 1; b < names.size(); ++b) {
         for (std::size_t a = 0; a < b; ++a) {
-            clients[b]->wait_for([&](const json& e) { return e["event"] == "request" && e["from"] == names[a]; });
+            clients[b]->wait_for(
+                [&](const json& e) { return e["event"] == "request" && e["from"] == names[a]; });
             clients[b]->command({{"cmd", "accept"}, {"with", names[a]}});
         }
     }
@@ -320,7 +333,9 @@ TEST_CASE("5 clients in 10 conversations exchange 1,000 messages with none lost 
                     continue;
                 }
                 clients[a]->write_raw(
-                    json{{"cmd", "send"}, {"to", names[b]}, {"text", names[a] + ">" + names[b] + " " + std::to_string(i)}}
+                    json{{"cmd", "send"},
+                         {"to", names[b]},
+                         {"text", names[a] + ">" + names[b] + " " + std::to_string(i)}}
                         .dump());
             }
         }
@@ -353,7 +368,8 @@ TEST_CASE("5 clients in 10 conversations exchange 1,000 messages with none lost 
     CHECK(total == 1000);
 }
 
-TEST_CASE("verify gives the same safety number on both sides and export writes the history", "[e2e]") {
+TEST_CASE("verify gives the same safety number on both sides and export writes the history",
+          "[e2e]") {
     pair_fixture f;
     f.establish();
     const auto on_alice = f.alice->command({{"cmd", "verify"}, {"with", "bob"}, {"mark", true}});
@@ -369,7 +385,8 @@ TEST_CASE("verify gives the same safety number on both sides and export writes t
     CHECK(status["ratchet"].get<int>() >= 2);
 
     const auto json_path = (f.dir.path / "export.json").string();
-    const auto exported = f.alice->command({{"cmd", "export"}, {"with", "bob"}, {"format", "json"}, {"path", json_path}});
+    const auto exported = f.alice->command(
+        {{"cmd", "export"}, {"with", "bob"}, {"format", "json"}, {"path", json_path}});
     REQUIRE(exported["event"] == "result");
     CHECK(exported["count"] == 2);
     const auto document = json::parse(read_file(json_path));
@@ -396,7 +413,8 @@ TEST_CASE("close discards the session and the next message starts a new one", "[
     f.alice->wait_messages("bob", 2);
 }
 
-TEST_CASE("a declined request shows nothing and later messages from that user are ignored", "[e2e]") {
+TEST_CASE("a declined request shows nothing and later messages from that user are ignored",
+          "[e2e]") {
     e2e_directory dir;
     relay_process relay(dir.path / "relay", free_port());
     batch_client mallory("mallory", dir.path / "mallory", relay);
@@ -408,4 +426,88 @@ TEST_CASE("a declined request shows nothing and later messages from that user ar
     bob.drain(1500ms);
     CHECK(bob.messages_from("mallory").empty());
     CHECK(bob.command({{"cmd", "history"}, {"with", "mallory"}})["messages"].empty());
+}
+
+TEST_CASE("an unpinned relay is refused with its fingerprint; trust on first use pins it",
+          "[e2e]") {
+    e2e_directory dir;
+    relay_process relay(dir.path / "relay", free_port());
+    {
+        batch_client alice("alice", dir.path / "alice", relay, "pass-phrase", true,
+                           batch_client::pin_mode::none);
+        const auto error = alice.wait_for(is_event("error"));
+        CHECK(error["code"] == "relay_not_pinned");
+        CHECK(error["message"].get<std::string>().find(relay.fingerprint) != std::string::npos);
+        CHECK(alice.wait_exit(10s) == 1);
+    }
+    batch_client alice("alice", dir.path / "alice", relay, "pass-phrase", true,
+                       batch_client::pin_mode::trust_on_first_use);
+    alice.wait_for(
+        [](const json& e) { return e["event"] == "connection" && e["state"] == "connected"; });
+    CHECK(alice.quit() == 0);
+    // Pinned now: the next start needs neither flag.
+    batch_client again("alice", dir.path / "alice", relay, "pass-phrase", true,
+                       batch_client::pin_mode::none);
+    CHECK(again.events.front()["relay_fingerprint"] == relay.fingerprint);
+    again.wait_for(
+        [](const json& e) { return e["event"] == "connection" && e["state"] == "connected"; });
+    CHECK(again.quit() == 0);
+}
+
+TEST_CASE("bob killed with SIGKILL while receiving: every message is stored and shown once",
+          "[e2e]") {
+    pair_fixture f;
+    f.establish();
+    const auto sent = numbered("burst", 200);
+    for (const auto& text : sent) {
+        f.alice->write_raw(json{{"cmd", "send"}, {"to", "bob"}, {"text", text}}.dump());
+    }
+    f.bob->wait_messages("alice", 1 + 20); // well into the burst
+    f.bob->kill_hard();
+    auto shown = texts(f.bob->messages_from("alice"));
+    f.bob = std::make_unique<batch_client>("bob", f.dir.path / "bob", f.relay);
+    std::multiset<std::string> stored;
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        const auto history =
+            f.bob->command({{"cmd", "history"}, {"with", "alice"}, {"limit", 1000}});
+        stored.clear();
+        for (const auto& m : history["messages"]) {
+            if (m["direction"] == "in") {
+                stored.insert(m["text"].get<std::string>());
+            }
+        }
+        if (stored.size() >= 1 + sent.size()) {
+            break;
+        }
+        f.bob->drain(300ms);
+    }
+    f.bob->drain(500ms);
+    for (auto& text : texts(f.bob->messages_from("alice"))) {
+        shown.push_back(text);
+    }
+    const std::multiset<std::string> shown_once(shown.begin() + 1, shown.end());
+    for (const auto& text : sent) {
+        INFO(text);
+        CHECK(stored.count(text) == 1);     // stored exactly once
+        CHECK(shown_once.count(text) <= 1); // never shown twice
+    }
+    CHECK(stored.size() == 1 + sent.size());
+    // Only a kill between a commit and its event line can hide one (microseconds).
+    CHECK(shown_once.size() + 1 >= sent.size());
+}
+
+TEST_CASE("a read command sends a read receipt for what was shown", "[e2e]") {
+    pair_fixture f;
+    f.establish();
+    const auto id = f.alice->send("bob", "please read this");
+    f.bob->wait_messages("alice", 2);
+    f.alice->wait_for(receipt_for(id, "delivered"));
+    const auto read = f.bob->command({{"cmd", "read"}, {"with", "alice"}});
+    REQUIRE(read["event"] == "result");
+    CHECK(read["count"] == 2);
+    f.alice->wait_for(receipt_for(id, "read"));
+    const auto history = f.alice->command({{"cmd", "history"}, {"with", "bob"}});
+    CHECK(history["messages"].back()["status"] == "read");
+    CHECK(f.bob->command({{"cmd", "read"}, {"with", "alice"}})["count"] == 0);
 }

@@ -26,7 +26,8 @@ using namespace std::chrono_literals;
 struct e2e_directory {
     std::filesystem::path path;
     e2e_directory() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "sotto-e2e-XXXXXX").string();
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "sotto-e2e-XXXXXX").string();
         REQUIRE(::mkdtemp(pattern.data()) != nullptr);
         path = pattern;
     }
@@ -51,8 +52,8 @@ struct relay_process {
     }
     void start() {
         child = std::make_unique<child_process>(
-            std::vector<std::string>{SOTTO_BINARY, "--relay", "--listen", address(), "--data-dir", data.string(),
-                                     "--log-level", "warn"},
+            std::vector<std::string>{SOTTO_BINARY, "--relay", "--listen", address(), "--data-dir",
+                                     data.string(), "--log-level", "warn"},
             std::map<std::string, std::string>{}, data.parent_path() / "relay.err");
         const std::string marker = "certificate fingerprint (SHA-256): ";
         const auto deadline = std::chrono::steady_clock::now() + 20s;
@@ -93,21 +94,35 @@ class batch_client {
     std::filesystem::path profile;
     std::vector<json> events;
 
-    batch_client(std::string name, std::filesystem::path profile_directory, const relay_process& relay,
-                 std::string passphrase = "pass-" + std::string("phrase"), bool wait_ready = true)
-        : user(std::move(name)), profile(std::move(profile_directory)) {
+    // How the relay certificate is pinned: by its fingerprint (the default), trust on first use,
+    // or not at all.
+    enum class pin_mode { fingerprint, trust_on_first_use, none };
+
+    batch_client(std::string name, std::filesystem::path profile_directory,
+                 const relay_process& relay,
+                 std::string passphrase = "pass-" + std::string("phrase"), bool wait_ready = true,
+                 pin_mode pin = pin_mode::fingerprint)
+        : user(std::move(name)), profile(std::move(profile_directory)), pin_(pin) {
         launch(relay.address(), relay.fingerprint, passphrase);
         if (wait_ready) {
             wait_for([](const json& e) { return e["event"] == "ready"; }, 20s);
         }
     }
 
-    void launch(const std::string& relay_address, const std::string& fingerprint, const std::string& passphrase) {
+    void launch(const std::string& relay_address, const std::string& fingerprint,
+                const std::string& passphrase) {
         events.clear();
         cursor_ = 0;
+        std::vector<std::string> arguments{SOTTO_BINARY,     "--batch", "--profile",
+                                           profile.string(), "--relay", relay_address,
+                                           "--user",         user};
+        if (pin_ == pin_mode::fingerprint) {
+            arguments.insert(arguments.end(), {"--relay-fingerprint", fingerprint});
+        } else if (pin_ == pin_mode::trust_on_first_use) {
+            arguments.emplace_back("--trust-on-first-use");
+        }
         child_ = std::make_unique<child_process>(
-            std::vector<std::string>{SOTTO_BINARY, "--batch", "--profile", profile.string(), "--relay", relay_address,
-                                     "--user", user, "--relay-fingerprint", fingerprint},
+            arguments,
             std::map<std::string, std::string>{{"SOTTO_PASSPHRASE", passphrase},
                                                {"SOTTO_INSECURE_TEST_KDF", "1"},
                                                {"SOTTO_TEST_RESEND_MS", resend_ms}},
@@ -116,8 +131,8 @@ class batch_client {
 
     // Reads events until one matches (searching from the start of the log); fails the test on
     // timeout.
-    json wait_for(const std::function<bool(const json&)>& match, std::chrono::milliseconds timeout = 20s,
-                  const char* what = "an event") {
+    json wait_for(const std::function<bool(const json&)>& match,
+                  std::chrono::milliseconds timeout = 20s, const char* what = "an event") {
         std::size_t index = 0;
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         for (;;) {
@@ -126,7 +141,8 @@ class batch_client {
                     return events[index];
                 }
             }
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
             if (left.count() <= 0 || !pump(left)) {
                 INFO(user << " waited for " << what << "; last events: " << tail());
                 FAIL("timed out");
@@ -138,7 +154,8 @@ class batch_client {
     void drain(std::chrono::milliseconds duration) {
         const auto deadline = std::chrono::steady_clock::now() + duration;
         while (std::chrono::steady_clock::now() < deadline) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
             if (!pump(left)) {
                 return;
             }
@@ -151,7 +168,10 @@ class batch_client {
         request["tag"] = tag;
         REQUIRE(child_->write_line(request.dump()));
         return wait_for(
-            [tag](const json& e) { return (e["event"] == "result" || e["event"] == "error") && e.value("tag", 0) == tag; },
+            [tag](const json& e) {
+                return (e["event"] == "result" || e["event"] == "error") &&
+                       e.value("tag", 0) == tag;
+            },
             timeout, "a command answer");
     }
 
@@ -175,13 +195,15 @@ class batch_client {
     }
 
     // Waits until `count` messages from `from` arrived.
-    void wait_messages(const std::string& from, std::size_t count, std::chrono::milliseconds timeout = 30s) {
+    void wait_messages(const std::string& from, std::size_t count,
+                       std::chrono::milliseconds timeout = 30s) {
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         while (messages_from(from).size() < count) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
             if (left.count() <= 0 || !pump(left)) {
-                INFO(user << " has " << messages_from(from).size() << " of " << count << " from " << from
-                          << "; last events: " << tail());
+                INFO(user << " has " << messages_from(from).size() << " of " << count << " from "
+                          << from << "; last events: " << tail());
                 FAIL("timed out");
             }
         }
@@ -229,6 +251,7 @@ class batch_client {
     }
 
     std::unique_ptr<child_process> child_;
+    pin_mode pin_ = pin_mode::fingerprint;
     std::size_t cursor_ = 0;
     int tags_ = 0;
 };

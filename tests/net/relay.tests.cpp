@@ -57,7 +57,10 @@ asio::awaitable<wire::AuthResult::Status> register_with(const test_relay& relay,
                                                       const test_user& user, std::string code) {
     auto executor = co_await asio::this_coro::executor;
     auto link = connection::create(executor, tls, relay.link_options());
-    { const auto awaited = co_await link->connect(); REQUIRE(awaited.status == net::link::connect_status::connected); }
+    {
+        const auto awaited = co_await link->connect();
+        REQUIRE(awaited.status == net::link::connect_status::connected);
+    }
     const auto result = co_await link->register_account(user.name, user.keys.public_key(), user.signer(), code);
     co_return result.status();
 }
@@ -174,7 +177,10 @@ TEST_CASE("messages to an offline user arrive in order when it logs in and not a
         wire::Frame users_request;
         users_request.mutable_users_request();
         b->send(users_request);
-        { const auto awaited = co_await receive_kind(*b, wire::Frame::kUsers); REQUIRE(awaited); }
+        {
+            const auto awaited = co_await receive_kind(*b, wire::Frame::kUsers);
+            REQUIRE(awaited);
+        }
         relay.backend->drain();
         b->close();
         b = co_await connect_user(relay, tls, bob, false);
@@ -205,7 +211,10 @@ TEST_CASE("a wrong signature, a signature replayed from another TLS session and 
         SECTION("replayed from another session") {
             // Record what alice signed on one connection and present it on another.
             auto recorder = connection::create(io.get_executor(), tls, relay.link_options());
-            { const auto awaited = co_await recorder->connect(); REQUIRE(awaited.status == net::link::connect_status::connected); }
+            {
+                const auto awaited = co_await recorder->connect();
+                REQUIRE(awaited.status == net::link::connect_status::connected);
+            }
             std::optional<crypto::signature> recorded;
             const auto good = co_await recorder->login("alice", [&](crypto::bytes_view message) {
                 recorded = alice.keys.sign(message);
@@ -213,7 +222,10 @@ TEST_CASE("a wrong signature, a signature replayed from another TLS session and 
             });
             REQUIRE(good.status() == wire::AuthResult::OK);
             auto replay = connection::create(io.get_executor(), tls, relay.link_options());
-            { const auto awaited = co_await replay->connect(); REQUIRE(awaited.status == net::link::connect_status::connected); }
+            {
+                const auto awaited = co_await replay->connect();
+                REQUIRE(awaited.status == net::link::connect_status::connected);
+            }
             CHECK(replay->binding() != recorder->binding());
             const auto result = co_await replay->login("alice", [&](crypto::bytes_view) { return *recorded; });
             CHECK(result.status() == wire::AuthResult::BAD_SIGNATURE);
@@ -221,13 +233,19 @@ TEST_CASE("a wrong signature, a signature replayed from another TLS session and 
         SECTION("unregistered name") {
             test_user nobody("nobody");
             auto link = connection::create(io.get_executor(), tls, relay.link_options());
-            { const auto awaited = co_await link->connect(); REQUIRE(awaited.status == net::link::connect_status::connected); }
+            {
+                const auto awaited = co_await link->connect();
+                REQUIRE(awaited.status == net::link::connect_status::connected);
+            }
             const auto result = co_await link->login("nobody", nobody.signer());
             CHECK(result.status() == wire::AuthResult::UNKNOWN_USER);
         }
         SECTION("a name held by another key") {
             auto link = connection::create(io.get_executor(), tls, relay.link_options());
-            { const auto awaited = co_await link->connect(); REQUIRE(awaited.status == net::link::connect_status::connected); }
+            {
+                const auto awaited = co_await link->connect();
+                REQUIRE(awaited.status == net::link::connect_status::connected);
+            }
             const auto result = co_await link->register_account("alice", mallory.keys.public_key(), mallory.signer());
             CHECK(result.status() == wire::AuthResult::NAME_TAKEN);
         }
@@ -247,7 +265,10 @@ TEST_CASE("repeated failed logins from one address are rate limited", "[net][rel
         std::vector<wire::AuthResult::Status> statuses;
         for (int i = 0; i < 5; ++i) {
             auto link = connection::create(io.get_executor(), tls, relay.link_options());
-            { const auto awaited = co_await link->connect(); REQUIRE(awaited.status == net::link::connect_status::connected); }
+            {
+                const auto awaited = co_await link->connect();
+                REQUIRE(awaited.status == net::link::connect_status::connected);
+            }
             const auto result = co_await link->login("nobody", nobody.signer());
             statuses.push_back(result.status());
         }
@@ -271,11 +292,26 @@ TEST_CASE("invite codes are required, single-use and expire", "[net][relay]") {
     auto tls = net::make_client_context();
     run_coroutine(io, [&]() -> asio::awaitable<void> {
         const test_user carol("carol"), dave("dave"), erin("erin");
-        { const auto awaited = co_await register_with(relay, tls, carol, ""); CHECK(awaited == wire::AuthResult::INVITE_REQUIRED); }
-        { const auto awaited = co_await register_with(relay, tls, carol, "old-code"); CHECK(awaited == wire::AuthResult::INVITE_INVALID); }
-        { const auto awaited = co_await register_with(relay, tls, carol, "made-up"); CHECK(awaited == wire::AuthResult::INVITE_INVALID); }
-        { const auto awaited = co_await register_with(relay, tls, dave, "good-code"); CHECK(awaited == wire::AuthResult::OK); }
-        { const auto awaited = co_await register_with(relay, tls, erin, "good-code"); CHECK(awaited == wire::AuthResult::INVITE_INVALID); }
+        {
+            const auto awaited = co_await register_with(relay, tls, carol, "");
+            CHECK(awaited == wire::AuthResult::INVITE_REQUIRED);
+        }
+        {
+            const auto awaited = co_await register_with(relay, tls, carol, "old-code");
+            CHECK(awaited == wire::AuthResult::INVITE_INVALID);
+        }
+        {
+            const auto awaited = co_await register_with(relay, tls, carol, "made-up");
+            CHECK(awaited == wire::AuthResult::INVITE_INVALID);
+        }
+        {
+            const auto awaited = co_await register_with(relay, tls, dave, "good-code");
+            CHECK(awaited == wire::AuthResult::OK);
+        }
+        {
+            const auto awaited = co_await register_with(relay, tls, erin, "good-code");
+            CHECK(awaited == wire::AuthResult::INVITE_INVALID);
+        }
     });
 }
 
@@ -304,16 +340,25 @@ TEST_CASE("each malformed input closes only its own connection", "[net][relay]")
         std::uint8_t n = 0;
         for (const auto& [raw, expected] : cases_after_login) {
             INFO("case " << int(n));
-            { const auto awaited = co_await error_after_raw(relay, tls, &mallory, raw); CHECK(awaited == expected); }
+            {
+                const auto awaited = co_await error_after_raw(relay, tls, &mallory, raw);
+                CHECK(awaited == expected);
+            }
             co_await still_working(*a, *b, ++n);
         }
         // A Send before authenticating.
         const std::string early_send = net::encode_frame(make_send({"bob"}, 5, "x"));
-        { const auto awaited = co_await error_after_raw(relay, tls, nullptr, early_send); CHECK(awaited == wire::Error::UNEXPECTED_FRAME); }
+        {
+            const auto awaited = co_await error_after_raw(relay, tls, nullptr, early_send);
+            CHECK(awaited == wire::Error::UNEXPECTED_FRAME);
+        }
         co_await still_working(*a, *b, ++n);
         // A truncated frame: half a header, then silence until the auth deadline.
         const std::string half_header = header(100).substr(0, 2);
-        { const auto awaited = co_await error_after_raw(relay, tls, nullptr, half_header); CHECK(awaited == wire::Error::AUTH_TIMEOUT); }
+        {
+            const auto awaited = co_await error_after_raw(relay, tls, nullptr, half_header);
+            CHECK(awaited == wire::Error::AUTH_TIMEOUT);
+        }
         co_await still_working(*a, *b, ++n);
         a->close();
         b->close();
@@ -367,7 +412,10 @@ TEST_CASE("a repeated Send is stored and delivered once", "[net][relay]") {
         CHECK(statuses == std::vector<wire::SendResult::Status>{wire::SendResult::QUEUED, wire::SendResult::DUPLICATE,
                                                                  wire::SendResult::DUPLICATE});
         a->send(make_send({"bob"}, 8, "marker"));
-        { const auto awaited = co_await receive_kind(*a, wire::Frame::kSendResult); REQUIRE(awaited); }
+        {
+            const auto awaited = co_await receive_kind(*a, wire::Frame::kSendResult);
+            REQUIRE(awaited);
+        }
         auto b = co_await connect_user(relay, tls, bob, false);
         auto first = co_await receive_kind(*b, wire::Frame::kDeliver);
         auto second = co_await receive_kind(*b, wire::Frame::kDeliver);
@@ -518,7 +566,7 @@ TEST_CASE("the relay database holds ciphertext only: no plaintext of a known mes
         ciphertext[i] = static_cast<char>(ciphertext[i] ^ static_cast<char>(pad.bytes[i % pad.bytes.size()]));
     }
     {
-        test_relay relay({}, store::open_relay_store(directory.path));
+        test_relay relay({}, store::open_relay_store(directory.path()));
         asio::io_context io;
         auto tls = net::make_client_context();
         run_coroutine(io, [&]() -> asio::awaitable<void> {
@@ -532,7 +580,7 @@ TEST_CASE("the relay database holds ciphertext only: no plaintext of a known mes
         });
     }
     std::string everything;
-    for (const auto& entry : std::filesystem::directory_iterator(directory.path)) {
+    for (const auto& entry : std::filesystem::directory_iterator(directory.path())) {
         std::ifstream file(entry.path(), std::ios::binary);
         everything.append(std::istreambuf_iterator<char>(file), {});
     }

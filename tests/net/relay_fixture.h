@@ -21,30 +21,16 @@
 #include <string>
 #include <unistd.h>
 
+#include "tests/support/temporary_directory.h"
+
 namespace sotto::testing {
 
 inline constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
-// A private temporary directory, removed at the end of the test.
-struct temporary_directory {
-    std::filesystem::path path;
-    temporary_directory() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "sotto-net-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~temporary_directory() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path, ignored);
-    }
-    temporary_directory(const temporary_directory&) = delete;
-    temporary_directory& operator=(const temporary_directory&) = delete;
-};
-
 // One certificate for the whole test run: generating it is cheap but not free.
 inline const net::certificate_files& test_certificate() {
     static temporary_directory directory;
-    static const auto files = net::ensure_self_signed_certificate(directory.path);
+    static const auto files = net::ensure_self_signed_certificate(directory.path());
     return files;
 }
 

@@ -161,7 +161,7 @@ asio::awaitable<void> sender_loop(net::link::link_options options, asio::ssl::co
 
 TEST_CASE("every acked message survives kill -9 of the relay process", "[net][relay][kill]") {
     temporary_directory directory;
-    const auto data = directory.path / "relay";
+    const auto data = directory.path() / "relay";
     const auto port = free_port();
     auto tls = net::make_client_context();
     std::vector<sender_state> senders;

@@ -13,7 +13,7 @@ using namespace sotto::testing;
 TEST_CASE("the first start creates a private self-signed certificate and later starts reuse it",
           "[net][tls]") {
     temporary_directory directory;
-    const auto data = directory.path / "relay";
+    const auto data = directory.path() / "relay";
     const auto files = net::ensure_self_signed_certificate(data);
     for (const auto& path : {files.certificate, files.key}) {
         struct stat info {};
@@ -32,9 +32,9 @@ TEST_CASE("the first start creates a private self-signed certificate and later s
 
 TEST_CASE("a data dir with a certificate but no key is an error, not a silent new identity", "[net][tls]") {
     temporary_directory directory;
-    const auto files = net::ensure_self_signed_certificate(directory.path);
+    const auto files = net::ensure_self_signed_certificate(directory.path());
     std::filesystem::remove(files.key);
-    CHECK_THROWS_AS(net::ensure_self_signed_certificate(directory.path), net::tls_error);
+    CHECK_THROWS_AS(net::ensure_self_signed_certificate(directory.path()), net::tls_error);
 }
 
 TEST_CASE("generated certificates differ and their fingerprints are what clients see", "[net][tls]") {

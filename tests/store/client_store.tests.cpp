@@ -2,8 +2,8 @@
 
 #include <SQLiteCpp/Database.h>
 #include <catch2/catch.hpp>
-
 #include <sys/stat.h>
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -29,13 +29,15 @@ struct temp_dir {
 };
 
 crypto::sealing_key derive(std::string_view passphrase, const crypto::seal_salt& salt) {
-    auto key = crypto::sealing_key::derive(crypto::make_passphrase(passphrase), crypto::kdf_params::cheap(), salt);
+    auto key = crypto::sealing_key::derive(crypto::make_passphrase(passphrase),
+                                           crypto::kdf_params::cheap(), salt);
     REQUIRE(key);
     return std::move(*key);
 }
 
 crypto::sealing_key fresh_key(std::string_view passphrase, crypto::random_source& random) {
-    auto key = crypto::sealing_key::derive(crypto::make_passphrase(passphrase), crypto::kdf_params::cheap(), random);
+    auto key = crypto::sealing_key::derive(crypto::make_passphrase(passphrase),
+                                           crypto::kdf_params::cheap(), random);
     REQUIRE(key);
     return std::move(*key);
 }
@@ -60,13 +62,15 @@ struct profile_fixture {
     crypto::seeded_random random{42};
     crypto::identity_key_pair identity = crypto::identity_key_pair::generate(random);
     void create(store::client_store& db, std::string_view passphrase = "correct horse") {
-        db.create_profile(fresh_key(passphrase, random), {"alice", "127.0.0.1:7717", ""}, identity, random);
+        db.create_profile(fresh_key(passphrase, random), {"alice", "127.0.0.1:7717", ""}, identity,
+                          random);
     }
 };
 
 } // namespace
 
-TEST_CASE("a created profile unlocks with its passphrase and gives back the identity", "[store][client_store]") {
+TEST_CASE("a created profile unlocks with its passphrase and gives back the identity",
+          "[store][client_store]") {
     temp_dir dir;
     profile_fixture fixture;
     {
@@ -98,17 +102,20 @@ TEST_CASE("a wrong passphrase is refused and changes nothing", "[store][client_s
         auto db = store::client_store::open(dir.path);
         const auto header = db->kdf_header();
         REQUIRE(header);
-        CHECK(db->unlock(derive("wrong horse", header->salt)) == store::unlock_result::wrong_passphrase);
+        CHECK(db->unlock(derive("wrong horse", header->salt)) ==
+              store::unlock_result::wrong_passphrase);
         CHECK_FALSE(db->unlocked());
         CHECK_THROWS_AS(db->contacts(), std::logic_error);
     }
     CHECK(read_all(dir.path / "sotto.db") + read_all(dir.path / "sotto.db-wal") == before);
     auto db = store::client_store::open(dir.path);
-    REQUIRE(db->unlock(derive("correct horse", db->kdf_header()->salt)) == store::unlock_result::unlocked);
+    REQUIRE(db->unlock(derive("correct horse", db->kdf_header()->salt)) ==
+            store::unlock_result::unlocked);
     CHECK(db->find_contact("bob"));
 }
 
-TEST_CASE("a profile database others can read is refused with the fix in the message", "[store][client_store]") {
+TEST_CASE("a profile database others can read is refused with the fix in the message",
+          "[store][client_store]") {
     temp_dir dir;
     profile_fixture fixture;
     {
@@ -143,35 +150,39 @@ TEST_CASE("sealed columns hold no plaintext of names, bodies or states", "[store
         fixture.create(*db);
         const auto bob = db->ensure_contact("bobthebuilder");
         db->save_session(bob.id, bytes("HANDSHAKE-STATE-MARKER"), bytes("RATCHET-STATE-MARKER"));
-        db->queue_outgoing(bob.id, make_id(1), "the eagle lands at midnight", 1, bytes("OUTBOX-CONTENT-MARKER"));
+        db->queue_outgoing(bob.id, make_id(1), "the eagle lands at midnight", 1,
+                           bytes("OUTBOX-CONTENT-MARKER"));
         CHECK(db->commit_received(bob.id, make_id(2), std::string("meet me by the old oak"), 2, 3,
                                   bytes("RATCHET-STATE-MARKER-2")));
     }
     const auto raw = read_all(dir.path / "sotto.db") + read_all(dir.path / "sotto.db-wal");
     REQUIRE_FALSE(raw.empty());
-    for (const char* secret : {"bobthebuilder", "eagle lands", "old oak", "HANDSHAKE-STATE", "RATCHET-STATE",
-                               "OUTBOX-CONTENT"}) {
+    for (const char* secret : {"bobthebuilder", "eagle lands", "old oak", "HANDSHAKE-STATE",
+                               "RATCHET-STATE", "OUTBOX-CONTENT"}) {
         INFO(secret);
         CHECK(raw.find(secret) == std::string::npos);
     }
     const auto secret_key = fixture.identity.secret_key().view();
-    CHECK(raw.find(std::string(reinterpret_cast<const char*>(secret_key.data()), 32)) == std::string::npos);
+    CHECK(raw.find(std::string(reinterpret_cast<const char*>(secret_key.data()), 32)) ==
+          std::string::npos);
 
     auto db = store::client_store::open(dir.path);
-    REQUIRE(db->unlock(derive("correct horse", db->kdf_header()->salt)) == store::unlock_result::unlocked);
+    REQUIRE(db->unlock(derive("correct horse", db->kdf_header()->salt)) ==
+            store::unlock_result::unlocked);
     const auto bob = db->find_contact("bobthebuilder");
     REQUIRE(bob);
     const auto session = db->session(bob->id);
     REQUIRE(session.ratchet);
-    CHECK(std::string(reinterpret_cast<const char*>(session.ratchet->data()), session.ratchet->size()) ==
-          "RATCHET-STATE-MARKER-2");
+    CHECK(std::string(reinterpret_cast<const char*>(session.ratchet->data()),
+                      session.ratchet->size()) == "RATCHET-STATE-MARKER-2");
     const auto messages = db->history(bob->id, std::nullopt, 10);
     REQUIRE(messages.size() == 2);
     CHECK(messages[0].text == "the eagle lands at midnight");
     CHECK(messages[1].text == "meet me by the old oak");
 }
 
-TEST_CASE("history pages backwards from an id without skipping or repeating", "[store][client_store]") {
+TEST_CASE("history pages backwards from an id without skipping or repeating",
+          "[store][client_store]") {
     auto db = store::client_store::open_in_memory();
     profile_fixture fixture;
     fixture.create(*db);
@@ -180,7 +191,8 @@ TEST_CASE("history pages backwards from an id without skipping or repeating", "[
     db->save_session(bob.id, bytes("h"), bytes("r"));
     for (std::uint8_t i = 0; i < 25; ++i) {
         db->queue_outgoing(bob.id, make_id(i), "message " + std::to_string(i), i, bytes("c"));
-        db->queue_outgoing(carol.id, make_id(static_cast<std::uint8_t>(100 + i)), "other", i, bytes("c"));
+        db->queue_outgoing(carol.id, make_id(static_cast<std::uint8_t>(100 + i)), "other", i,
+                           bytes("c"));
     }
     const auto newest = db->history(bob.id, std::nullopt, 10);
     REQUIRE(newest.size() == 10);
@@ -197,7 +209,8 @@ TEST_CASE("history pages backwards from an id without skipping or repeating", "[
     CHECK(db->history(bob.id, oldest.front().id, 10).empty());
 }
 
-TEST_CASE("a received message and its ratchet state are written in one transaction", "[store][client_store]") {
+TEST_CASE("a received message and its ratchet state are written in one transaction",
+          "[store][client_store]") {
     temp_dir dir;
     profile_fixture fixture;
     auto db = store::client_store::open(dir.path);
@@ -208,37 +221,44 @@ TEST_CASE("a received message and its ratchet state are written in one transacti
     SECTION("a failure writing the message leaves the ratchet state unchanged") {
         {
             SQLite::Database raw(dir.path / "sotto.db", SQLite::OPEN_READWRITE);
-            raw.exec("CREATE TRIGGER fail_insert BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
+            raw.exec("CREATE TRIGGER fail_insert BEFORE INSERT ON messages BEGIN SELECT "
+                     "RAISE(ABORT, 'disk on fire'); END");
         }
-        CHECK_THROWS_AS(db->commit_received(bob.id, make_id(1), std::string("hello"), 1, 2, bytes("ratchet-2")),
-                        store::store_error);
+        CHECK_THROWS_AS(
+            db->commit_received(bob.id, make_id(1), std::string("hello"), 1, 2, bytes("ratchet-2")),
+            store::store_error);
         const auto session = db->session(bob.id);
         REQUIRE(session.ratchet);
-        CHECK(std::string(reinterpret_cast<const char*>(session.ratchet->data()), session.ratchet->size()) ==
-              "ratchet-1");
+        CHECK(std::string(reinterpret_cast<const char*>(session.ratchet->data()),
+                          session.ratchet->size()) == "ratchet-1");
         CHECK_FALSE(db->seen(bob.id, make_id(1)));
     }
     SECTION("a failure writing the ratchet state records no message") {
         {
             SQLite::Database raw(dir.path / "sotto.db", SQLite::OPEN_READWRITE);
-            raw.exec("CREATE TRIGGER fail_update BEFORE UPDATE ON sessions BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
+            raw.exec("CREATE TRIGGER fail_update BEFORE UPDATE ON sessions BEGIN SELECT "
+                     "RAISE(ABORT, 'disk on fire'); END");
         }
-        CHECK_THROWS_AS(db->commit_received(bob.id, make_id(1), std::string("hello"), 1, 2, bytes("ratchet-2")),
-                        store::store_error);
+        CHECK_THROWS_AS(
+            db->commit_received(bob.id, make_id(1), std::string("hello"), 1, 2, bytes("ratchet-2")),
+            store::store_error);
         CHECK(db->history(bob.id, std::nullopt, 10).empty());
         CHECK_FALSE(db->seen(bob.id, make_id(1)));
     }
     SECTION("a duplicate id writes nothing") {
-        CHECK(db->commit_received(bob.id, make_id(1), std::string("hello"), 1, 2, bytes("ratchet-2")));
-        CHECK_FALSE(db->commit_received(bob.id, make_id(1), std::string("hello"), 1, 2, bytes("ratchet-3")));
+        CHECK(db->commit_received(bob.id, make_id(1), std::string("hello"), 1, 2,
+                                  bytes("ratchet-2")));
+        CHECK_FALSE(db->commit_received(bob.id, make_id(1), std::string("hello"), 1, 2,
+                                        bytes("ratchet-3")));
         CHECK(db->history(bob.id, std::nullopt, 10).size() == 1);
         const auto session = db->session(bob.id);
-        CHECK(std::string(reinterpret_cast<const char*>(session.ratchet->data()), session.ratchet->size()) ==
-              "ratchet-2");
+        CHECK(std::string(reinterpret_cast<const char*>(session.ratchet->data()),
+                          session.ratchet->size()) == "ratchet-2");
     }
 }
 
-TEST_CASE("the outbox keeps content until encrypted and the ciphertext until acknowledged", "[store][client_store]") {
+TEST_CASE("the outbox keeps content until encrypted and the ciphertext until acknowledged",
+          "[store][client_store]") {
     auto db = store::client_store::open_in_memory();
     profile_fixture fixture;
     fixture.create(*db);
@@ -289,4 +309,23 @@ TEST_CASE("contacts keep pinned keys, key changes and request states", "[store][
     CHECK_FALSE(found->verified);
     CHECK_FALSE(db->find_contact("carol"));
     CHECK(db->contacts().size() == 1);
+}
+
+TEST_CASE("marking incoming messages read returns each id once", "[store][client_store]") {
+    auto db = store::client_store::open_in_memory();
+    profile_fixture fixture;
+    fixture.create(*db);
+    const auto bob = db->ensure_contact("bob");
+    db->save_session(bob.id, bytes("h"), bytes("r"));
+    CHECK(db->commit_received(bob.id, make_id(1), std::string("one"), 1, 1, bytes("r1")));
+    CHECK(db->commit_received(bob.id, make_id(2), std::string("two"), 2, 2, bytes("r2")));
+    db->queue_outgoing(bob.id, make_id(3), "mine", 3, bytes("c"));
+    const auto first = db->mark_incoming_read(bob.id);
+    REQUIRE(first.size() == 2);
+    CHECK(first[0] == make_id(1));
+    CHECK(first[1] == make_id(2));
+    CHECK(db->mark_incoming_read(bob.id).empty());
+    const auto history = db->history(bob.id, std::nullopt, 10);
+    CHECK(history[0].status == store::message_status::read);
+    CHECK(history[2].status == store::message_status::queued);
 }

@@ -1,5 +1,7 @@
 #include "store/relay_store.h"
 
+#include "tests/support/temporary_directory.h"
+
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -17,29 +19,7 @@ using sotto::crypto::identity_public_key;
 
 namespace {
 
-class temporary_directory {
-  public:
-    temporary_directory() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "sotto-relay-store-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        path_ = pattern;
-    }
-    temporary_directory(const temporary_directory&) = delete;
-    temporary_directory& operator=(const temporary_directory&) = delete;
-    temporary_directory(temporary_directory&&) = delete;
-    temporary_directory& operator=(temporary_directory&&) = delete;
-    ~temporary_directory() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
-  private:
-    std::filesystem::path path_;
-};
+using sotto::testing::temporary_directory;
 
 // One store of either kind; the SQLite one lives in its own temporary directory.
 struct store_under_test {

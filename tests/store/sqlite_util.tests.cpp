@@ -3,6 +3,8 @@
 #include "store/relay_store.h"
 
 #include <SQLiteCpp/Statement.h>
+#include "tests/support/temporary_directory.h"
+
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
 
@@ -14,29 +16,7 @@ namespace sqlite = sotto::store::sqlite;
 
 namespace {
 
-class temporary_directory {
-  public:
-    temporary_directory() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "sotto-sqlite-util-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        path_ = pattern;
-    }
-    temporary_directory(const temporary_directory&) = delete;
-    temporary_directory& operator=(const temporary_directory&) = delete;
-    temporary_directory(temporary_directory&&) = delete;
-    temporary_directory& operator=(temporary_directory&&) = delete;
-    ~temporary_directory() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
-  private:
-    std::filesystem::path path_;
-};
+using sotto::testing::temporary_directory;
 
 sqlite::open_options test_options() {
     sqlite::open_options options;

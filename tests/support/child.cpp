@@ -1,13 +1,14 @@
 #include "tests/support/child.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -60,7 +61,8 @@ child_process::child_process(const std::vector<std::string>& arguments,
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, in[0], 0);
     posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_addopen(&actions, 2, stderr_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    posix_spawn_file_actions_addopen(&actions, 2, stderr_file.c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0600);
     const int spawned = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     ::close(in[0]);
@@ -125,8 +127,10 @@ std::optional<std::string> child_process::read_line(std::chrono::milliseconds ti
         if (out_fd_ < 0) {
             return std::nullopt;
         }
-        const auto left = std::max<std::int64_t>(
-            0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
+        const auto left =
+            std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          deadline - std::chrono::steady_clock::now())
+                                          .count());
         pollfd fd{out_fd_, POLLIN, 0};
         const int ready = ::poll(&fd, 1, static_cast<int>(left));
         if (ready < 0 && errno != EINTR) {

@@ -2,6 +2,8 @@
 // A long-running child process for tests: lines to its stdin, lines from its stdout with a
 // timeout, signals, and the exit status. Its stderr goes to a file (for post-mortems).
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -9,15 +11,14 @@
 #include <string>
 #include <vector>
 
-#include <sys/types.h>
-
 namespace sotto::testing {
 
 class child_process {
   public:
     // Starts `arguments` (argv[0] is a path) with `environment` added to the parent's. Throws
     // std::runtime_error when it cannot be started.
-    child_process(const std::vector<std::string>& arguments, const std::map<std::string, std::string>& environment,
+    child_process(const std::vector<std::string>& arguments,
+                  const std::map<std::string, std::string>& environment,
                   const std::filesystem::path& stderr_file = "/dev/null");
     ~child_process(); // SIGKILL and reap when still running
     child_process(const child_process&) = delete;
