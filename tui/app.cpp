@@ -286,6 +286,8 @@ class app {
             if (options_.bell) {
                 ring_bell();
             }
+        } else {
+            mark_read_later(m.from);
         }
         refresh_contacts();
     }
@@ -340,6 +342,19 @@ class app {
         ui_.set_notice(e.message);
     }
 
+    // What shows in the current conversation counts as read: the peer gets a read receipt.
+    // Posted, because the engine may be in the middle of emitting an event.
+    void mark_read_later(const std::string& peer) {
+        if (peer.empty()) {
+            return;
+        }
+        asio::post(io_, [this, peer] {
+            if (engine_ && phase_ == phase::running && current_peer() == peer) {
+                (void)engine_->mark_read(peer);
+            }
+        });
+    }
+
     // ---- conversations --------------------------------------------------------------------
 
     conversation* find_conversation(const std::string& peer) {
@@ -373,6 +388,7 @@ class app {
             const auto index = static_cast<std::size_t>(found - conversations_.data());
             ui_.set_current_conversation(index);
             found->unread = 0;
+            mark_read_later(peer);
         }
         return *found;
     }
@@ -439,6 +455,7 @@ class app {
         if (!conversations_.empty()) {
             ui_.set_current_conversation(0);
             conversations_[0].unread = 0;
+            mark_read_later(conversations_[0].peer);
         }
     }
 
@@ -650,6 +667,7 @@ class app {
     void apply(switch_effect& e) {
         if (e.conversation < conversations_.size()) {
             conversations_[e.conversation].unread = 0;
+            mark_read_later(conversations_[e.conversation].peer);
             refresh_contacts();
         }
     }
