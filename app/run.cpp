@@ -8,6 +8,7 @@
 #include "net/relay/server.h"
 #include "net/tls.h"
 #include "store/relay_store.h"
+#include "tui/app.h"
 
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
@@ -30,11 +31,6 @@
 namespace sotto::app {
 
 namespace {
-
-int not_built(std::string_view what) {
-    std::cerr << "sotto: " << what << " is not built yet in this version; nothing was started.\n";
-    return exit_not_built;
-}
 
 store::unix_seconds unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -86,14 +82,43 @@ void apply_test_knobs(client::engine_options& options) {
         }
     }
 }
+
+int run_full_screen(const client_options& options) {
+    tui::app_options app;
+    app.engine.profile_directory = options.profile_directory;
+    app.engine.username = options.user;
+    app.engine.relay_address = options.relay_address;
+    app.engine.relay_fingerprint = options.relay_fingerprint;
+    app.engine.trust_on_first_use = options.trust_on_first_use;
+    apply_test_knobs(app.engine);
+    app.default_relay = options.relay_address.empty() ? default_relay_address : options.relay_address;
+    app.bell = options.bell;
+    if (options.passphrase_file) {
+        std::ifstream in(*options.passphrase_file, std::ios::binary);
+        if (!in) {
+            std::cerr << "sotto: cannot read the passphrase file " << options.passphrase_file->string() << "\n";
+            return 1;
+        }
+        std::string passphrase{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        while (!passphrase.empty() && (passphrase.back() == '\n' || passphrase.back() == '\r')) {
+            passphrase.pop_back();
+        }
+        app.passphrase = std::move(passphrase);
+    } else if (const char* from_env = std::getenv("SOTTO_PASSPHRASE"); from_env != nullptr && *from_env != '\0') {
+        app.passphrase = from_env;
+    }
+    const int code = tui::run_app(std::move(app));
+    return code;
+}
+
 } // namespace
 
 int run_client(const client_options& options) {
-    if (!options.batch) {
-        return not_built("the full-screen client");
-    }
     const rlimit no_core{0, 0};
     ::setrlimit(RLIMIT_CORE, &no_core);
+    if (!options.batch) {
+        return run_full_screen(options);
+    }
     std::string passphrase;
     if (options.passphrase_file) {
         std::ifstream in(*options.passphrase_file, std::ios::binary);

@@ -7,4 +7,6 @@ endif()
 # crypto_pwhash, hence libsodium here.
 sotto_add_benchmark(e2e SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/e2e.bench.cpp ${PROJECT_SOURCE_DIR}/tests/support/child.cpp
   LIBS sotto::client nlohmann_json::nlohmann_json PkgConfig::SODIUM)
+# The full-screen client's page loads: engine + store + views; peer: a plain SQLite table.
+sotto_add_benchmark(tui SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/tui.bench.cpp LIBS sotto::tui SQLiteCpp)
 sotto_add_benchmark(relay SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/relay.bench.cpp LIBS sotto::net mosquitto)

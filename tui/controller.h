@@ -52,6 +52,12 @@ class controller {
     // The help overlay's lines, empty when it is closed.
     [[nodiscard]] const std::vector<std::string>& overlay() const noexcept { return overlay_; }
     [[nodiscard]] std::size_t overlay_scroll() const noexcept { return overlay_scroll_; }
+    // Opens an overlay with `lines` (a safety number, who is online, search results); Esc and
+    // the same keys as the help overlay close and scroll it.
+    void show_overlay(std::vector<std::string> lines) {
+        overlay_ = std::move(lines);
+        overlay_scroll_ = 0;
+    }
 
   private:
     void run(action a, const controller_context& context, std::vector<effect>& effects);

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# End to end in a real terminal: a relay and TUI clients in tmux panes of fixed size, driven
+# with send-keys and read with capture-pane (polling with timeouts, never long fixed sleeps).
+# Usage: tmux.test.sh SOTTO_BINARY
+set -uo pipefail
+sotto=${1:?usage: tmux.test.sh SOTTO_BINARY}
+command -v tmux >/dev/null || { echo "SKIP: tmux is not installed"; exit 77; }
+
+work=$(mktemp -d /tmp/sotto-tmux-XXXXXX)
+socket="sotto-e2e-$$"
+relay_pid=""
+T() { tmux -L "$socket" -f /dev/null "$@"; }
+cleanup() {
+  T kill-server 2>/dev/null
+  [[ -n "$relay_pid" ]] && kill "$relay_pid" 2>/dev/null && wait "$relay_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+failures=0
+fail() {
+  echo "FAIL: $*"
+  for s in $(T list-sessions -F '#S' 2>/dev/null); do
+    echo "--- screen of $s:"; T capture-pane -p -t "$s"
+  done
+  failures=$((failures + 1))
+  exit 1
+}
+pass() { echo "ok: $*"; }
+
+# wait_for SESSION REGEX [SECONDS]: polls the screen until a line matches.
+wait_for() {
+  local session=$1 pattern=$2 limit=${3:-10} deadline
+  deadline=$(($(date +%s%N) + limit * 1000000000))
+  while (($(date +%s%N) < deadline)); do
+    if T capture-pane -p -t "$session" 2>/dev/null | grep -Eq -- "$pattern"; then
+      return 0
+    fi
+    sleep 0.05
+  done
+  return 1
+}
+screen() { T capture-pane -p -t "$1"; }
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$sotto" --relay --ephemeral --listen "127.0.0.1:$port" >"$work/relay.out" 2>"$work/relay.err" &
+relay_pid=$!
+for _ in $(seq 100); do grep -q fingerprint "$work/relay.out" 2>/dev/null && break; sleep 0.05; done
+relay=$(sed -n 's/^sotto relay listening on //p' "$work/relay.out")
+fingerprint=$(sed -n 's/^certificate fingerprint (SHA-256): //p' "$work/relay.out")
+[[ -n "$relay" && -n "$fingerprint" ]] || fail "the relay did not start: $(cat "$work/relay.err")"
+
+# client SESSION USER [EXTRA ENV] [EXTRA FLAGS...]: a TUI in its own tmux session of 100x30;
+# when it exits the pane shows "EXITED <code>" and stays.
+client() {
+  local session=$1 user=$2 term=$3; shift 3
+  T new-session -d -s "$session" -x 100 -y 30 \
+    "env TERM=$term XDG_DATA_HOME=$work/$user ${ask_passphrase:-SOTTO_PASSPHRASE=pw-$user} SOTTO_INSECURE_TEST_KDF=1 \
+     SOTTO_TEST_RESEND_MS=400 $sotto --relay $relay --user $user $*; echo EXITED \$?; sleep 600"
+}
+
+# alice starts first, without a pin: the relay's fingerprint is shown for confirmation.
+client alice alice screen-256color
+wait_for alice "$fingerprint" || fail "alice is not shown the relay fingerprint"
+wait_for alice 'Trust this relay.*\(y/n\)' || fail "no y/n question for the fingerprint"
+T send-keys -t alice y
+wait_for alice '\+-sotto--alice@' || fail "alice's main screen did not open"
+pass "first run: fingerprint confirmed, alice registered"
+
+T send-keys -t alice '/msg bob hello bob' Enter
+wait_for alice 'offering key to bob \(bob offline' || fail "alice's status line does not show the offer"
+wait_for alice 'alice +hello bob' || fail "alice's message is not in her pane"
+pass "alice's status line shows the offering state before bob exists"
+
+client bob bob screen-256color --relay-fingerprint "$fingerprint"
+wait_for bob '\+-sotto--bob@' || fail "bob's main screen did not open"
+wait_for bob '/accept alice' || fail "bob is not told about alice's request"
+T send-keys -t bob '/accept alice' Enter
+wait_for bob 'alice +hello bob' || fail "alice's message did not reach bob"
+wait_for bob 'secure - not verified' || fail "bob's status line did not reach secure"
+wait_for alice 'secure - not verified' || fail "alice's status line did not reach secure"
+pass "both status lines reach secure"
+
+wait_for alice 'hello bob +(✓✓|✓✓✓)\|' || fail "alice's message has no delivered mark"
+line='wide 你好世界 and 🎉🚀 end'
+T send-keys -t bob -l "$line"
+T send-keys -t bob Enter
+wait_for alice "bob +$line" || fail "bob's line did not reach alice"
+wait_for bob "$line +✓" || fail "bob's message has no mark"
+pass "messages cross with delivery marks"
+
+# Alignment: the row with wide characters is exactly 100 columns, its border in the last one.
+row=$(screen alice | grep -F -- "$line")
+width=$(python3 -c '
+import sys, unicodedata
+text = sys.argv[1]
+print(sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text))' "$row")
+[[ "$width" == 100 && "${row: -1}" == "|" ]] || fail "the CJK/emoji row is $width columns: [$row]"
+pass "a CJK and emoji line renders aligned"
+
+T send-keys -t alice '/msg carol' Enter
+wait_for alice '\[2 carol\]' || fail "no second tab"
+T send-keys -t alice M-1
+wait_for alice 'secure - not verified \(/verify bob\)' || fail "Alt+1 did not switch back to bob"
+T send-keys -t alice M-2
+wait_for alice 'no session with carol|carol' || fail "Alt+2 did not switch to carol"
+screen alice | grep -q '/verify bob' && fail "Alt+2 still shows bob's status"
+T send-keys -t alice M-1
+wait_for alice '/verify bob' || fail "Alt+1 did not switch back"
+pass "Alt+1/Alt+2 switch conversations"
+
+T send-keys -t alice -l 'draft kept'
+T resize-window -t alice -x 60 -y 20
+wait_for alice '^\+-sotto--alice@.{40,}\+$' || fail "no relayout at 60x20"
+[[ $(screen alice | head -1 | wc -m) -le 62 ]] || fail "the top line is wider than 60 columns"
+wait_for alice 'hello bob' || fail "content lost at 60x20"
+wait_for alice '> draft kept' || fail "the input was lost at 60x20"
+T resize-window -t alice -x 100 -y 30
+wait_for alice "bob +$line" || fail "content lost after resizing back"
+wait_for alice '> draft kept' || fail "the input was lost after resizing back"
+pass "resize to 60x20 and back keeps content and input"
+T send-keys -t alice C-u
+
+T send-keys -t bob '/quit' Enter
+wait_for bob '^EXITED 0' || fail "bob's /quit did not exit 0"
+[[ $(T display-message -p -t bob '#{alternate_on}') == 0 ]] || fail "bob's terminal stayed on the alternate screen"
+pass "/quit restores the terminal"
+
+# A later run asks the passphrase, survives a wrong one, and opens the last conversation.
+T kill-session -t bob
+ask_passphrase=SOTTO_ASK=1 client bob bob screen-256color
+wait_for bob 'Unlock the profile of bob' || fail "no passphrase prompt on a later run"
+T send-keys -t bob -l 'wrong guess'
+T send-keys -t bob Enter
+wait_for bob 'wrong passphrase - try again' || fail "a wrong passphrase is not reported"
+screen bob | grep -q 'wrong guess' && fail "the passphrase was echoed"
+T send-keys -t bob -l 'pw-bob'
+T send-keys -t bob Enter
+wait_for bob '\[1 alice\]' || fail "the right passphrase did not open the last conversation"
+wait_for bob "bob +$line" || fail "the last conversation's history is not shown"
+T send-keys -t bob '/quit' Enter
+wait_for bob '^EXITED 0' || fail "bob's second /quit did not exit 0"
+pass "a later run: passphrase prompt, wrong passphrase retried, straight into the last conversation"
+
+# Monochrome: TERM=vt100.
+client carol carol vt100 --relay-fingerprint "$fingerprint"
+wait_for carol '\+-sotto--carol@' || fail "no screen with TERM=vt100"
+T send-keys -t carol '/msg alice hi from vt100' Enter
+wait_for carol 'carol +hi from vt100' || fail "carol's message is not shown on vt100"
+wait_for alice 'carol' || fail "alice does not see carol"
+T send-keys -t carol '/help' Enter
+wait_for carol 'help - Esc closes' || fail "no /help overlay on vt100"
+T send-keys -t carol Escape
+wait_for carol 'carol +hi from vt100' || fail "Esc did not close the /help overlay"
+T send-keys -t carol C-c
+wait_for carol '^EXITED 0' || fail "carol did not quit on Ctrl+C"
+[[ $(T display-message -p -t carol '#{alternate_on}') == 0 ]] || fail "Ctrl+C left the alternate screen on"
+pass "TERM=vt100 works; Ctrl+C quits and restores the terminal"
+
+# Scrollback pages come from the store: 300 messages from a headless dave, PgUp to the first.
+out=$work/dave.out
+: >"$out"
+(for i in $(seq 0 299); do echo "{\"cmd\":\"send\",\"to\":\"alice\",\"text\":\"page msg $i\"}"; done
+ for _ in $(seq 300); do (($(grep -c '"status":"sent"' "$out") >= 300)) && break; sleep 0.1; done) |
+  SOTTO_PASSPHRASE=pw-dave SOTTO_INSECURE_TEST_KDF=1 "$sotto" --batch --profile "$work/dave" --relay "$relay" \
+    --user dave --relay-fingerprint "$fingerprint" >>"$out" 2>"$work/dave.err"
+(($(grep -c '"status":"sent"' "$out") >= 300)) || fail "dave could not send his 300 messages"
+wait_for alice '/accept dave' || fail "alice is not told about dave's request"
+T send-keys -t alice '/accept dave' Enter
+wait_for alice 'dave +page msg 299' || fail "dave's newest message is not shown"
+for _ in $(seq 20); do T send-keys -t alice PPage; done
+wait_for alice 'dave +page msg 0 ' || fail "PgUp did not page back to dave's first message"
+T send-keys -t alice NPage
+pass "PgUp pages the history back from the store"
+
+# SIGTERM restores the terminal too.
+alice_pid=$(pgrep -P "$(T display-message -p -t alice '#{pane_pid}')" -f "$sotto" | head -1)
+[[ -n "$alice_pid" ]] && kill -TERM "$alice_pid"
+wait_for alice '^EXITED 0' || fail "alice did not exit 0 on SIGTERM"
+[[ $(T display-message -p -t alice '#{alternate_on}') == 0 ]] || fail "SIGTERM left the alternate screen on"
+pass "SIGTERM restores the terminal"
+
+echo "all tmux scenarios passed"
