@@ -2,8 +2,8 @@
 
 #include "client/batch.h"
 #include "crypto/identity.h"
-#include "crypto/seal.h"
 #include "crypto/random.h"
+#include "crypto/seal.h"
 #include "net/address.h"
 #include "net/relay/server.h"
 #include "net/tls.h"
@@ -14,17 +14,17 @@
 #include <asio/signal_set.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-
 #include <sys/resource.h>
+
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <string_view>
 #include <thread>
 
@@ -33,7 +33,8 @@ namespace sotto::app {
 namespace {
 
 store::unix_seconds unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
@@ -67,7 +68,8 @@ void batch_error(std::string_view code, std::string_view message) {
 
 // Tuning for tests (docs/BATCH.md "Test knobs"); never set these for real profiles.
 void apply_test_knobs(client::engine_options& options) {
-    if (const char* fast = std::getenv("SOTTO_INSECURE_TEST_KDF"); fast != nullptr && std::string_view(fast) == "1") {
+    if (const char* fast = std::getenv("SOTTO_INSECURE_TEST_KDF");
+        fast != nullptr && std::string_view(fast) == "1") {
         options.kdf = crypto::kdf_params::cheap();
     }
     if (const char* period = std::getenv("SOTTO_TEST_RESEND_MS"); period != nullptr) {
@@ -91,20 +93,24 @@ int run_full_screen(const client_options& options) {
     app.engine.relay_fingerprint = options.relay_fingerprint;
     app.engine.trust_on_first_use = options.trust_on_first_use;
     apply_test_knobs(app.engine);
-    app.default_relay = options.relay_address.empty() ? default_relay_address : options.relay_address;
+    app.default_relay =
+        options.relay_address.empty() ? default_relay_address : options.relay_address;
     app.bell = options.bell;
     if (options.passphrase_file) {
         std::ifstream in(*options.passphrase_file, std::ios::binary);
         if (!in) {
-            std::cerr << "sotto: cannot read the passphrase file " << options.passphrase_file->string() << "\n";
+            std::cerr << "sotto: cannot read the passphrase file "
+                      << options.passphrase_file->string() << "\n";
             return 1;
         }
-        std::string passphrase{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        std::string passphrase{std::istreambuf_iterator<char>(in),
+                               std::istreambuf_iterator<char>()};
         while (!passphrase.empty() && (passphrase.back() == '\n' || passphrase.back() == '\r')) {
             passphrase.pop_back();
         }
         app.passphrase = std::move(passphrase);
-    } else if (const char* from_env = std::getenv("SOTTO_PASSPHRASE"); from_env != nullptr && *from_env != '\0') {
+    } else if (const char* from_env = std::getenv("SOTTO_PASSPHRASE");
+               from_env != nullptr && *from_env != '\0') {
         app.passphrase = from_env;
     }
     const int code = tui::run_app(std::move(app));
@@ -123,7 +129,8 @@ int run_client(const client_options& options) {
     if (options.passphrase_file) {
         std::ifstream in(*options.passphrase_file, std::ios::binary);
         if (!in) {
-            batch_error("io", "cannot read the passphrase file " + options.passphrase_file->string());
+            batch_error("io",
+                        "cannot read the passphrase file " + options.passphrase_file->string());
             return 1;
         }
         passphrase.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -168,7 +175,8 @@ int run_relay(const relay_options& options) {
         } else if (options.ephemeral) {
             pem = net::generate_self_signed_certificate();
         } else {
-            pem = net::read_certificate_files(net::ensure_self_signed_certificate(options.data_directory));
+            pem = net::read_certificate_files(
+                net::ensure_self_signed_certificate(options.data_directory));
         }
         auto tls = net::make_server_context(pem);
         const auto fingerprint = net::certificate_fingerprint(pem.certificate);
@@ -194,8 +202,10 @@ int run_relay(const relay_options& options) {
         asio::signal_set signals(signals_context, SIGINT, SIGTERM);
         relay.start();
         const net::endpoint_address bound{endpoint->host, relay.port()};
-        spdlog::info("relay listening on {} ({}), certificate SHA-256 fingerprint {}", bound.to_string(),
-                     options.ephemeral ? "ephemeral: memory only" : options.data_directory.string(), fingerprint);
+        spdlog::info("relay listening on {} ({}), certificate SHA-256 fingerprint {}",
+                     bound.to_string(),
+                     options.ephemeral ? "ephemeral: memory only" : options.data_directory.string(),
+                     fingerprint);
         std::cout << "sotto relay listening on " << bound.to_string() << "\n"
                   << "certificate fingerprint (SHA-256): " << fingerprint << "\n"
                   << std::flush;
@@ -233,8 +243,12 @@ int run_invite(const invite_options& options) {
             std::cerr << "sotto: could not record the invite (try again)\n";
             return 1;
         }
-        store->audit({unix_now(), "invite_created", {}, {},
-                      "uses " + std::to_string(options.uses) + ", expires " + format_time(expires)});
+        store->audit(
+            {unix_now(),
+             "invite_created",
+             {},
+             {},
+             "uses " + std::to_string(options.uses) + ", expires " + format_time(expires)});
         std::cout << code << "\n";
         return 0;
     } catch (const std::exception& error) {

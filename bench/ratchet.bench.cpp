@@ -5,10 +5,11 @@
 //   (c) floor:     raw XChaCha20-Poly1305 encrypt + decrypt with the same associated data size
 // and the handshake (offer + confirm, both sides) against the sum of its primitives.
 // Each figure is the median over several repetitions, in nanoseconds per message.
+#include "crypto/ratchet.h"
+
 #include "crypto/aead.h"
 #include "crypto/hkdf.h"
 #include "crypto/identity.h"
-#include "crypto/ratchet.h"
 #include "crypto/x25519.h"
 #include "tests/crypto/session_support.h"
 
@@ -94,7 +95,8 @@ struct olm_pair {
             check(olm_create_account(side->account, random_bytes(length), length) != olm_error(),
                   "olm account");
         }
-        const std::size_t otk_random = olm_account_generate_one_time_keys_random_length(bob.account, 1);
+        const std::size_t otk_random =
+            olm_account_generate_one_time_keys_random_length(bob.account, 1);
         olm_account_generate_one_time_keys(bob.account, 1, random_bytes(otk_random), otk_random);
         std::string identity(olm_account_identity_keys_length(bob.account), '\0');
         olm_account_identity_keys(bob.account, identity.data(), identity.size());
@@ -106,10 +108,9 @@ struct olm_pair {
             one_time.substr(key_at + 3, one_time.find('"', key_at + 3) - key_at - 3);
         olm_account_mark_keys_as_published(bob.account);
         const std::size_t session_random = olm_create_outbound_session_random_length(alice.session);
-        check(olm_create_outbound_session(alice.session, alice.account, bob_curve.data(),
-                                          bob_curve.size(), bob_otk.data(), bob_otk.size(),
-                                          random_bytes(session_random),
-                                          session_random) != olm_error(),
+        check(olm_create_outbound_session(
+                  alice.session, alice.account, bob_curve.data(), bob_curve.size(), bob_otk.data(),
+                  bob_otk.size(), random_bytes(session_random), session_random) != olm_error(),
               "olm outbound session");
         // Alice's pre-key message creates Bob's session; Bob's reply ends the pre-key phase.
         std::vector<std::uint8_t> plain(message_size, 'x');
@@ -213,8 +214,8 @@ int main() {
             auto alice_answer =
                 alice.offer_received(take_bytes<handshake_action::send_offer>(answer), t0, random);
             auto a = alice.confirm_received(take_bytes<handshake_action::send_confirm>(answer), t0);
-            auto b = bob.confirm_received(
-                take_bytes<handshake_action::send_confirm>(alice_answer), t0);
+            auto b =
+                bob.confirm_received(take_bytes<handshake_action::send_confirm>(alice_answer), t0);
             check(a.size() == 1 && b.size() == 1, "handshake");
         }
     });
@@ -260,16 +261,17 @@ int main() {
     std::printf("ratchet benchmark, %zu-byte messages, median of %d runs (ns per message)\n",
                 message_size, repetitions);
     std::printf("  %-34s %10s %10s %8s\n", "", "sotto", "libolm", "ratio");
-    std::printf("  %-34s %10.0f %10.0f %8.3f\n", "(a) chain encrypt+decrypt", ours_chain,
-                olm_chain, ours_chain / olm_chain);
+    std::printf("  %-34s %10.0f %10.0f %8.3f\n", "(a) chain encrypt+decrypt", ours_chain, olm_chain,
+                ours_chain / olm_chain);
     std::printf("  %-34s %10.0f %10.0f %8.3f\n", "(b) ping-pong encrypt+decrypt", ours_pingpong,
                 olm_pingpong, ours_pingpong / olm_pingpong);
     std::printf("  %-34s %10.0f %10s %8.3f  (ours / floor)\n", "(c) raw XChaCha20-Poly1305 floor",
                 floor_ns, "-", ours_chain / floor_ns);
-    std::printf("  handshake, offer+confirm both sides: %.0f ns; sum of primitives %.0f ns "
-                "(keygen %.0f, sign %.0f, verify %.0f, dh %.0f, hashes %.0f per side); ratio %.2f\n",
-                handshake_ns, primitives_ns, keygen_ns, sign_ns, verify_ns, dh_ns, kdf_ns,
-                handshake_ns / primitives_ns);
+    std::printf(
+        "  handshake, offer+confirm both sides: %.0f ns; sum of primitives %.0f ns "
+        "(keygen %.0f, sign %.0f, verify %.0f, dh %.0f, hashes %.0f per side); ratio %.2f\n",
+        handshake_ns, primitives_ns, keygen_ns, sign_ns, verify_ns, dh_ns, kdf_ns,
+        handshake_ns / primitives_ns);
     std::printf("  goals: chain <= 0.125 of libolm and <= 3x floor; ping-pong <= 0.25 of libolm\n");
     std::printf("bench ratchet: chain ratio %.3f, pingpong ratio %.3f, floor ratio %.2f\n",
                 ours_chain / olm_chain, ours_pingpong / olm_pingpong, ours_chain / floor_ns);

@@ -20,14 +20,14 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
-#include <mosquitto.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <fcntl.h>
+#include <mosquitto.h>
 #include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -124,7 +124,8 @@ struct workspace {
     std::filesystem::path directory;
     std::string certificate, key, fingerprint;
     workspace() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "sotto-bench-XXXXXX").string();
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "sotto-bench-XXXXXX").string();
         if (::mkdtemp(pattern.data()) == nullptr) {
             throw std::runtime_error("mkdtemp failed");
         }
@@ -135,7 +136,8 @@ struct workspace {
         key = (directory / "key.pem").string();
         std::ofstream(certificate) << pem.certificate;
         std::ofstream(key) << pem.key;
-        std::filesystem::permissions(key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+        std::filesystem::permissions(key, std::filesystem::perms::owner_read |
+                                              std::filesystem::perms::owner_write);
         fingerprint = net::certificate_fingerprint(pem.certificate);
     }
     ~workspace() {
@@ -146,11 +148,23 @@ struct workspace {
 
 std::unique_ptr<child_process> start_sotto(const workspace& ws, std::uint16_t port, bool ephemeral,
                                            const std::string& data_name) {
-    const char* binary = std::getenv("SOTTO_BINARY"); // another build's sotto, e.g. for a sanitizer run
-    std::vector<std::string> arguments{binary != nullptr ? binary : SOTTO_BINARY, "--relay", "--listen", "127.0.0.1:" + std::to_string(port),
-                                       "--cert", ws.certificate, "--key", ws.key, "--log-level",
-                                       std::getenv("SOTTO_BENCH_SERVER_LOG") != nullptr ? "debug" : "error",
-                                       "--max-queue", "10000000", "--max-queue-bytes", "100000000000"};
+    const char* binary =
+        std::getenv("SOTTO_BINARY"); // another build's sotto, e.g. for a sanitizer run
+    std::vector<std::string> arguments{binary != nullptr ? binary : SOTTO_BINARY,
+                                       "--relay",
+                                       "--listen",
+                                       "127.0.0.1:" + std::to_string(port),
+                                       "--cert",
+                                       ws.certificate,
+                                       "--key",
+                                       ws.key,
+                                       "--log-level",
+                                       std::getenv("SOTTO_BENCH_SERVER_LOG") != nullptr ? "debug"
+                                                                                        : "error",
+                                       "--max-queue",
+                                       "10000000",
+                                       "--max-queue-bytes",
+                                       "100000000000"};
     if (ephemeral) {
         arguments.emplace_back("--ephemeral");
     } else {
@@ -170,8 +184,8 @@ std::unique_ptr<child_process> start_mosquitto(const workspace& ws, std::uint16_
                           // Started as root, mosquitto would switch to its own user and could not
                           // read our 0600 key: stay whoever runs the benchmark.
                           << "user " << ::getpwuid(::getuid())->pw_name << "\n";
-    return std::make_unique<child_process>(std::vector<std::string>{"/usr/sbin/mosquitto", "-c", config.string()},
-                                           port);
+    return std::make_unique<child_process>(
+        std::vector<std::string>{"/usr/sbin/mosquitto", "-c", config.string()}, port);
 }
 
 double percentile(std::vector<double> values, double p) {
@@ -183,7 +197,9 @@ double percentile(std::vector<double> values, double p) {
     return values[index];
 }
 
-double median(std::vector<double> values) { return percentile(std::move(values), 0.5); }
+double median(std::vector<double> values) {
+    return percentile(std::move(values), 0.5);
+}
 
 std::string stamp_payload(std::uint64_t sequence) {
     std::string payload(payload_size, 'p');
@@ -215,9 +231,9 @@ struct sotto_user {
     }
 };
 
-asio::awaitable<std::shared_ptr<net::link::connection>> sotto_connect(asio::ssl::context& tls,
-                                                                     const workspace& ws, std::uint16_t port,
-                                                                     const sotto_user& user, bool do_register) {
+asio::awaitable<std::shared_ptr<net::link::connection>>
+sotto_connect(asio::ssl::context& tls, const workspace& ws, std::uint16_t port,
+              const sotto_user& user, bool do_register) {
     net::link::link_options options;
     options.relay = {"127.0.0.1", port};
     options.pinned_fingerprint = ws.fingerprint;
@@ -242,7 +258,8 @@ asio::awaitable<std::shared_ptr<net::link::connection>> sotto_connect(asio::ssl:
 
 // Spawns each coroutine factory on one of the contexts (round robin), runs the contexts on one
 // thread each until `until` returns, then stops them.
-void run_on(std::vector<asio::io_context*> contexts, std::vector<std::function<asio::awaitable<void>()>> work,
+void run_on(std::vector<asio::io_context*> contexts,
+            std::vector<std::function<asio::awaitable<void>()>> work,
             const std::function<void()>& until) {
     for (std::size_t i = 0; i < work.size(); ++i) {
         asio::co_spawn(*contexts[i % contexts.size()], work[i], [](std::exception_ptr error) {
@@ -269,7 +286,8 @@ void run_on(std::vector<asio::io_context*> contexts, std::vector<std::function<a
 }
 
 // Waits for `ready` to reach `count`, warms up, then counts `delivered` over `seconds`.
-double measure_rate(std::atomic<int>& ready, int count, std::atomic<std::uint64_t>& delivered, double seconds) {
+double measure_rate(std::atomic<int>& ready, int count, std::atomic<std::uint64_t>& delivered,
+                    double seconds) {
     const auto give_up = clock_type::now() + std::chrono::seconds(30);
     while (ready < count && clock_type::now() < give_up) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -290,7 +308,8 @@ double sotto_throughput(const workspace& ws, std::uint16_t port, const settings&
     auto tls = net::make_client_context();
     std::vector<sotto_user> users;
     for (int i = 0; i < 2 * s.pairs; ++i) {
-        users.emplace_back("t" + std::to_string(round) + "u" + std::to_string(i), static_cast<std::uint64_t>(i + 1));
+        users.emplace_back("t" + std::to_string(round) + "u" + std::to_string(i),
+                           static_cast<std::uint64_t>(i + 1));
     }
     asio::io_context a(1), b(1);
     std::atomic<std::uint64_t> delivered{0};
@@ -375,10 +394,11 @@ asio::awaitable<void> drain_frames(std::shared_ptr<net::link::connection> link) 
 }
 
 // One pair paced at `per_second`; returns latencies in microseconds.
-std::vector<double> sotto_latency(const workspace& ws, std::uint16_t port, double seconds, double per_second,
-                                  int round) {
+std::vector<double> sotto_latency(const workspace& ws, std::uint16_t port, double seconds,
+                                  double per_second, int round) {
     auto tls = net::make_client_context();
-    sotto_user sender("l" + std::to_string(round) + "s", 101), receiver("l" + std::to_string(round) + "r", 102);
+    sotto_user sender("l" + std::to_string(round) + "s", 101),
+        receiver("l" + std::to_string(round) + "r", 102);
     asio::io_context a(1), b(1);
     std::vector<double> latencies;
     std::atomic<int> ready{0};
@@ -444,7 +464,8 @@ std::vector<double> sotto_latency(const workspace& ws, std::uint16_t port, doubl
 
 // Opens `count` idle authenticated connections (one user, many connections, from 127.0.0.x
 // source addresses to stay under the per-address cap), measures the server's RSS, closes them.
-double sotto_memory_per_connection(const workspace& ws, std::uint16_t port, pid_t server, int count) {
+double sotto_memory_per_connection(const workspace& ws, std::uint16_t port, pid_t server,
+                                   int count) {
     auto tls = net::make_client_context();
     sotto_user user("idle", 77);
     asio::io_context io(1);
@@ -452,32 +473,33 @@ double sotto_memory_per_connection(const workspace& ws, std::uint16_t port, pid_
     std::size_t before = 0;
     std::size_t after = 0;
     run_on({&io}, {[&]() -> asio::awaitable<void> {
-                auto first = co_await sotto_connect(tls, ws, port, user, true);
-                links.push_back(first);
-                before = rss_kib(server);
-                const auto stop_opening = clock_type::now() + std::chrono::seconds(120);
-                for (int i = 1; i < count && clock_type::now() < stop_opening; ++i) {
-                    net::link::link_options options;
-                    options.relay = {"127.0.0.1", port};
-                    options.pinned_fingerprint = ws.fingerprint;
-                    // The relay caps connections per address (256): spread over 127.0.x.y.
-                    options.bind_address = "127.0." + std::to_string(1 + i / 200 / 250) + "." +
-                                           std::to_string(2 + (i / 200) % 250);
-                    auto link = net::link::connection::create(io.get_executor(), tls, options);
-                    const auto connected = co_await link->connect();
-                    if (connected.status != net::link::connect_status::connected) {
-                        throw std::runtime_error("idle connect " + std::to_string(i) + ": " + connected.message);
-                    }
-                    const auto auth = co_await link->login(user.name, user.signer());
-                    if (auth.status() != wire::AuthResult::OK) {
-                        throw std::runtime_error("idle login: " + auth.message());
-                    }
-                    links.push_back(link);
-                }
-                asio::steady_timer settle(io, std::chrono::milliseconds(500));
-                co_await settle.async_wait(use_tuple);
-                after = rss_kib(server);
-            }},
+               auto first = co_await sotto_connect(tls, ws, port, user, true);
+               links.push_back(first);
+               before = rss_kib(server);
+               const auto stop_opening = clock_type::now() + std::chrono::seconds(120);
+               for (int i = 1; i < count && clock_type::now() < stop_opening; ++i) {
+                   net::link::link_options options;
+                   options.relay = {"127.0.0.1", port};
+                   options.pinned_fingerprint = ws.fingerprint;
+                   // The relay caps connections per address (256): spread over 127.0.x.y.
+                   options.bind_address = "127.0." + std::to_string(1 + i / 200 / 250) + "." +
+                                          std::to_string(2 + (i / 200) % 250);
+                   auto link = net::link::connection::create(io.get_executor(), tls, options);
+                   const auto connected = co_await link->connect();
+                   if (connected.status != net::link::connect_status::connected) {
+                       throw std::runtime_error("idle connect " + std::to_string(i) + ": " +
+                                                connected.message);
+                   }
+                   const auto auth = co_await link->login(user.name, user.signer());
+                   if (auth.status() != wire::AuthResult::OK) {
+                       throw std::runtime_error("idle login: " + auth.message());
+                   }
+                   links.push_back(link);
+               }
+               asio::steady_timer settle(io, std::chrono::milliseconds(500));
+               co_await settle.async_wait(use_tuple);
+               after = rss_kib(server);
+           }},
            [&] {
                const auto give_up = clock_type::now() + std::chrono::minutes(5);
                while (after == 0 && clock_type::now() < give_up) {
@@ -492,7 +514,8 @@ double sotto_memory_per_connection(const workspace& ws, std::uint16_t port, pid_
         throw std::runtime_error("sotto idle connections did not finish");
     }
     if (static_cast<int>(opened) < count) {
-        std::printf("(c) note: sotto accepted only %zu of %d connections within 120 s\n", opened, count);
+        std::printf("(c) note: sotto accepted only %zu of %d connections within 120 s\n", opened,
+                    count);
     }
     return static_cast<double>(after - before) * 1024.0 / static_cast<double>(opened - 1);
 }
@@ -510,7 +533,8 @@ struct mqtt_client {
     mqtt_client(const workspace& ws, std::uint16_t port, const std::string& id) {
         handle = mosquitto_new(id.c_str(), true, this);
         mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
-        mosquitto_max_inflight_messages_set(handle, 0); // no client-side cap: the window below rules
+        mosquitto_max_inflight_messages_set(handle,
+                                            0); // no client-side cap: the window below rules
         mosquitto_tls_set(handle, ws.certificate.c_str(), nullptr, nullptr, nullptr, nullptr);
         mosquitto_tls_insecure_set(handle, true); // self-signed, CN not the host: like our pinning
         mosquitto_tls_opts_set(handle, 1, "tlsv1.3", nullptr);
@@ -520,18 +544,19 @@ struct mqtt_client {
         mosquitto_publish_callback_set(handle, [](mosquitto*, void* self, int) {
             --static_cast<mqtt_client*>(self)->in_flight;
         });
-        mosquitto_message_callback_set(handle, [](mosquitto*, void* self, const mosquitto_message* message) {
-            auto* client = static_cast<mqtt_client*>(self);
-            if (client->latencies != nullptr) {
-                const std::string payload(static_cast<const char*>(message->payload),
-                                          static_cast<std::size_t>(message->payloadlen));
-                std::lock_guard lock(*client->latencies_mutex);
-                client->latencies->push_back(latency_us(payload));
-            }
-            if (client->delivered != nullptr) {
-                ++*client->delivered;
-            }
-        });
+        mosquitto_message_callback_set(
+            handle, [](mosquitto*, void* self, const mosquitto_message* message) {
+                auto* client = static_cast<mqtt_client*>(self);
+                if (client->latencies != nullptr) {
+                    const std::string payload(static_cast<const char*>(message->payload),
+                                              static_cast<std::size_t>(message->payloadlen));
+                    std::lock_guard lock(*client->latencies_mutex);
+                    client->latencies->push_back(latency_us(payload));
+                }
+                if (client->delivered != nullptr) {
+                    ++*client->delivered;
+                }
+            });
         if (mosquitto_connect(handle, "127.0.0.1", port, 600) != MOSQ_ERR_SUCCESS) {
             throw std::runtime_error("mosquitto_connect failed");
         }
@@ -558,11 +583,13 @@ double mosquitto_throughput(const workspace& ws, std::uint16_t port, const setti
     std::atomic<std::uint64_t> delivered{0};
     std::vector<std::unique_ptr<mqtt_client>> receivers, senders;
     for (int p = 0; p < s.pairs; ++p) {
-        auto receiver = std::make_unique<mqtt_client>(ws, port, "t" + std::to_string(round) + "r" + std::to_string(p));
+        auto receiver = std::make_unique<mqtt_client>(
+            ws, port, "t" + std::to_string(round) + "r" + std::to_string(p));
         receiver->delivered = &delivered;
         receiver->subscribe("pair/" + std::to_string(p));
         receivers.push_back(std::move(receiver));
-        senders.push_back(std::make_unique<mqtt_client>(ws, port, "t" + std::to_string(round) + "s" + std::to_string(p)));
+        senders.push_back(std::make_unique<mqtt_client>(
+            ws, port, "t" + std::to_string(round) + "s" + std::to_string(p)));
     }
     std::atomic<bool> stop{false};
     std::vector<std::thread> publishers;
@@ -577,8 +604,8 @@ double mosquitto_throughput(const workspace& ws, std::uint16_t port, const setti
                     continue;
                 }
                 ++sender.in_flight;
-                mosquitto_publish(sender.handle, nullptr, topic.c_str(), static_cast<int>(payload.size()),
-                                  payload.data(), 1, false);
+                mosquitto_publish(sender.handle, nullptr, topic.c_str(),
+                                  static_cast<int>(payload.size()), payload.data(), 1, false);
             }
         });
     }
@@ -591,8 +618,8 @@ double mosquitto_throughput(const workspace& ws, std::uint16_t port, const setti
     return rate;
 }
 
-std::vector<double> mosquitto_latency(const workspace& ws, std::uint16_t port, double seconds, double per_second,
-                                      int round) {
+std::vector<double> mosquitto_latency(const workspace& ws, std::uint16_t port, double seconds,
+                                      double per_second, int round) {
     std::vector<double> latencies;
     std::mutex latencies_mutex;
     mqtt_client receiver(ws, port, "l" + std::to_string(round) + "r");
@@ -607,8 +634,8 @@ std::vector<double> mosquitto_latency(const workspace& ws, std::uint16_t port, d
         next += interval;
         std::this_thread::sleep_until(next);
         const auto payload = stamp_payload(i);
-        mosquitto_publish(sender.handle, nullptr, "latency", static_cast<int>(payload.size()), payload.data(), 1,
-                          false);
+        mosquitto_publish(sender.handle, nullptr, "latency", static_cast<int>(payload.size()),
+                          payload.data(), 1, false);
     }
     const auto give_up = clock_type::now() + std::chrono::seconds(10);
     for (;;) {
@@ -636,43 +663,48 @@ double mosquitto_memory_per_connection(std::uint16_t port, pid_t server, int cou
     std::size_t before = 0;
     std::size_t after = 0;
     run_on({&io}, {[&]() -> asio::awaitable<void> {
-                const asio::ip::tcp::endpoint target(asio::ip::make_address("127.0.0.1"), port);
-                const auto stop_opening = clock_type::now() + std::chrono::seconds(120);
-                for (int i = 0; i < count && clock_type::now() < stop_opening; ++i) {
-                    auto stream = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(io, tls);
-                    auto [connect_error] = co_await stream->lowest_layer().async_connect(target, use_tuple);
-                    if (connect_error) {
-                        throw std::runtime_error("mqtt connect: " + connect_error.message());
-                    }
-                    auto [handshake_error] = co_await stream->async_handshake(asio::ssl::stream_base::client, use_tuple);
-                    if (handshake_error) {
-                        throw std::runtime_error("mqtt tls: " + handshake_error.message());
-                    }
-                    const std::string client_id = "idle" + std::to_string(i);
-                    std::string body;
-                    body += std::string("\x00\x04MQTT\x04\x02\x00\x00", 10); // v3.1.1, clean, no keepalive
-                    body.push_back(static_cast<char>(client_id.size() >> 8U));
-                    body.push_back(static_cast<char>(client_id.size() & 0xffU));
-                    body += client_id;
-                    std::string packet;
-                    packet.push_back('\x10');
-                    packet.push_back(static_cast<char>(body.size()));
-                    packet += body;
-                    co_await asio::async_write(*stream, asio::buffer(packet), use_tuple);
-                    std::array<char, 4> connack{};
-                    auto [read_error, n] = co_await asio::async_read(*stream, asio::buffer(connack), use_tuple);
-                    if (read_error || connack[0] != '\x20') {
-                        throw std::runtime_error("mqtt connack missing");
-                    }
-                    streams.push_back(std::move(stream));
-                    if (i == 0) {
-                        before = rss_kib(server);
-                    }
-                }
-                asio::steady_timer settle(io, std::chrono::milliseconds(500));
-                co_await settle.async_wait(use_tuple);
-                after = rss_kib(server);
-            }},
+               const asio::ip::tcp::endpoint target(asio::ip::make_address("127.0.0.1"), port);
+               const auto stop_opening = clock_type::now() + std::chrono::seconds(120);
+               for (int i = 0; i < count && clock_type::now() < stop_opening; ++i) {
+                   auto stream =
+                       std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(io, tls);
+                   auto [connect_error] =
+                       co_await stream->lowest_layer().async_connect(target, use_tuple);
+                   if (connect_error) {
+                       throw std::runtime_error("mqtt connect: " + connect_error.message());
+                   }
+                   auto [handshake_error] =
+                       co_await stream->async_handshake(asio::ssl::stream_base::client, use_tuple);
+                   if (handshake_error) {
+                       throw std::runtime_error("mqtt tls: " + handshake_error.message());
+                   }
+                   const std::string client_id = "idle" + std::to_string(i);
+                   std::string body;
+                   body += std::string("\x00\x04MQTT\x04\x02\x00\x00",
+                                       10); // v3.1.1, clean, no keepalive
+                   body.push_back(static_cast<char>(client_id.size() >> 8U));
+                   body.push_back(static_cast<char>(client_id.size() & 0xffU));
+                   body += client_id;
+                   std::string packet;
+                   packet.push_back('\x10');
+                   packet.push_back(static_cast<char>(body.size()));
+                   packet += body;
+                   co_await asio::async_write(*stream, asio::buffer(packet), use_tuple);
+                   std::array<char, 4> connack{};
+                   auto [read_error, n] =
+                       co_await asio::async_read(*stream, asio::buffer(connack), use_tuple);
+                   if (read_error || connack[0] != '\x20') {
+                       throw std::runtime_error("mqtt connack missing");
+                   }
+                   streams.push_back(std::move(stream));
+                   if (i == 0) {
+                       before = rss_kib(server);
+                   }
+               }
+               asio::steady_timer settle(io, std::chrono::milliseconds(500));
+               co_await settle.async_wait(use_tuple);
+               after = rss_kib(server);
+           }},
            [&] {
                const auto give_up = clock_type::now() + std::chrono::minutes(5);
                while (after == 0 && clock_type::now() < give_up) {
@@ -685,7 +717,8 @@ double mosquitto_memory_per_connection(std::uint16_t port, pid_t server, int cou
         throw std::runtime_error("mosquitto idle connections did not finish");
     }
     if (static_cast<int>(opened) < count) {
-        std::printf("(c) note: mosquitto accepted only %zu of %d connections within 120 s\n", opened, count);
+        std::printf("(c) note: mosquitto accepted only %zu of %d connections within 120 s\n",
+                    opened, count);
     }
     return static_cast<double>(after - before) * 1024.0 / static_cast<double>(opened - 1);
 }
@@ -695,10 +728,14 @@ settings parse(int argc, char** argv) {
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string flag = argv[i];
         const std::string value = argv[i + 1];
-        if (flag == "--pairs") s.pairs = std::stoi(value);
-        else if (flag == "--seconds") s.seconds = std::stod(value);
-        else if (flag == "--connections") s.connections = std::stoi(value);
-        else if (flag == "--repeat") s.repeat = std::stoi(value);
+        if (flag == "--pairs")
+            s.pairs = std::stoi(value);
+        else if (flag == "--seconds")
+            s.seconds = std::stod(value);
+        else if (flag == "--connections")
+            s.connections = std::stoi(value);
+        else if (flag == "--repeat")
+            s.repeat = std::stoi(value);
     }
     return s;
 }
@@ -725,11 +762,13 @@ int run(int argc, char** argv) {
     ::setrlimit(RLIMIT_NOFILE, &files);
     mosquitto_lib_init();
     workspace ws;
-    std::printf("bench relay: %d pairs, %.1f s per throughput run, %d repeats, %zu-byte payloads, window %zu\n",
+    std::printf("bench relay: %d pairs, %.1f s per throughput run, %d repeats, %zu-byte payloads, "
+                "window %zu\n",
                 s.pairs, s.seconds, s.repeat, payload_size, window);
 
     std::vector<double> ours_durable, ours_ephemeral, theirs;
-    std::vector<double> p50_durable, p99_durable, p50_ephemeral, p99_ephemeral, p50_theirs, p99_theirs;
+    std::vector<double> p50_durable, p99_durable, p50_ephemeral, p99_ephemeral, p50_theirs,
+        p99_theirs;
     for (int round = 0; round < s.repeat; ++round) {
         // Each measurement on a fresh server, so one run's backlog never slows the next.
         {
@@ -768,10 +807,11 @@ int run(int argc, char** argv) {
             p50_theirs.push_back(percentile(latencies, 0.5));
             p99_theirs.push_back(percentile(latencies, 0.99));
         }
-        std::printf("round %d: throughput msg/s sotto durable %.0f, sotto ephemeral %.0f, mosquitto %.0f; "
-                    "p99 us %.0f / %.0f / %.0f\n",
-                    round + 1, ours_durable.back(), ours_ephemeral.back(), theirs.back(), p99_durable.back(),
-                    p99_ephemeral.back(), p99_theirs.back());
+        std::printf(
+            "round %d: throughput msg/s sotto durable %.0f, sotto ephemeral %.0f, mosquitto %.0f; "
+            "p99 us %.0f / %.0f / %.0f\n",
+            round + 1, ours_durable.back(), ours_ephemeral.back(), theirs.back(),
+            p99_durable.back(), p99_ephemeral.back(), p99_theirs.back());
         std::fflush(stdout);
     }
     double mem_ours = 0;
@@ -793,15 +833,18 @@ int run(int argc, char** argv) {
     mosquitto_lib_cleanup();
 
     const auto t_d = median(ours_durable), t_e = median(ours_ephemeral), t_m = median(theirs);
-    std::printf("(a) throughput, median msg/s: sotto durable %.0f, sotto --ephemeral %.0f, mosquitto %.0f "
-                "(ratios %.2f, %.2f)\n", t_d, t_e, t_m, t_d / t_m, t_e / t_m);
-    std::printf("(b) latency at 5000/s, median of p50/p99 us: sotto durable %.0f/%.0f, sotto --ephemeral "
-                "%.0f/%.0f, mosquitto %.0f/%.0f\n",
-                median(p50_durable), median(p99_durable), median(p50_ephemeral), median(p99_ephemeral),
-                median(p50_theirs), median(p99_theirs));
-    std::printf("(c) RSS per idle TLS connection over %d: sotto %.0f B, mosquitto %.0f B\n", s.connections,
-                mem_ours, mem_theirs);
-    std::printf("bench relay: throughput ratio %.2f, p99 ratio %.2f, mem/conn ratio %.2f\n", t_d / t_m,
-                median(p99_durable) / median(p99_theirs), mem_ours / mem_theirs);
+    std::printf(
+        "(a) throughput, median msg/s: sotto durable %.0f, sotto --ephemeral %.0f, mosquitto %.0f "
+        "(ratios %.2f, %.2f)\n",
+        t_d, t_e, t_m, t_d / t_m, t_e / t_m);
+    std::printf(
+        "(b) latency at 5000/s, median of p50/p99 us: sotto durable %.0f/%.0f, sotto --ephemeral "
+        "%.0f/%.0f, mosquitto %.0f/%.0f\n",
+        median(p50_durable), median(p99_durable), median(p50_ephemeral), median(p99_ephemeral),
+        median(p50_theirs), median(p99_theirs));
+    std::printf("(c) RSS per idle TLS connection over %d: sotto %.0f B, mosquitto %.0f B\n",
+                s.connections, mem_ours, mem_theirs);
+    std::printf("bench relay: throughput ratio %.2f, p99 ratio %.2f, mem/conn ratio %.2f\n",
+                t_d / t_m, median(p99_durable) / median(p99_theirs), mem_ours / mem_theirs);
     return 0;
 }

@@ -9,10 +9,9 @@ bool aead_encrypt(bytes_view key, const aead_nonce& nonce, bytes_view plaintext,
     if (key.size() != aead_key_size || out.size() != plaintext.size() + aead_tag_size) {
         return false;
     }
-    crypto_aead_xchacha20poly1305_ietf_encrypt(out.data(), nullptr, plaintext.data(),
-                                               plaintext.size(), associated_data.data(),
-                                               associated_data.size(), nullptr, nonce.data(),
-                                               key.data());
+    crypto_aead_xchacha20poly1305_ietf_encrypt(
+        out.data(), nullptr, plaintext.data(), plaintext.size(), associated_data.data(),
+        associated_data.size(), nullptr, nonce.data(), key.data());
     return true;
 }
 
@@ -22,19 +21,17 @@ bool aead_decrypt(bytes_view key, const aead_nonce& nonce, bytes_view ciphertext
         out.size() != ciphertext.size() - aead_tag_size) {
         return false;
     }
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(out.data(), nullptr, nullptr,
-                                                   ciphertext.data(), ciphertext.size(),
-                                                   associated_data.data(),
-                                                   associated_data.size(), nonce.data(),
-                                                   key.data()) != 0) {
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+            out.data(), nullptr, nullptr, ciphertext.data(), ciphertext.size(),
+            associated_data.data(), associated_data.size(), nonce.data(), key.data()) != 0) {
         sodium_memzero(out.data(), out.size());
         return false;
     }
     return true;
 }
 
-std::vector<byte> aead_encrypt(const aead_key& key, const aead_nonce& nonce,
-                               bytes_view plaintext, bytes_view associated_data) {
+std::vector<byte> aead_encrypt(const aead_key& key, const aead_nonce& nonce, bytes_view plaintext,
+                               bytes_view associated_data) {
     std::vector<byte> out(plaintext.size() + aead_tag_size);
     static_cast<void>(aead_encrypt(key.view(), nonce, plaintext, associated_data, out));
     return out;

@@ -79,7 +79,8 @@ class byte_reader {
         }
         return raw(size);
     }
-    template <typename Fixed> Fixed fixed() {
+    template <typename Fixed>
+    Fixed fixed() {
         Fixed out;
         const bytes_view data = raw(Fixed::size());
         if (ok_) {

@@ -112,7 +112,8 @@ std::optional<derived_keys> derive(const x25519_key_pair& mine, const stored_off
     keys.transcript = transcript_of(my_offer, peer_offer);
     secret_bytes<96, struct okm_tag> okm;
     std::vector<byte> info(keys_label.begin(), keys_label.end());
-    static_cast<void>(hkdf_sha256(keys.transcript.view(), shared->view(), info, okm.mutable_view()));
+    static_cast<void>(
+        hkdf_sha256(keys.transcript.view(), shared->view(), info, okm.mutable_view()));
     std::copy_n(okm.data(), 32, keys.root.data());
     std::copy_n(okm.data() + 32, 32, keys.initiator_confirm.data());
     std::copy_n(okm.data() + 64, 32, keys.responder_confirm.data());
@@ -132,8 +133,8 @@ std::array<byte, 32> confirm_mac(const confirm_key& key, session_role role,
 }
 
 std::vector<byte> make_confirm(const derived_keys& keys, session_role role) {
-    const auto& key = role == session_role::initiator ? keys.initiator_confirm
-                                                      : keys.responder_confirm;
+    const auto& key =
+        role == session_role::initiator ? keys.initiator_confirm : keys.responder_confirm;
     std::vector<byte> out;
     byte_writer writer(out);
     writer.u8(protocol_version);
@@ -156,27 +157,42 @@ handshake_actions single(handshake_action_variant action) {
 
 std::string_view to_string(handshake_error error) noexcept {
     switch (error) {
-    case handshake_error::malformed: return "malformed";
-    case handshake_error::unsupported_version: return "unsupported version";
-    case handshake_error::bad_signature: return "bad signature";
-    case handshake_error::misaddressed: return "misaddressed";
-    case handshake_error::reflected: return "reflected";
-    case handshake_error::stale: return "stale";
-    case handshake_error::low_order_key: return "low-order key";
-    case handshake_error::blocked: return "blocked by a key change";
-    case handshake_error::bad_confirm: return "bad confirm";
-    case handshake_error::unexpected_confirm: return "unexpected confirm";
+    case handshake_error::malformed:
+        return "malformed";
+    case handshake_error::unsupported_version:
+        return "unsupported version";
+    case handshake_error::bad_signature:
+        return "bad signature";
+    case handshake_error::misaddressed:
+        return "misaddressed";
+    case handshake_error::reflected:
+        return "reflected";
+    case handshake_error::stale:
+        return "stale";
+    case handshake_error::low_order_key:
+        return "low-order key";
+    case handshake_error::blocked:
+        return "blocked by a key change";
+    case handshake_error::bad_confirm:
+        return "bad confirm";
+    case handshake_error::unexpected_confirm:
+        return "unexpected confirm";
     }
     return "unknown";
 }
 
 std::string_view to_string(handshake_state state) noexcept {
     switch (state) {
-    case handshake_state::no_session: return "no session";
-    case handshake_state::offering: return "offering";
-    case handshake_state::confirming: return "confirming";
-    case handshake_state::established: return "established";
-    case handshake_state::key_changed: return "key changed";
+    case handshake_state::no_session:
+        return "no session";
+    case handshake_state::offering:
+        return "offering";
+    case handshake_state::confirming:
+        return "confirming";
+    case handshake_state::established:
+        return "established";
+    case handshake_state::key_changed:
+        return "key changed";
     }
     return "unknown";
 }
@@ -253,7 +269,8 @@ struct handshake::data {
         }
         delay = std::min(delay, config.max_resend);
         // Jitter: up to a quarter shorter, so peers that started together drift apart.
-        const auto spread = static_cast<std::uint32_t>(std::max<std::int64_t>(delay.count() / 4, 1));
+        const auto spread =
+            static_cast<std::uint32_t>(std::max<std::int64_t>(delay.count() / 4, 1));
         delay -= std::chrono::milliseconds(random.uniform(spread));
         backoff_step = std::min<std::uint32_t>(backoff_step + 1, 32);
         next_resend = now + delay;
@@ -359,8 +376,7 @@ handshake_actions handshake::offer_received(bytes_view bytes, wall_time now,
         (d.my_offer && fields->ephemeral == d.my_offer->fields.ephemeral)) {
         return single(rejected{handshake_error::reflected});
     }
-    if (fields->sender_username != d.peer_username ||
-        fields->recipient_username != d.my_username ||
+    if (fields->sender_username != d.peer_username || fields->recipient_username != d.my_username ||
         (fields->recipient_identity != identity_public_key{} &&
          fields->recipient_identity != d.me->public_key())) {
         return single(rejected{handshake_error::misaddressed});
@@ -415,8 +431,8 @@ handshake_actions handshake::offer_received(bytes_view bytes, wall_time now,
     // A new peer offer. Pair it with my current offer while I have one in flight; from
     // no_session or established (a restarted peer) make a fresh one. Everything is computed
     // aside and committed only when the keys derive.
-    const bool fresh = d.state == handshake_state::no_session ||
-                       d.state == handshake_state::established;
+    const bool fresh =
+        d.state == handshake_state::no_session || d.state == handshake_state::established;
     std::optional<x25519_key_pair> ephemeral;
     std::optional<stored_offer> my_offer;
     if (fresh) {
@@ -483,8 +499,8 @@ handshake_actions handshake::confirm_received(bytes_view bytes, wall_time /*now*
     if (d.state == handshake_state::established) {
         return {}; // a duplicate of the confirm that established the session
     }
-    const auto& key = role == session_role::initiator ? d.keys->initiator_confirm
-                                                      : d.keys->responder_confirm;
+    const auto& key =
+        role == session_role::initiator ? d.keys->initiator_confirm : d.keys->responder_confirm;
     const auto expected = confirm_mac(key, role, d.transcript);
     if (sodium_memcmp(expected.data(), mac.data(), expected.size()) != 0) {
         return single(rejected{handshake_error::bad_confirm});
@@ -550,8 +566,12 @@ handshake_status handshake::status() const {
     return status;
 }
 
-handshake_state handshake::state() const noexcept { return data_->state; }
-const std::string& handshake::peer_username() const noexcept { return data_->peer_username; }
+handshake_state handshake::state() const noexcept {
+    return data_->state;
+}
+const std::string& handshake::peer_username() const noexcept {
+    return data_->peer_username;
+}
 
 secret_buffer handshake::serialize() const {
     const auto& d = *data_;

@@ -33,7 +33,8 @@ struct sha512_hmac {
     static void final(state& s, byte* out) { crypto_auth_hmacsha512_final(&s, out); }
 };
 
-template <typename Hmac> bool hmac(bytes_view key, bytes_view message, mutable_bytes_view out) {
+template <typename Hmac>
+bool hmac(bytes_view key, bytes_view message, mutable_bytes_view out) {
     if (out.size() != Hmac::size) {
         return false;
     }

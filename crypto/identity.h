@@ -6,9 +6,9 @@
 #include "crypto/types.h"
 
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
-#include <string>
 
 namespace sotto::crypto {
 

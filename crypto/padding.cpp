@@ -34,8 +34,8 @@ std::optional<std::vector<byte>> pad(bytes_view plaintext) {
 }
 
 std::optional<bytes_view> unpad(bytes_view padded) noexcept {
-    bool valid_size = padded.size() % buckets.back() == 0 && !padded.empty() &&
-                      padded.size() <= max_padded_size;
+    bool valid_size =
+        padded.size() % buckets.back() == 0 && !padded.empty() && padded.size() <= max_padded_size;
     for (const std::size_t bucket : buckets) {
         valid_size = valid_size || padded.size() == bucket;
     }

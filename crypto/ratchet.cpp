@@ -34,10 +34,9 @@ void chain_step(const byte* chain_key, byte* out) noexcept {
 
 // KDF_RK: HKDF-SHA-256 salted with the root key -> next root key || chain key.
 void root_step(bytes_view root, bytes_view dh_output, byte* out) noexcept {
-    static_cast<void>(hkdf_sha256(root, dh_output,
-                                  {reinterpret_cast<const byte*>(root_label.data()),
-                                   root_label.size()},
-                                  {out, 64}));
+    static_cast<void>(hkdf_sha256(
+        root, dh_output, {reinterpret_cast<const byte*>(root_label.data()), root_label.size()},
+        {out, 64}));
 }
 
 // Every message key encrypts exactly one message, so a fixed nonce is safe (as Signal's
@@ -51,7 +50,9 @@ struct skipped_key {
     key32 key;
 };
 
-std::int64_t to_ms(wall_time time) { return time.time_since_epoch().count(); }
+std::int64_t to_ms(wall_time time) {
+    return time.time_since_epoch().count();
+}
 
 void write_u32(byte* out, std::uint32_t value) {
     for (int i = 0; i < 4; ++i) {
@@ -68,15 +69,24 @@ std::uint32_t read_u32(const byte* in) {
 
 std::string_view to_string(ratchet_error error) noexcept {
     switch (error) {
-    case ratchet_error::malformed: return "malformed";
-    case ratchet_error::unsupported_version: return "unsupported version";
-    case ratchet_error::low_order_key: return "low-order key";
-    case ratchet_error::reflected: return "reflected";
-    case ratchet_error::replay: return "replay";
-    case ratchet_error::too_many_skipped: return "too many skipped messages";
-    case ratchet_error::expired: return "expired";
-    case ratchet_error::no_chain: return "no such chain";
-    case ratchet_error::decrypt_failed: return "decryption failed";
+    case ratchet_error::malformed:
+        return "malformed";
+    case ratchet_error::unsupported_version:
+        return "unsupported version";
+    case ratchet_error::low_order_key:
+        return "low-order key";
+    case ratchet_error::reflected:
+        return "reflected";
+    case ratchet_error::replay:
+        return "replay";
+    case ratchet_error::too_many_skipped:
+        return "too many skipped messages";
+    case ratchet_error::expired:
+        return "expired";
+    case ratchet_error::no_chain:
+        return "no such chain";
+    case ratchet_error::decrypt_failed:
+        return "decryption failed";
     }
     return "unknown";
 }
@@ -127,8 +137,8 @@ struct ratchet::data {
         }
         if (skipped.size() > config.max_skipped_total) {
             skipped.erase(skipped.begin(),
-                          skipped.begin() +
-                              static_cast<std::ptrdiff_t>(skipped.size() - config.max_skipped_total));
+                          skipped.begin() + static_cast<std::ptrdiff_t>(skipped.size() -
+                                                                        config.max_skipped_total));
         }
     }
 
@@ -158,10 +168,10 @@ ratchet ratchet::from_handshake(const established_session& session, ratchet_conf
     // The responder's first sending chain comes from the root key alone, keyed to its
     // handshake ephemeral, so that it can write before the initiator's first DH step.
     key32 first_chain;
-    static_cast<void>(hkdf_sha256(session.root.view(), {},
-                                  {reinterpret_cast<const byte*>(first_chain_label.data()),
-                                   first_chain_label.size()},
-                                  first_chain.mutable_view()));
+    static_cast<void>(hkdf_sha256(
+        session.root.view(), {},
+        {reinterpret_cast<const byte*>(first_chain_label.data()), first_chain_label.size()},
+        first_chain.mutable_view()));
     if (session.role == session_role::initiator) {
         std::copy_n(first_chain.data(), 32, d->ckr.data());
         d->has_ckr = true;
@@ -200,9 +210,9 @@ void ratchet::encrypt(bytes_view plaintext, random_source& random, std::vector<b
     write_u32(header + 37, d.ns);
     std::array<byte, ad_size> ad{};
     d.build_ad({header, ratchet_header_size}, ad, true);
-    static_cast<void>(aead_encrypt({d.scratch.data(), 32}, zero_nonce, plaintext, ad,
-                                   {out.data() + ratchet_header_size,
-                                    plaintext.size() + aead_tag_size}));
+    static_cast<void>(
+        aead_encrypt({d.scratch.data(), 32}, zero_nonce, plaintext, ad,
+                     {out.data() + ratchet_header_size, plaintext.size() + aead_tag_size}));
     std::copy_n(d.scratch.data() + 32, 32, d.cks.data());
     sodium_memzero(d.scratch.data(), d.scratch.size());
     ++d.ns;
@@ -369,10 +379,18 @@ void ratchet::expire_skipped(wall_time now) {
     data_->store_skipped(none, to_ms(now));
 }
 
-std::size_t ratchet::skipped_keys() const noexcept { return data_->skipped.size(); }
-std::uint64_t ratchet::messages_sent() const noexcept { return data_->sent_total; }
-std::uint64_t ratchet::messages_received() const noexcept { return data_->received_total; }
-std::uint64_t ratchet::chain_steps() const noexcept { return data_->chain_steps; }
+std::size_t ratchet::skipped_keys() const noexcept {
+    return data_->skipped.size();
+}
+std::uint64_t ratchet::messages_sent() const noexcept {
+    return data_->sent_total;
+}
+std::uint64_t ratchet::messages_received() const noexcept {
+    return data_->received_total;
+}
+std::uint64_t ratchet::chain_steps() const noexcept {
+    return data_->chain_steps;
+}
 
 secret_buffer ratchet::serialize() const {
     const auto& d = *data_;

@@ -24,8 +24,8 @@ inline constexpr std::size_t ratchet_header_size = 1 + 32 + 4 + 4;
 inline constexpr std::size_t ratchet_overhead = ratchet_header_size + aead_tag_size;
 
 struct ratchet_config {
-    std::uint32_t max_skip = 1000;           // per chain, checked before deriving anything
-    std::uint32_t max_skipped_total = 2000;  // oldest skipped keys are dropped beyond this
+    std::uint32_t max_skip = 1000;          // per chain, checked before deriving anything
+    std::uint32_t max_skipped_total = 2000; // oldest skipped keys are dropped beyond this
     std::chrono::milliseconds max_skipped_age{std::chrono::hours(24 * 14)};
 };
 

@@ -72,8 +72,7 @@ secret_buffer make_passphrase(std::string_view text) {
 }
 
 std::optional<sealing_key> sealing_key::derive(const secret_buffer& passphrase,
-                                               const kdf_params& params,
-                                               const seal_salt& salt) {
+                                               const kdf_params& params, const seal_salt& salt) {
     if (!params.acceptable()) {
         return std::nullopt;
     }
@@ -90,8 +89,7 @@ std::optional<sealing_key> sealing_key::derive(const secret_buffer& passphrase,
 }
 
 std::optional<sealing_key> sealing_key::derive(const secret_buffer& passphrase,
-                                               const kdf_params& params,
-                                               random_source& random) {
+                                               const kdf_params& params, random_source& random) {
     seal_salt salt;
     random.fill(salt.mutable_view());
     return derive(passphrase, params, salt);
@@ -99,10 +97,14 @@ std::optional<sealing_key> sealing_key::derive(const secret_buffer& passphrase,
 
 std::string_view to_string(seal_error error) noexcept {
     switch (error) {
-    case seal_error::malformed: return "malformed sealed data";
-    case seal_error::unsupported_version: return "sealed by an unknown version";
-    case seal_error::key_mismatch: return "sealed under other key parameters";
-    case seal_error::authentication_failed: return "wrong passphrase or tampered data";
+    case seal_error::malformed:
+        return "malformed sealed data";
+    case seal_error::unsupported_version:
+        return "sealed by an unknown version";
+    case seal_error::key_mismatch:
+        return "sealed under other key parameters";
+    case seal_error::authentication_failed:
+        return "wrong passphrase or tampered data";
     }
     return "unknown";
 }
@@ -157,8 +159,7 @@ std::variant<secret_buffer, seal_error> open_sealed(const sealing_key& key, byte
     aead_nonce nonce;
     static_cast<void>(aead_nonce::from(blob.subspan(header_size, aead_nonce_size), nonce));
     const auto ad = associated_data(blob.first(header_size), context);
-    auto opened =
-        aead_decrypt(key.key_, nonce, blob.subspan(header_size + aead_nonce_size), ad);
+    auto opened = aead_decrypt(key.key_, nonce, blob.subspan(header_size + aead_nonce_size), ad);
     if (!opened) {
         return seal_error::authentication_failed;
     }

@@ -60,8 +60,7 @@ class sealing_key {
     [[nodiscard]] const seal_salt& salt() const noexcept { return salt_; }
 
   private:
-    friend std::vector<byte> seal(const sealing_key&, bytes_view, std::string_view,
-                                  random_source&);
+    friend std::vector<byte> seal(const sealing_key&, bytes_view, std::string_view, random_source&);
     friend std::variant<secret_buffer, seal_error> open_sealed(const sealing_key&, bytes_view,
                                                                std::string_view);
     sealing_key(kdf_params params, seal_salt salt, aead_key key)
@@ -93,8 +92,7 @@ struct seal_header {
 [[nodiscard]] std::vector<byte> seal(const sealing_key& key, bytes_view plaintext,
                                      std::string_view context, random_source& random);
 // Opens a blob sealed for the same context with the same key; a seal_error otherwise.
-[[nodiscard]] std::variant<secret_buffer, seal_error> open_sealed(const sealing_key& key,
-                                                                  bytes_view blob,
-                                                                  std::string_view context);
+[[nodiscard]] std::variant<secret_buffer, seal_error>
+open_sealed(const sealing_key& key, bytes_view blob, std::string_view context);
 
 } // namespace sotto::crypto

@@ -21,7 +21,8 @@ void secure_free(byte* pointer, std::size_t size) noexcept;
 bool constant_time_equal(const byte* a, const byte* b, std::size_t size) noexcept;
 } // namespace detail
 
-template <std::size_t N, typename Tag> class secret_bytes {
+template <std::size_t N, typename Tag>
+class secret_bytes {
   public:
     static constexpr std::size_t size_bytes = N;
 

@@ -8,9 +8,9 @@
 #include <array>
 #include <cstring>
 #include <mutex>
-#include <vector>
 #include <new>
 #include <stdexcept>
+#include <vector>
 
 namespace sotto::crypto {
 
@@ -142,9 +142,13 @@ std::uint32_t random_source::uniform(std::uint32_t upper_bound) {
     return value % upper_bound;
 }
 
-system_random::system_random() { ensure_sodium(); }
+system_random::system_random() {
+    ensure_sodium();
+}
 
-void system_random::fill(mutable_bytes_view out) { randombytes_buf(out.data(), out.size()); }
+void system_random::fill(mutable_bytes_view out) {
+    randombytes_buf(out.data(), out.size());
+}
 
 seeded_random::seeded_random(std::uint64_t seed) {
     ensure_sodium();

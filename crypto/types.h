@@ -14,8 +14,8 @@ inline constexpr std::size_t identity_public_key_size = 32; // Ed25519 public ke
 inline constexpr std::size_t identity_secret_key_size = 64; // Ed25519 secret key (seed || public)
 inline constexpr std::size_t identity_seed_size = 32;
 inline constexpr std::size_t signature_size = 64;
-inline constexpr std::size_t x25519_key_size = 32;          // X25519 public, secret and shared
-inline constexpr std::size_t aead_key_size = 32;            // XChaCha20-Poly1305-IETF
+inline constexpr std::size_t x25519_key_size = 32; // X25519 public, secret and shared
+inline constexpr std::size_t aead_key_size = 32;   // XChaCha20-Poly1305-IETF
 inline constexpr std::size_t aead_nonce_size = 24;
 inline constexpr std::size_t aead_tag_size = 16;
 inline constexpr std::size_t sha256_size = 32;
@@ -27,7 +27,8 @@ using mutable_bytes_view = std::span<byte>;
 
 // A public value of N bytes; Tag keeps an identity key from being passed where an
 // ephemeral key is wanted.
-template <std::size_t N, typename Tag> struct fixed_bytes {
+template <std::size_t N, typename Tag>
+struct fixed_bytes {
     static constexpr std::size_t size_bytes = N;
     std::array<byte, N> bytes{};
 

@@ -9,11 +9,16 @@ namespace sotto::net {
 
 const char* to_string(decode_status status) noexcept {
     switch (status) {
-    case decode_status::need_more: return "incomplete frame";
-    case decode_status::frame: return "frame";
-    case decode_status::oversized: return "declared frame length over the limit";
-    case decode_status::malformed: return "malformed frame";
-    case decode_status::unknown_type: return "unknown frame type";
+    case decode_status::need_more:
+        return "incomplete frame";
+    case decode_status::frame:
+        return "frame";
+    case decode_status::oversized:
+        return "declared frame length over the limit";
+    case decode_status::malformed:
+        return "malformed frame";
+    case decode_status::unknown_type:
+        return "unknown frame type";
     }
     return "unknown decode status";
 }
@@ -21,7 +26,8 @@ const char* to_string(decode_status status) noexcept {
 frame_decoder::frame_decoder(std::size_t max_frame_size) : max_frame_size_(max_frame_size) {
     static std::once_flag silenced;
     std::call_once(silenced, [] {
-        google::protobuf::SetLogHandler([](google::protobuf::LogLevel, const char*, int, const std::string&) {});
+        google::protobuf::SetLogHandler(
+            [](google::protobuf::LogLevel, const char*, int, const std::string&) {});
     });
 }
 

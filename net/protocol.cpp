@@ -2,8 +2,8 @@
 
 namespace sotto::net {
 
-std::vector<std::uint8_t> login_input(std::span<const std::uint8_t> nonce, std::string_view username,
-                                      const channel_binding& binding) {
+std::vector<std::uint8_t> login_input(std::span<const std::uint8_t> nonce,
+                                      std::string_view username, const channel_binding& binding) {
     static constexpr std::string_view label{"sotto-login-v1\0", 15};
     if (nonce.size() != challenge_nonce_size || username.size() > 255) {
         return {};

@@ -20,7 +20,8 @@ inline constexpr std::size_t message_id_size = 16;
 // The TLS exporter value ties the signature to this TLS session, so a signature recorded on one
 // connection is worthless on any other. Empty when the nonce has the wrong size or the username
 // is longer than 255 bytes.
-[[nodiscard]] std::vector<std::uint8_t> login_input(std::span<const std::uint8_t> nonce, std::string_view username,
+[[nodiscard]] std::vector<std::uint8_t> login_input(std::span<const std::uint8_t> nonce,
+                                                    std::string_view username,
                                                     const channel_binding& binding);
 
 } // namespace sotto::net

@@ -8,9 +8,9 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
+#include <sys/stat.h>
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -31,7 +31,8 @@ struct openssl_free {
     void operator()(std::FILE* p) const noexcept { std::fclose(p); }
     void operator()(BIO* p) const noexcept { BIO_free(p); }
 };
-template <typename T> using owned = std::unique_ptr<T, openssl_free>;
+template <typename T>
+using owned = std::unique_ptr<T, openssl_free>;
 
 std::string openssl_reason() {
     const auto code = ERR_get_error();
@@ -49,7 +50,8 @@ std::string openssl_reason() {
 owned<std::FILE> create_private_file(const std::filesystem::path& path) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
-        throw tls_error("cannot create " + path.string() + ": " + std::error_code(errno, std::generic_category()).message());
+        throw tls_error("cannot create " + path.string() + ": " +
+                        std::error_code(errno, std::generic_category()).message());
     }
     ::fchmod(fd, 0600);
     owned<std::FILE> file(::fdopen(fd, "w"));
@@ -60,7 +62,8 @@ owned<std::FILE> create_private_file(const std::filesystem::path& path) {
     return file;
 }
 
-void finish_file(owned<std::FILE> file, const std::filesystem::path& temporary, const std::filesystem::path& final_path) {
+void finish_file(owned<std::FILE> file, const std::filesystem::path& temporary,
+                 const std::filesystem::path& final_path) {
     if (std::fflush(file.get()) != 0 || ::fsync(::fileno(file.get())) != 0) {
         throw tls_error("cannot write " + temporary.string());
     }
@@ -68,7 +71,8 @@ void finish_file(owned<std::FILE> file, const std::filesystem::path& temporary, 
     std::error_code error;
     std::filesystem::rename(temporary, final_path, error);
     if (error) {
-        throw tls_error("cannot rename " + temporary.string() + " to " + final_path.string() + ": " + error.message());
+        throw tls_error("cannot rename " + temporary.string() + " to " + final_path.string() +
+                        ": " + error.message());
     }
 }
 
@@ -109,20 +113,24 @@ generated generate() {
     owned<X509> certificate(X509_new());
     std::array<unsigned char, 16> serial{};
     owned<BIGNUM> serial_number(BN_new());
-    if (!certificate || !serial_number || RAND_bytes(serial.data(), static_cast<int>(serial.size())) != 1) {
+    if (!certificate || !serial_number ||
+        RAND_bytes(serial.data(), static_cast<int>(serial.size())) != 1) {
         throw tls_error("cannot create a certificate: " + openssl_reason());
     }
     serial[0] &= 0x7fU; // a positive serial
     BN_bin2bn(serial.data(), static_cast<int>(serial.size()), serial_number.get());
     const long ten_years = 10L * 365 * 24 * 3600;
     bool ok = X509_set_version(certificate.get(), 2) == 1 &&
-              BN_to_ASN1_INTEGER(serial_number.get(), X509_get_serialNumber(certificate.get())) != nullptr &&
+              BN_to_ASN1_INTEGER(serial_number.get(), X509_get_serialNumber(certificate.get())) !=
+                  nullptr &&
               X509_gmtime_adj(X509_getm_notBefore(certificate.get()), -3600) != nullptr &&
               X509_gmtime_adj(X509_getm_notAfter(certificate.get()), ten_years) != nullptr &&
               X509_set_pubkey(certificate.get(), key.get()) == 1;
     X509_NAME* name = X509_get_subject_name(certificate.get());
-    ok = ok && X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                          reinterpret_cast<const unsigned char*>("sotto-relay"), -1, -1, 0) == 1 &&
+    ok = ok &&
+         X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                    reinterpret_cast<const unsigned char*>("sotto-relay"), -1, -1,
+                                    0) == 1 &&
          X509_set_issuer_name(certificate.get(), name) == 1 &&
          X509_sign(certificate.get(), key.get(), EVP_sha256()) > 0;
     if (!ok) {
@@ -135,7 +143,8 @@ void write_files(const generated& made, const certificate_files& files) {
     auto key_temporary = files.key;
     key_temporary += ".tmp";
     auto key_file = create_private_file(key_temporary);
-    if (PEM_write_PrivateKey(key_file.get(), made.key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    if (PEM_write_PrivateKey(key_file.get(), made.key.get(), nullptr, nullptr, 0, nullptr,
+                             nullptr) != 1) {
         throw tls_error("cannot write " + key_temporary.string() + ": " + openssl_reason());
     }
     finish_file(std::move(key_file), key_temporary, files.key);
@@ -198,9 +207,10 @@ certificate_files ensure_self_signed_certificate(const std::filesystem::path& di
     const bool have_certificate = std::filesystem::exists(files.certificate, error);
     const bool have_key = std::filesystem::exists(files.key, error);
     if (have_certificate != have_key) {
-        throw tls_error("found only one of " + files.certificate.string() + " and " + files.key.string() +
-                        "; restore the other or remove both to create a new certificate (clients will "
-                        "then see a new fingerprint)");
+        throw tls_error(
+            "found only one of " + files.certificate.string() + " and " + files.key.string() +
+            "; restore the other or remove both to create a new certificate (clients will "
+            "then see a new fingerprint)");
     }
     if (!have_certificate) {
         write_files(generate(), files);
@@ -213,7 +223,8 @@ certificate_pem generate_self_signed_certificate() {
     owned<BIO> key_bio(BIO_new(BIO_s_mem()));
     owned<BIO> certificate_bio(BIO_new(BIO_s_mem()));
     if (!key_bio || !certificate_bio ||
-        PEM_write_bio_PrivateKey(key_bio.get(), made.key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1 ||
+        PEM_write_bio_PrivateKey(key_bio.get(), made.key.get(), nullptr, nullptr, 0, nullptr,
+                                 nullptr) != 1 ||
         PEM_write_bio_X509(certificate_bio.get(), made.certificate.get()) != 1) {
         throw tls_error("cannot encode the certificate: " + openssl_reason());
     }
@@ -225,8 +236,10 @@ certificate_pem read_certificate_files(const certificate_files& files) {
 }
 
 std::string certificate_fingerprint(const std::string& certificate_pem) {
-    owned<BIO> bio(BIO_new_mem_buf(certificate_pem.data(), static_cast<int>(certificate_pem.size())));
-    owned<X509> certificate(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+    owned<BIO> bio(
+        BIO_new_mem_buf(certificate_pem.data(), static_cast<int>(certificate_pem.size())));
+    owned<X509> certificate(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)
+                                : nullptr);
     if (!certificate) {
         throw tls_error("not a PEM certificate: " + openssl_reason());
     }
@@ -261,7 +274,8 @@ asio::ssl::context make_server_context(const certificate_files& files) {
     restrict_to_tls13(context);
     SSL_CTX* native = context.native_handle();
     if (SSL_CTX_use_certificate_chain_file(native, files.certificate.c_str()) != 1) {
-        throw tls_error("cannot use certificate " + files.certificate.string() + ": " + openssl_reason());
+        throw tls_error("cannot use certificate " + files.certificate.string() + ": " +
+                        openssl_reason());
     }
     if (SSL_CTX_use_PrivateKey_file(native, files.key.c_str(), SSL_FILETYPE_PEM) != 1) {
         throw tls_error("cannot use key " + files.key.string() + ": " + openssl_reason());
@@ -313,10 +327,12 @@ pin_check check_pin(std::string_view seen, std::string_view pinned, bool trust_o
             return result;
         }
         result.status = pin_status::mismatch;
-        result.message = "the relay's certificate CHANGED: pinned fingerprint " + expected + ", relay shows " +
-                         result.seen +
-                         ". This is what an attacker in the middle looks like; if the operator really replaced "
-                         "the certificate, accept it with --relay-fingerprint " + result.seen;
+        result.message =
+            "the relay's certificate CHANGED: pinned fingerprint " + expected + ", relay shows " +
+            result.seen +
+            ". This is what an attacker in the middle looks like; if the operator really replaced "
+            "the certificate, accept it with --relay-fingerprint " +
+            result.seen;
         return result;
     }
     if (trust_on_first_use) {
@@ -324,9 +340,10 @@ pin_check check_pin(std::string_view seen, std::string_view pinned, bool trust_o
         return result;
     }
     result.status = pin_status::unpinned;
-    result.message = "no fingerprint pinned for this relay; it shows " + result.seen +
-                     ". Compare it with the one the operator printed, then use --relay-fingerprint " +
-                     result.seen + " (or --trust-on-first-use)";
+    result.message =
+        "no fingerprint pinned for this relay; it shows " + result.seen +
+        ". Compare it with the one the operator printed, then use --relay-fingerprint " +
+        result.seen + " (or --trust-on-first-use)";
     return result;
 }
 
@@ -346,8 +363,8 @@ std::optional<channel_binding> export_channel_binding(SSL* ssl) {
         return std::nullopt;
     }
     channel_binding out{};
-    if (SSL_export_keying_material(ssl, out.data(), out.size(), exporter_label.data(), exporter_label.size(),
-                                   nullptr, 0, 0) != 1) {
+    if (SSL_export_keying_material(ssl, out.data(), out.size(), exporter_label.data(),
+                                   exporter_label.size(), nullptr, 0, 0) != 1) {
         return std::nullopt;
     }
     return out;

@@ -29,7 +29,8 @@ struct certificate_files {
 // <directory>/relay-cert.pem and relay-key.pem: created on first use (self-signed ECDSA P-256,
 // CN "sotto-relay", 10 years, both files 0600, the directory 0700 if it is created), reused as
 // they are afterwards. Throws tls_error when they cannot be created or read.
-[[nodiscard]] certificate_files ensure_self_signed_certificate(const std::filesystem::path& directory);
+[[nodiscard]] certificate_files
+ensure_self_signed_certificate(const std::filesystem::path& directory);
 
 // A certificate and its key in PEM form, in memory.
 struct certificate_pem {
@@ -67,10 +68,10 @@ struct certificate_pem {
 [[nodiscard]] asio::ssl::context make_client_context();
 
 enum class pin_status {
-    matched,    // the certificate has the pinned fingerprint
-    first_use,  // nothing pinned and trust-on-first-use allowed: the caller stores `seen`
-    mismatch,   // pinned and different: refuse
-    unpinned,   // nothing pinned and trust-on-first-use not allowed: refuse
+    matched,   // the certificate has the pinned fingerprint
+    first_use, // nothing pinned and trust-on-first-use allowed: the caller stores `seen`
+    mismatch,  // pinned and different: refuse
+    unpinned,  // nothing pinned and trust-on-first-use not allowed: refuse
 };
 
 struct pin_check {
@@ -85,7 +86,8 @@ struct pin_check {
 // Compares the peer certificate of an established client connection with `pinned` (empty: none).
 [[nodiscard]] pin_check check_pin(SSL* ssl, std::string_view pinned, bool trust_on_first_use);
 // The same decision for a known fingerprint (pure; for tests and callers that already have it).
-[[nodiscard]] pin_check check_pin(std::string_view seen, std::string_view pinned, bool trust_on_first_use);
+[[nodiscard]] pin_check check_pin(std::string_view seen, std::string_view pinned,
+                                  bool trust_on_first_use);
 
 inline constexpr std::size_t channel_binding_size = 32;
 using channel_binding = std::array<std::uint8_t, channel_binding_size>;

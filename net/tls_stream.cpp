@@ -40,12 +40,18 @@ void tls_stream::close() noexcept {
 tls_stream::step tls_stream::classify(int result, std::error_code& error) {
     const int reason = SSL_get_error(ssl_, result);
     switch (reason) {
-    case SSL_ERROR_NONE: return step::done;
-    case SSL_ERROR_WANT_READ: return step::wait_read;
-    case SSL_ERROR_WANT_WRITE: return step::wait_write;
-    case SSL_ERROR_ZERO_RETURN: error = asio::error::eof; break;
+    case SSL_ERROR_NONE:
+        return step::done;
+    case SSL_ERROR_WANT_READ:
+        return step::wait_read;
+    case SSL_ERROR_WANT_WRITE:
+        return step::wait_write;
+    case SSL_ERROR_ZERO_RETURN:
+        error = asio::error::eof;
+        break;
     case SSL_ERROR_SYSCALL:
-        error = errno != 0 ? std::error_code(errno, std::system_category()) : std::error_code(asio::error::eof);
+        error = errno != 0 ? std::error_code(errno, std::system_category())
+                           : std::error_code(asio::error::eof);
         break;
     default:
         error = std::error_code(static_cast<int>(ERR_get_error()), asio::error::get_ssl_category());
@@ -75,14 +81,16 @@ asio::awaitable<std::error_code> tls_stream::accept() {
             co_return error;
         }
         auto [wait_error] = co_await socket_.async_wait(
-            next == step::wait_read ? asio::socket_base::wait_read : asio::socket_base::wait_write, use_tuple);
+            next == step::wait_read ? asio::socket_base::wait_read : asio::socket_base::wait_write,
+            use_tuple);
         if (wait_error) {
             co_return wait_error;
         }
     }
 }
 
-asio::awaitable<std::pair<std::error_code, std::size_t>> tls_stream::read_some(std::span<std::uint8_t> into) {
+asio::awaitable<std::pair<std::error_code, std::size_t>>
+tls_stream::read_some(std::span<std::uint8_t> into) {
     for (;;) {
         if (!socket_.is_open()) {
             co_return std::pair{std::error_code(asio::error::operation_aborted), std::size_t{0}};
@@ -100,7 +108,8 @@ asio::awaitable<std::pair<std::error_code, std::size_t>> tls_stream::read_some(s
             co_return std::pair{error, std::size_t{0}};
         }
         auto [wait_error] = co_await socket_.async_wait(
-            next == step::wait_read ? asio::socket_base::wait_read : asio::socket_base::wait_write, use_tuple);
+            next == step::wait_read ? asio::socket_base::wait_read : asio::socket_base::wait_write,
+            use_tuple);
         if (wait_error) {
             co_return std::pair{wait_error, std::size_t{0}};
         }
@@ -126,7 +135,8 @@ asio::awaitable<std::error_code> tls_stream::write_all(std::span<const std::uint
             co_return error;
         }
         auto [wait_error] = co_await socket_.async_wait(
-            next == step::wait_read ? asio::socket_base::wait_read : asio::socket_base::wait_write, use_tuple);
+            next == step::wait_read ? asio::socket_base::wait_read : asio::socket_base::wait_write,
+            use_tuple);
         if (wait_error) {
             co_return wait_error;
         }

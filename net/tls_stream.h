@@ -30,7 +30,8 @@ class tls_stream {
     asio::awaitable<std::error_code> accept();
     // Waits until the peer sent something, then decrypts what is there into `into`. Returns the
     // byte count, or an error (asio::error::eof when the peer closed).
-    asio::awaitable<std::pair<std::error_code, std::size_t>> read_some(std::span<std::uint8_t> into);
+    asio::awaitable<std::pair<std::error_code, std::size_t>>
+    read_some(std::span<std::uint8_t> into);
     // Writes all of `data`.
     asio::awaitable<std::error_code> write_all(std::span<const std::uint8_t> data);
 

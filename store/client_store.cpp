@@ -223,8 +223,9 @@ client_store::~client_store() = default;
 
 std::unique_ptr<client_store> client_store::open(const std::filesystem::path& directory) {
     sqlite::ensure_private_directory(directory);
-    auto database = sqlite::open_private_database(directory / "sotto.db",
-                                                  {.application_id = client_application_id, .what = "client database"});
+    auto database = sqlite::open_private_database(
+        directory / "sotto.db",
+        {.application_id = client_application_id, .what = "client database"});
     sqlite::migrate(database, client_migrations,
                     fmt::format("client database {}", (directory / "sotto.db").string()));
     return std::unique_ptr<client_store>(

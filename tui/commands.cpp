@@ -35,38 +35,50 @@ struct word {
     std::size_t begin = 0; // offset in the string that was split
 };
 
-bool is_separator(char c) noexcept { return c == ' ' || c == '\t'; }
+bool is_separator(char c) noexcept {
+    return c == ' ' || c == '\t';
+}
 
 std::vector<word> split(std::string_view text) {
     std::vector<word> words;
     std::size_t at = 0;
     while (at < text.size()) {
-        while (at < text.size() && is_separator(text[at])) ++at;
+        while (at < text.size() && is_separator(text[at]))
+            ++at;
         const auto begin = at;
-        while (at < text.size() && !is_separator(text[at])) ++at;
-        if (at > begin) words.push_back({text.substr(begin, at - begin), begin});
+        while (at < text.size() && !is_separator(text[at]))
+            ++at;
+        if (at > begin)
+            words.push_back({text.substr(begin, at - begin), begin});
     }
     return words;
 }
 
 std::string_view trim(std::string_view text) noexcept {
-    while (!text.empty() && is_separator(text.front())) text.remove_prefix(1);
-    while (!text.empty() && is_separator(text.back())) text.remove_suffix(1);
+    while (!text.empty() && is_separator(text.front()))
+        text.remove_prefix(1);
+    while (!text.empty() && is_separator(text.back()))
+        text.remove_suffix(1);
     return text;
 }
 
-char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) noexcept {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 std::string lowercase(std::string_view text) {
     std::string out(text);
-    for (auto& c : out) c = lower(c);
+    for (auto& c : out)
+        c = lower(c);
     return out;
 }
 
 bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) noexcept {
-    if (prefix.size() > text.size()) return false;
+    if (prefix.size() > text.size())
+        return false;
     for (std::size_t i = 0; i < prefix.size(); ++i) {
-        if (lower(text[i]) != lower(prefix[i])) return false;
+        if (lower(text[i]) != lower(prefix[i]))
+            return false;
     }
     return true;
 }
@@ -78,7 +90,8 @@ std::string quoted(std::string_view text) {
 
 const command_info* find_command(std::string_view name) noexcept {
     for (const auto& command : command_table) {
-        if (command.name == name) return &command;
+        if (command.name == name)
+            return &command;
     }
     return nullptr;
 }
@@ -89,26 +102,32 @@ command_error usage(std::string_view name) {
 }
 
 // `text` after the first `count` words of `words`, trimmed.
-std::string_view rest_after(std::string_view text, const std::vector<word>& words, std::size_t count) {
-    if (words.size() <= count) return {};
+std::string_view rest_after(std::string_view text, const std::vector<word>& words,
+                            std::size_t count) {
+    if (words.size() <= count)
+        return {};
     return trim(text.substr(words[count].begin));
 }
 
 std::optional<command_error> check_user(std::string_view command, std::string_view name) {
-    if (looks_like_user_name(name)) return std::nullopt;
+    if (looks_like_user_name(name))
+        return std::nullopt;
     return command_error{"/" + std::string(command) + ": " + quoted(name) + " is not a user name"};
 }
 
 std::string_view without_hash(std::string_view name) noexcept {
-    if (!name.empty() && name.front() == '#') name.remove_prefix(1);
+    if (!name.empty() && name.front() == '#')
+        name.remove_prefix(1);
     return name;
 }
 
 // The commands that take one user name and nothing else.
 template <typename Command>
 parsed_line single_user(std::string_view name, const std::vector<word>& args) {
-    if (args.size() != 1) return usage(name);
-    if (auto error = check_user(name, args[0].text)) return *error;
+    if (args.size() != 1)
+        return usage(name);
+    if (auto error = check_user(name, args[0].text))
+        return *error;
     return Command{std::string(args[0].text)};
 }
 
@@ -120,19 +139,25 @@ parsed_line parse_command(std::string_view body) {
     const auto name = lowercase(words[0].text);
     const std::vector<word> args(words.begin() + 1, words.end());
     const auto no_arguments = [&](auto command) -> parsed_line {
-        if (!args.empty()) return usage(name);
+        if (!args.empty())
+            return usage(name);
         return command;
     };
 
     if (name == "msg") {
-        if (args.empty()) return usage(name);
-        if (auto error = check_user(name, args[0].text)) return *error;
+        if (args.empty())
+            return usage(name);
+        if (auto error = check_user(name, args[0].text))
+            return *error;
         return msg_command{std::string(args[0].text), std::string(rest_after(body, words, 2))};
     }
-    if (name == "users") return no_arguments(users_command{});
+    if (name == "users")
+        return no_arguments(users_command{});
     if (name == "history") {
-        if (args.empty()) return history_command{};
-        if (args.size() > 1) return usage(name);
+        if (args.empty())
+            return history_command{};
+        if (args.size() > 1)
+            return usage(name);
         std::size_t count = 0;
         const auto text = args[0].text;
         const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), count);
@@ -144,73 +169,93 @@ parsed_line parse_command(std::string_view body) {
         return history_command{count};
     }
     if (name == "help") {
-        if (args.empty()) return help_command{};
-        if (args.size() > 1) return usage(name);
+        if (args.empty())
+            return help_command{};
+        if (args.size() > 1)
+            return usage(name);
         auto topic = lowercase(args[0].text);
-        if (!topic.empty() && topic.front() == '/') topic.erase(0, 1);
+        if (!topic.empty() && topic.front() == '/')
+            topic.erase(0, 1);
         if (find_command(topic) == nullptr) {
             return command_error{"/help: no command " + quoted(args[0].text)};
         }
         return help_command{topic};
     }
-    if (name == "quit") return no_arguments(quit_command{});
-    if (name == "verify") return single_user<verify_command>(name, args);
-    if (name == "accept") return single_user<accept_command>(name, args);
-    if (name == "reset") return single_user<reset_command>(name, args);
-    if (name == "close") return no_arguments(close_command{});
+    if (name == "quit")
+        return no_arguments(quit_command{});
+    if (name == "verify")
+        return single_user<verify_command>(name, args);
+    if (name == "accept")
+        return single_user<accept_command>(name, args);
+    if (name == "reset")
+        return single_user<reset_command>(name, args);
+    if (name == "close")
+        return no_arguments(close_command{});
     if (name == "group") {
-        if (args.size() < 3 || lowercase(args[0].text) != "create") return usage(name);
+        if (args.size() < 3 || lowercase(args[0].text) != "create")
+            return usage(name);
         const auto group = without_hash(args[1].text);
         if (!looks_like_user_name(group)) {
             return command_error{"/group: " + quoted(args[1].text) + " is not a group name"};
         }
         group_create_command command{std::string(group), {}};
         for (std::size_t i = 2; i < args.size(); ++i) {
-            if (auto error = check_user(name, args[i].text)) return *error;
+            if (auto error = check_user(name, args[i].text))
+                return *error;
             const std::string member(args[i].text);
-            if (std::find(command.members.begin(), command.members.end(), member) == command.members.end()) {
+            if (std::find(command.members.begin(), command.members.end(), member) ==
+                command.members.end()) {
                 command.members.push_back(member);
             }
         }
         return command;
     }
-    if (name == "invite") return single_user<invite_command>(name, args);
+    if (name == "invite")
+        return single_user<invite_command>(name, args);
     if (name == "export") {
         export_command command;
         std::size_t file_word = 1; // index in `words` where the file name starts
         if (!args.empty()) {
             const auto format = lowercase(args[0].text);
-            if (format == "md" || format == "markdown") file_word = 2;
+            if (format == "md" || format == "markdown")
+                file_word = 2;
             else if (format == "json") {
                 command.format = export_format::json;
                 file_word = 2;
             } else if (args.size() > 1 && args[0].text.find('.') == std::string_view::npos &&
                        args[0].text.find('/') == std::string_view::npos) {
-                return command_error{"/export: the format is md or json, not " + quoted(args[0].text)};
+                return command_error{"/export: the format is md or json, not " +
+                                     quoted(args[0].text)};
             }
         }
         command.file = std::string(rest_after(body, words, file_word));
-        if (file_word == 1 && command.file.ends_with(".json")) command.format = export_format::json;
+        if (file_word == 1 && command.file.ends_with(".json"))
+            command.format = export_format::json;
         return command;
     }
     if (name == "search") {
         const auto text = rest_after(body, words, 1);
-        if (text.empty()) return usage(name);
+        if (text.empty())
+            return usage(name);
         return search_command{std::string(text)};
     }
-    if (name == "clear") return no_arguments(clear_command{});
-    if (name == "members") return no_arguments(members_command{});
-    return command_error{"unknown command /" + truncate_to_width(sanitize(words[0].text), 24, "\xE2\x80\xA6") +
+    if (name == "clear")
+        return no_arguments(clear_command{});
+    if (name == "members")
+        return no_arguments(members_command{});
+    return command_error{"unknown command /" +
+                         truncate_to_width(sanitize(words[0].text), 24, "\xE2\x80\xA6") +
                          " - /help lists the commands"};
 }
 
-std::vector<std::string> matching(std::span<const std::string_view> options, std::string_view prefix,
-                                  std::string_view decoration = {}) {
+std::vector<std::string> matching(std::span<const std::string_view> options,
+                                  std::string_view prefix, std::string_view decoration = {}) {
     std::vector<std::string> out;
     for (const auto option : options) {
         std::string candidate(decoration);
         candidate += option;
-        if (starts_with_ignoring_case(candidate, prefix)) out.push_back(std::move(candidate));
+        if (starts_with_ignoring_case(candidate, prefix))
+            out.push_back(std::move(candidate));
     }
     return out;
 }
@@ -218,27 +263,35 @@ std::vector<std::string> matching(std::span<const std::string_view> options, std
 } // namespace
 
 bool looks_like_user_name(std::string_view name) noexcept {
-    if (name.empty() || name.size() > max_name_length) return false;
+    if (name.empty() || name.size() > max_name_length)
+        return false;
     const auto alphanumeric = [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
     };
-    if (!alphanumeric(name.front())) return false;
+    if (!alphanumeric(name.front()))
+        return false;
     return std::all_of(name.begin(), name.end(),
                        [&](char c) { return alphanumeric(c) || c == '.' || c == '_' || c == '-'; });
 }
 
 parsed_line parse_line(std::string_view line) {
-    if (trim(line).empty()) return blank_line{};
-    if (line.front() != '/') return send_text{std::string(line)};
-    if (line.starts_with("//")) return send_text{std::string(line.substr(1))};
+    if (trim(line).empty())
+        return blank_line{};
+    if (line.front() != '/')
+        return send_text{std::string(line)};
+    if (line.starts_with("//"))
+        return send_text{std::string(line.substr(1))};
     return parse_command(line.substr(1));
 }
 
-std::span<const command_info> commands() noexcept { return command_table; }
+std::span<const command_info> commands() noexcept {
+    return command_table;
+}
 
 std::vector<std::string> command_help_lines() {
     std::size_t widest = 0;
-    for (const auto& command : command_table) widest = std::max(widest, display_width(command.usage));
+    for (const auto& command : command_table)
+        widest = std::max(widest, display_width(command.usage));
     std::vector<std::string> lines;
     for (const auto& command : command_table) {
         lines.push_back(pad_to_width(command.usage, widest + 2) + std::string(command.description));
@@ -258,11 +311,13 @@ completion find_completions(std::string_view line, std::size_t cursor,
 
     std::vector<std::string_view> users(user_names.begin(), user_names.end());
     std::vector<std::string_view> names;
-    for (const auto& command : command_table) names.push_back(command.name);
+    for (const auto& command : command_table)
+        names.push_back(command.name);
 
     const bool is_command = line.starts_with("/") && !line.starts_with("//");
     if (!is_command) {
-        if (!typed.empty()) found.candidates = matching(users, typed);
+        if (!typed.empty())
+            found.candidates = matching(users, typed);
     } else if (found.begin == 0) {
         found.candidates = matching(names, typed, "/");
     } else {
@@ -272,7 +327,8 @@ completion find_completions(std::string_view line, std::size_t cursor,
         static constexpr std::array<std::string_view, 1> create = {"create"};
         static constexpr std::array<std::string_view, 2> formats = {"md", "json"};
         if ((command == "msg" || command == "verify" || command == "accept" || command == "reset" ||
-             command == "invite") && argument == 0) {
+             command == "invite") &&
+            argument == 0) {
             found.candidates = matching(users, typed);
         } else if (command == "group" && argument == 0) {
             found.candidates = matching(create, typed);
@@ -285,16 +341,19 @@ completion find_completions(std::string_view line, std::size_t cursor,
         }
     }
     std::sort(found.candidates.begin(), found.candidates.end());
-    found.candidates.erase(std::unique(found.candidates.begin(), found.candidates.end()), found.candidates.end());
+    found.candidates.erase(std::unique(found.candidates.begin(), found.candidates.end()),
+                           found.candidates.end());
     return found;
 }
 
 std::string common_prefix(std::span<const std::string> candidates) {
-    if (candidates.empty()) return {};
+    if (candidates.empty())
+        return {};
     std::size_t length = candidates.front().size();
     for (const auto& candidate : candidates.subspan(1)) {
         std::size_t same = 0;
-        while (same < length && same < candidate.size() && lower(candidate[same]) == lower(candidates.front()[same])) {
+        while (same < length && same < candidate.size() &&
+               lower(candidate[same]) == lower(candidates.front()[same])) {
             ++same;
         }
         length = same;
@@ -304,7 +363,8 @@ std::string common_prefix(std::span<const std::string> candidates) {
     std::size_t cut = 0;
     while (cut < length) {
         const auto next = cut + decode_utf8(first.substr(cut)).length;
-        if (next > length) break;
+        if (next > length)
+            break;
         cut = next;
     }
     return std::string(first.substr(0, cut));
@@ -313,17 +373,22 @@ std::string common_prefix(std::span<const std::string> candidates) {
 completed_line apply_completion(std::string_view line, const completion& found,
                                 std::optional<std::size_t> index) {
     completed_line out{std::string(line), std::min(found.end, line.size())};
-    if (found.candidates.empty() || found.begin > found.end || found.end > line.size()) return out;
-    if (index && *index >= found.candidates.size()) return out;
+    if (found.candidates.empty() || found.begin > found.end || found.end > line.size())
+        return out;
+    if (index && *index >= found.candidates.size())
+        return out;
     const bool unique = found.candidates.size() == 1;
-    std::string replacement = index ? found.candidates[*index]
+    std::string replacement = index    ? found.candidates[*index]
                               : unique ? found.candidates.front()
                                        : common_prefix(found.candidates);
     const auto typed = line.substr(found.begin, found.end - found.begin);
-    if (!index && !unique && replacement.size() < typed.size()) replacement = std::string(typed);
+    if (!index && !unique && replacement.size() < typed.size())
+        replacement = std::string(typed);
     const bool add_space = unique && (found.end == line.size() || line[found.end] != ' ');
-    if (add_space) replacement += ' ';
-    out.text = std::string(line.substr(0, found.begin)) + replacement + std::string(line.substr(found.end));
+    if (add_space)
+        replacement += ' ';
+    out.text = std::string(line.substr(0, found.begin)) + replacement +
+               std::string(line.substr(found.end));
     out.cursor = found.begin + replacement.size() + (unique && !add_space ? 1 : 0);
     return out;
 }

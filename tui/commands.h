@@ -12,25 +12,52 @@
 
 namespace sotto::tui {
 
-struct blank_line {};                     // nothing to do
-struct send_text { std::string text; };   // a message for the current conversation
-struct msg_command { std::string user; std::string text; }; // empty text: only open it
+struct blank_line {}; // nothing to do
+struct send_text {
+    std::string text;
+}; // a message for the current conversation
+struct msg_command {
+    std::string user;
+    std::string text;
+}; // empty text: only open it
 struct users_command {};
-struct history_command { std::optional<std::size_t> count; };
-struct help_command { std::string topic; };  // a command name without '/', or empty
+struct history_command {
+    std::optional<std::size_t> count;
+};
+struct help_command {
+    std::string topic;
+}; // a command name without '/', or empty
 struct quit_command {};
-struct verify_command { std::string user; };
-struct accept_command { std::string user; };
-struct reset_command { std::string user; };
+struct verify_command {
+    std::string user;
+};
+struct accept_command {
+    std::string user;
+};
+struct reset_command {
+    std::string user;
+};
 struct close_command {};
-struct group_create_command { std::string name; std::vector<std::string> members; };
-struct invite_command { std::string user; };
+struct group_create_command {
+    std::string name;
+    std::vector<std::string> members;
+};
+struct invite_command {
+    std::string user;
+};
 enum class export_format { markdown, json };
-struct export_command { export_format format = export_format::markdown; std::string file; }; // file empty: default
-struct search_command { std::string text; };
+struct export_command {
+    export_format format = export_format::markdown;
+    std::string file;
+}; // file empty: default
+struct search_command {
+    std::string text;
+};
 struct clear_command {};
 struct members_command {};
-struct command_error { std::string message; }; // one line, safe to draw
+struct command_error {
+    std::string message;
+}; // one line, safe to draw
 
 using parsed_line =
     std::variant<blank_line, send_text, msg_command, users_command, history_command, help_command,

@@ -26,8 +26,8 @@ struct contact_view {
 
 struct contact_row {
     static constexpr std::size_t header = static_cast<std::size_t>(-1);
-    std::string text;                // exactly the pane's width
-    std::size_t contact = header;    // index into the contacts, or header for the title row
+    std::string text;             // exactly the pane's width
+    std::size_t contact = header; // index into the contacts, or header for the title row
     bool current = false;
 };
 
@@ -37,8 +37,9 @@ struct contact_row {
 
 // A "Contacts" title row and then one row per contact, in `height` rows of `width` columns. When
 // the contacts do not fit, the rows scroll so that contacts[current] shows.
-[[nodiscard]] std::vector<contact_row> format_contacts(std::span<const contact_view> contacts, std::size_t current,
-                                                       std::size_t width, std::size_t height,
+[[nodiscard]] std::vector<contact_row> format_contacts(std::span<const contact_view> contacts,
+                                                       std::size_t current, std::size_t width,
+                                                       std::size_t height,
                                                        mark_set marks = mark_set::unicode);
 
 } // namespace sotto::tui

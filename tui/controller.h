@@ -18,13 +18,20 @@
 
 namespace sotto::tui {
 
-struct send_effect { std::string text; };           // a message for the current conversation
-struct command_effect { parsed_line command; };     // a command for the engine (never help or an error)
-struct switch_effect { std::size_t conversation; }; // 0-based tab index
-struct load_older_effect {};                        // scrolled to the oldest loaded row
+struct send_effect {
+    std::string text;
+}; // a message for the current conversation
+struct command_effect {
+    parsed_line command;
+}; // a command for the engine (never help or an error)
+struct switch_effect {
+    std::size_t conversation;
+};                           // 0-based tab index
+struct load_older_effect {}; // scrolled to the oldest loaded row
 struct redraw_effect {};
 struct quit_effect {};
-using effect = std::variant<send_effect, command_effect, switch_effect, load_older_effect, redraw_effect, quit_effect>;
+using effect = std::variant<send_effect, command_effect, switch_effect, load_older_effect,
+                            redraw_effect, quit_effect>;
 
 // What the controller needs to know about the rest of the screen.
 struct controller_context {
@@ -63,7 +70,8 @@ class controller {
     void run(action a, const controller_context& context, std::vector<effect>& effects);
     void submit(std::vector<effect>& effects);
     void complete(bool backward, const controller_context& context);
-    void switch_to(std::size_t index, const controller_context& context, std::vector<effect>& effects);
+    void switch_to(std::size_t index, const controller_context& context,
+                   std::vector<effect>& effects);
 
     input_line input_;
     std::size_t current_ = 0;

@@ -9,18 +9,22 @@ namespace sotto::tui {
 
 namespace {
 
-std::size_t columns_of(const rect& area) noexcept { return static_cast<std::size_t>(std::max(area.width, 0)); }
+std::size_t columns_of(const rect& area) noexcept {
+    return static_cast<std::size_t>(std::max(area.width, 0));
+}
 
 // Fragments of each row keyed by their starting column; the layout's rectangles never overlap,
 // so concatenating them in column order gives the row.
 class canvas {
   public:
     canvas(int columns, int rows)
-        : columns_(static_cast<std::size_t>(std::max(columns, 0))), rows_(static_cast<std::size_t>(std::max(rows, 0))) {}
+        : columns_(static_cast<std::size_t>(std::max(columns, 0))),
+          rows_(static_cast<std::size_t>(std::max(rows, 0))) {}
 
     // Writes `text` at (row, column), cut and padded to exactly `width` columns.
     void put(int row, int column, std::string_view text, std::size_t width, style_role role) {
-        if (row < 0 || column < 0 || width == 0 || static_cast<std::size_t>(row) >= rows_.size()) return;
+        if (row < 0 || column < 0 || width == 0 || static_cast<std::size_t>(row) >= rows_.size())
+            return;
         auto& fragments = rows_[static_cast<std::size_t>(row)];
         fragments[column].push_back({pad_to_width(text, width), role});
     }
@@ -37,7 +41,8 @@ class canvas {
             put(row, column + static_cast<int>(used), span.text, span_width, span.role);
             used += span_width;
         }
-        if (used < width) put(row, column + static_cast<int>(used), "", width - used, style_role::text);
+        if (used < width)
+            put(row, column + static_cast<int>(used), "", width - used, style_role::text);
     }
 
     [[nodiscard]] std::vector<std::vector<styled_span>> finish() && {
@@ -47,15 +52,18 @@ class canvas {
             std::size_t used = 0;
             for (auto& [column, spans] : fragments) {
                 const auto at = static_cast<std::size_t>(column);
-                if (at < used) continue; // overlapping fragment: a bug in the layout; keep the first
-                if (at > used) row.push_back({std::string(at - used, ' '), style_role::text});
+                if (at < used)
+                    continue; // overlapping fragment: a bug in the layout; keep the first
+                if (at > used)
+                    row.push_back({std::string(at - used, ' '), style_role::text});
                 used = at;
                 for (auto& span : spans) {
                     used += display_width(span.text);
                     row.push_back(std::move(span));
                 }
             }
-            if (used < columns_) row.push_back({std::string(columns_ - used, ' '), style_role::text});
+            if (used < columns_)
+                row.push_back({std::string(columns_ - used, ' '), style_role::text});
             out.push_back(std::move(row));
         }
         return out;
@@ -67,17 +75,20 @@ class canvas {
 };
 
 void fill_rect(canvas& out, const rect& area, std::string_view pattern, style_role role) {
-    if (!area.visible()) return;
+    if (!area.visible())
+        return;
     for (int y = area.y; y < area.y + area.height; ++y) {
         std::string line;
-        while (line.size() < columns_of(area)) line += pattern;
+        while (line.size() < columns_of(area))
+            line += pattern;
         out.put(y, area.x, line, columns_of(area), role);
     }
 }
 
 void draw_title(canvas& out, const screen_layout& layout, const screen_model& model) {
     const auto& bar = layout.title_bar;
-    if (!bar.visible()) return;
+    if (!bar.visible())
+        return;
     const auto width = columns_of(bar);
     const auto title = sanitize(model.title);
     if (layout.framed()) {
@@ -86,7 +97,8 @@ void draw_title(canvas& out, const screen_layout& layout, const screen_model& mo
         fitted += std::string(width - 1 - display_width(fitted), '-');
         out.put(bar.y, bar.x, fitted + "+", width, style_role::title_bar);
     } else {
-        out.put(bar.y, bar.x, title.empty() ? "sotto" : "sotto - " + title, width, style_role::title_bar);
+        out.put(bar.y, bar.x, title.empty() ? "sotto" : "sotto - " + title, width,
+                style_role::title_bar);
     }
 }
 
@@ -98,16 +110,19 @@ void draw_frame(canvas& out, const screen_layout& layout) {
     if (bottom.visible()) {
         const auto width = columns_of(bottom);
         std::string line = "+";
-        if (width >= 2) line += std::string(width - 2, '-') + "+";
+        if (width >= 2)
+            line += std::string(width - 2, '-') + "+";
         out.put(bottom.y, bottom.x, line, width, style_role::border);
     }
 }
 
 void draw_contacts(canvas& out, const screen_layout& layout, const screen_model& model) {
     const auto& pane = layout.contacts;
-    if (!pane.visible()) return;
-    const auto rows = format_contacts(model.contacts, model.current_contact, columns_of(pane),
-                                      static_cast<std::size_t>(pane.height), model.message_options.marks);
+    if (!pane.visible())
+        return;
+    const auto rows =
+        format_contacts(model.contacts, model.current_contact, columns_of(pane),
+                        static_cast<std::size_t>(pane.height), model.message_options.marks);
     for (std::size_t i = 0; i < static_cast<std::size_t>(pane.height); ++i) {
         const int y = pane.y + static_cast<int>(i);
         if (i >= rows.size()) {
@@ -116,22 +131,29 @@ void draw_contacts(canvas& out, const screen_layout& layout, const screen_model&
         }
         const auto& row = rows[i];
         auto role = style_role::contact;
-        if (row.contact == contact_row::header) role = style_role::title_bar;
-        else if (row.current) role = style_role::contact_current;
-        else if (model.contacts[row.contact].key_changed) role = style_role::contact_key_changed;
-        else if (model.contacts[row.contact].unread > 0) role = style_role::unread_count;
+        if (row.contact == contact_row::header)
+            role = style_role::title_bar;
+        else if (row.current)
+            role = style_role::contact_current;
+        else if (model.contacts[row.contact].key_changed)
+            role = style_role::contact_key_changed;
+        else if (model.contacts[row.contact].unread > 0)
+            role = style_role::unread_count;
         out.put(y, pane.x, row.text, columns_of(pane), role);
     }
 }
 
 void draw_tabs(canvas& out, const screen_layout& layout, const screen_model& model) {
     const auto& bar = layout.tab_bar;
-    if (!bar.visible()) return;
+    if (!bar.visible())
+        return;
     std::vector<styled_span> spans;
     for (auto& span : format_tab_bar(model.tabs, model.current_tab, columns_of(bar))) {
         auto role = style_role::tab;
-        if (span.current) role = style_role::tab_current;
-        else if (span.unread) role = style_role::tab_unread;
+        if (span.current)
+            role = style_role::tab_current;
+        else if (span.unread)
+            role = style_role::tab_unread;
         spans.push_back({std::move(span.text), role});
     }
     out.put_spans(bar.y, bar.x, std::move(spans), columns_of(bar));
@@ -141,12 +163,14 @@ void draw_overlay(canvas& out, const rect& pane, const screen_model& model) {
     const auto width = columns_of(pane);
     for (int i = 0; i < pane.height; ++i) {
         const auto line = model.overlay_scroll + static_cast<std::size_t>(i);
-        const std::string_view text = line < model.overlay.size() ? std::string_view(model.overlay[line]) : "";
+        const std::string_view text =
+            line < model.overlay.size() ? std::string_view(model.overlay[line]) : "";
         out.put(pane.y + i, pane.x, sanitize(text), width, style_role::overlay);
     }
 }
 
-std::vector<styled_span> message_row_spans(const pane_row& row, const screen_model& model, std::size_t width) {
+std::vector<styled_span> message_row_spans(const pane_row& row, const screen_model& model,
+                                           std::size_t width) {
     std::vector<styled_span> spans;
     const auto& options = model.message_options;
     if (row.kind == row_kind::day_separator) {
@@ -155,9 +179,11 @@ std::vector<styled_span> message_row_spans(const pane_row& row, const screen_mod
         const std::string_view text = row.text;
         const auto clock = prefix_within_width(text, 6);
         const auto name = prefix_within_width(text.substr(clock.bytes), options.sender_columns);
-        const bool own = !model.own_name.empty() && model.messages[row.message].sender == model.own_name;
+        const bool own =
+            !model.own_name.empty() && model.messages[row.message].sender == model.own_name;
         spans.push_back({std::string(text.substr(0, clock.bytes)), style_role::timestamp});
-        spans.push_back({std::string(text.substr(clock.bytes, name.bytes)), own ? style_role::own_name : style_role::peer_name});
+        spans.push_back({std::string(text.substr(clock.bytes, name.bytes)),
+                         own ? style_role::own_name : style_role::peer_name});
         spans.push_back({std::string(text.substr(clock.bytes + name.bytes)), style_role::text});
     } else {
         spans.push_back({row.text, style_role::text});
@@ -166,18 +192,21 @@ std::vector<styled_span> message_row_spans(const pane_row& row, const screen_mod
     if (text_width < width) {
         auto role = style_role::delivery_mark;
         if (row.mark.emphasized) {
-            role = model.messages[row.message].delivery == delivery_state::failed ? style_role::delivery_failed
-                                                                                  : style_role::delivery_mark_read;
+            role = model.messages[row.message].delivery == delivery_state::failed
+                       ? style_role::delivery_failed
+                       : style_role::delivery_mark_read;
         }
         spans.push_back({" ", style_role::text});
-        spans.push_back({pad_to_width(row.mark.text, width - text_width - 1, alignment::right), role});
+        spans.push_back(
+            {pad_to_width(row.mark.text, width - text_width - 1, alignment::right), role});
     }
     return spans;
 }
 
 void draw_messages(canvas& out, const screen_layout& layout, const screen_model& model) {
     const auto& pane = layout.messages;
-    if (!pane.visible()) return;
+    if (!pane.visible())
+        return;
     if (!model.overlay.empty()) {
         draw_overlay(out, pane, model);
         return;
@@ -195,46 +224,58 @@ void draw_messages(canvas& out, const screen_layout& layout, const screen_model&
             out.put(y, pane.x, "", options.width, style_role::text);
             continue;
         }
-        out.put_spans(y, pane.x, message_row_spans(rows[shown.begin + i - blank], model, options.width), options.width);
+        out.put_spans(y, pane.x,
+                      message_row_spans(rows[shown.begin + i - blank], model, options.width),
+                      options.width);
     }
 }
 
 void draw_separator(canvas& out, const screen_layout& layout, const screen_model& model) {
     const auto& line = layout.separator;
-    if (!line.visible()) return;
+    if (!line.visible())
+        return;
     const auto width = columns_of(line);
     if (model.notice.empty()) {
         out.put(line.y, line.x, std::string(width, '-'), width, style_role::border);
         return;
     }
-    const auto notice = truncate_to_width(" " + sanitize(model.notice) + " ", width > 2 ? width - 2 : width, "\xE2\x80\xA6");
+    const auto notice = truncate_to_width(" " + sanitize(model.notice) + " ",
+                                          width > 2 ? width - 2 : width, "\xE2\x80\xA6");
     std::vector<styled_span> spans;
-    if (width > 2) spans.push_back({"--", style_role::border});
+    if (width > 2)
+        spans.push_back({"--", style_role::border});
     spans.push_back({notice, style_role::notice});
     const auto used = display_width(notice) + (width > 2 ? 2 : 0);
-    if (used < width) spans.push_back({std::string(width - used, '-'), style_role::border});
+    if (used < width)
+        spans.push_back({std::string(width - used, '-'), style_role::border});
     out.put_spans(line.y, line.x, std::move(spans), width);
 }
 
 void draw_status(canvas& out, const screen_layout& layout, const screen_model& model) {
     const auto& line = layout.status_line;
-    if (!line.visible()) return;
+    if (!line.visible())
+        return;
     const auto status = format_status(model.status, columns_of(line));
     out.put(line.y, line.x, status.text, columns_of(line), role_for(status.severity));
 }
 
-std::optional<screen_position> draw_input(canvas& out, const screen_layout& layout, const screen_model& model) {
+std::optional<screen_position> draw_input(canvas& out, const screen_layout& layout,
+                                          const screen_model& model) {
     const auto& line = layout.input_line;
-    if (!line.visible()) return std::nullopt;
+    if (!line.visible())
+        return std::nullopt;
     const auto width = columns_of(line);
     const auto text_columns = input_columns(layout);
     const auto prompt = text_columns < width ? input_prompt : std::string_view{};
     const auto begin = std::min(model.input.begin, model.input_text.size());
     const auto end = std::clamp(model.input.end, begin, model.input_text.size());
     const auto shown = sanitize(model.input_text.substr(begin, end - begin));
-    out.put_spans(line.y, line.x, {{std::string(prompt), style_role::input}, {shown, style_role::input}}, width);
-    const auto column = display_width(prompt) + std::min(model.input.cursor_column, text_columns > 0 ? text_columns - 1 : 0);
-    if (column >= width) return std::nullopt;
+    out.put_spans(line.y, line.x,
+                  {{std::string(prompt), style_role::input}, {shown, style_role::input}}, width);
+    const auto column = display_width(prompt) + std::min(model.input.cursor_column,
+                                                         text_columns > 0 ? text_columns - 1 : 0);
+    if (column >= width)
+        return std::nullopt;
     return screen_position{line.y, line.x + static_cast<int>(column)};
 }
 
@@ -262,7 +303,8 @@ std::vector<std::string> plain_rows(const frame& f) {
     std::vector<std::string> out;
     for (const auto& row : f.rows) {
         std::string line;
-        for (const auto& span : row) line += span.text;
+        for (const auto& span : row)
+            line += span.text;
         out.push_back(std::move(line));
     }
     return out;

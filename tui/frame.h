@@ -45,24 +45,25 @@ struct screen_model {
     std::size_t current_contact = static_cast<std::size_t>(-1);
     std::span<const tab_view> tabs;
     std::size_t current_tab = 0;
-    std::span<const message_view> messages;       // the loaded window of the conversation, oldest first
+    std::span<const message_view> messages; // the loaded window of the conversation, oldest first
     const message_view* message_before = nullptr; // the one just before it, for the day separator
     std::size_t scroll_offset = 0;                // message rows up from the bottom
     std::string own_name;                         // messages from this sender are styled as own
     pane_options message_options;                 // its width is ignored: the layout decides
     status_view status;
-    std::string notice;                // a one-line error or note, shown in the separator
-    std::string_view input_text;       // input_line::text()
-    input_view input;                  // input_line::view(input_columns(layout))
-    std::vector<std::string> overlay;  // lines of an overlay such as /help; empty: none
-    std::size_t overlay_scroll = 0;    // overlay lines scrolled off the top
+    std::string notice;               // a one-line error or note, shown in the separator
+    std::string_view input_text;      // input_line::text()
+    input_view input;                 // input_line::view(input_columns(layout))
+    std::vector<std::string> overlay; // lines of an overlay such as /help; empty: none
+    std::size_t overlay_scroll = 0;   // overlay lines scrolled off the top
 };
 
 // Columns the input line's text gets after the prompt (what to pass to input_line::view).
 [[nodiscard]] std::size_t input_columns(const screen_layout& layout) noexcept;
 
 // The screen for `model` laid out by `layout` on a terminal of layout's size.
-[[nodiscard]] frame compose(const screen_model& model, const screen_layout& layout, int columns, int rows);
+[[nodiscard]] frame compose(const screen_model& model, const screen_layout& layout, int columns,
+                            int rows);
 
 // A frame's rows as plain text (for tests and for a terminal-free dump).
 [[nodiscard]] std::vector<std::string> plain_rows(const frame& f);

@@ -13,7 +13,7 @@ namespace sotto::tui {
 // Lines of the overlay: a title, the keys (read from `bindings`), the commands, the contact
 // marks. `topic` (a command name without '/') narrows it to that command's usage; an unknown
 // topic gives the whole text.
-[[nodiscard]] std::vector<std::string> help_lines(std::span<const binding> bindings = default_bindings(),
-                                                  std::string_view topic = {});
+[[nodiscard]] std::vector<std::string>
+help_lines(std::span<const binding> bindings = default_bindings(), std::string_view topic = {});
 
 } // namespace sotto::tui

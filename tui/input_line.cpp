@@ -38,15 +38,18 @@ std::string normalize(std::string_view typed) {
             typed.remove_prefix(2);
             continue;
         }
-        if (c == U'\t' || c == U'\n' || c == U'\r') out.push_back(' ');
-        else if (!is_control(c)) append_utf8(out, c); // ill-formed input decodes to U+FFFD
+        if (c == U'\t' || c == U'\n' || c == U'\r')
+            out.push_back(' ');
+        else if (!is_control(c))
+            append_utf8(out, c); // ill-formed input decodes to U+FFFD
         typed.remove_prefix(decoded.length);
     }
     return out;
 }
 
 bool is_word_character(char32_t c) noexcept {
-    if (c < 0x80) return (c >= U'0' && c <= U'9') || (c >= U'a' && c <= U'z') || (c >= U'A' && c <= U'Z');
+    if (c < 0x80)
+        return (c >= U'0' && c <= U'9') || (c >= U'a' && c <= U'z') || (c >= U'A' && c <= U'Z');
     return c != 0xA0 && c != 0x3000 && !(c >= 0x2000 && c <= 0x206F); // spaces, punctuation
 }
 
@@ -63,17 +66,20 @@ bool input_line::insert(std::string_view typed) {
         std::size_t fits = 0;
         while (fits < clean.size()) {
             const auto next = next_boundary(clean, fits);
-            if (next > room) break;
+            if (next > room)
+                break;
             fits = next;
         }
         clean.resize(fits);
         complete = false;
     }
-    if (clean.empty()) return complete;
+    if (clean.empty())
+        return complete;
     text_.insert(cursor_, clean);
     cursor_ += clean.size();
     // Text that starts with combining marks joins the character before the cursor.
-    while (cursor_ < text_.size() && cursor_ > 0 && code_point_width(code_point_at(text_, cursor_)) == 0) {
+    while (cursor_ < text_.size() && cursor_ > 0 &&
+           code_point_width(code_point_at(text_, cursor_)) == 0) {
         cursor_ += decode_utf8(std::string_view(text_).substr(cursor_)).length;
     }
     return complete;
@@ -87,25 +93,29 @@ void input_line::set_text(std::string_view text, std::optional<std::size_t> curs
 }
 
 bool input_line::move_left() {
-    if (cursor_ == 0) return false;
+    if (cursor_ == 0)
+        return false;
     cursor_ = previous_boundary(text_, cursor_);
     return true;
 }
 
 bool input_line::move_right() {
-    if (cursor_ == text_.size()) return false;
+    if (cursor_ == text_.size())
+        return false;
     cursor_ = next_boundary(text_, cursor_);
     return true;
 }
 
 bool input_line::move_home() {
-    if (cursor_ == 0) return false;
+    if (cursor_ == 0)
+        return false;
     cursor_ = 0;
     return true;
 }
 
 bool input_line::move_end() {
-    if (cursor_ == text_.size()) return false;
+    if (cursor_ == text_.size())
+        return false;
     cursor_ = text_.size();
     return true;
 }
@@ -114,12 +124,14 @@ bool input_line::move_word_left() {
     const auto before = cursor_;
     while (cursor_ > 0) {
         const auto previous = previous_boundary(text_, cursor_);
-        if (is_word_character(code_point_at(text_, previous))) break;
+        if (is_word_character(code_point_at(text_, previous)))
+            break;
         cursor_ = previous;
     }
     while (cursor_ > 0) {
         const auto previous = previous_boundary(text_, cursor_);
-        if (!is_word_character(code_point_at(text_, previous))) break;
+        if (!is_word_character(code_point_at(text_, previous)))
+            break;
         cursor_ = previous;
     }
     return cursor_ != before;
@@ -137,46 +149,55 @@ bool input_line::move_word_right() {
 }
 
 void input_line::erase(std::size_t begin, std::size_t end, bool to_kill_buffer) {
-    if (to_kill_buffer) kill_buffer_ = text_.substr(begin, end - begin);
+    if (to_kill_buffer)
+        kill_buffer_ = text_.substr(begin, end - begin);
     text_.erase(begin, end - begin);
     cursor_ = begin;
 }
 
 bool input_line::delete_backward() {
-    if (cursor_ == 0) return false;
+    if (cursor_ == 0)
+        return false;
     erase(previous_boundary(text_, cursor_), cursor_, false);
     return true;
 }
 
 bool input_line::delete_forward() {
-    if (cursor_ == text_.size()) return false;
+    if (cursor_ == text_.size())
+        return false;
     erase(cursor_, next_boundary(text_, cursor_), false);
     return true;
 }
 
 bool input_line::delete_word_backward() {
     auto start = cursor_;
-    while (start > 0 && text_[start - 1] == ' ') --start;
-    while (start > 0 && text_[start - 1] != ' ') start = previous_boundary(text_, start);
-    if (start == cursor_) return false;
+    while (start > 0 && text_[start - 1] == ' ')
+        --start;
+    while (start > 0 && text_[start - 1] != ' ')
+        start = previous_boundary(text_, start);
+    if (start == cursor_)
+        return false;
     erase(start, cursor_, true);
     return true;
 }
 
 bool input_line::kill_to_start() {
-    if (cursor_ == 0) return false;
+    if (cursor_ == 0)
+        return false;
     erase(0, cursor_, true);
     return true;
 }
 
 bool input_line::kill_to_end() {
-    if (cursor_ == text_.size()) return false;
+    if (cursor_ == text_.size())
+        return false;
     erase(cursor_, text_.size(), true);
     return true;
 }
 
 bool input_line::yank() {
-    if (kill_buffer_.empty()) return false;
+    if (kill_buffer_.empty())
+        return false;
     const auto killed = kill_buffer_;
     const auto size_before = text_.size();
     insert(killed);
@@ -194,7 +215,8 @@ void input_line::leave_history_entry() {
 }
 
 bool input_line::history_up() {
-    if (history_index_ == 0) return false;
+    if (history_index_ == 0)
+        return false;
     leave_history_entry();
     --history_index_;
     const auto& edit = edits_[history_index_];
@@ -203,7 +225,8 @@ bool input_line::history_up() {
 }
 
 bool input_line::history_down() {
-    if (history_index_ >= history_.size()) return false;
+    if (history_index_ >= history_.size())
+        return false;
     leave_history_entry();
     ++history_index_;
     if (history_index_ == history_.size()) {
@@ -224,7 +247,8 @@ std::string input_line::submit() {
     const bool blank = submitted.find_first_not_of(' ') == std::string::npos;
     if (!blank && history_capacity_ > 0 && (history_.empty() || history_.back() != submitted)) {
         history_.push_back(submitted);
-        while (history_.size() > history_capacity_) history_.pop_front();
+        while (history_.size() > history_capacity_)
+            history_.pop_front();
     }
     edits_.assign(history_.size(), std::nullopt);
     history_index_ = history_.size();
@@ -232,13 +256,16 @@ std::string input_line::submit() {
 }
 
 input_view input_line::view(std::size_t width) {
-    if (width == 0) return {cursor_, cursor_, 0};
+    if (width == 0)
+        return {cursor_, cursor_, 0};
     const std::string_view text = text_;
     scroll_ = boundary_at_or_before(text, std::min(scroll_, cursor_));
 
     // The cursor needs its own cell: the character under it, or one blank cell at the end.
     const std::size_t cursor_cell =
-        cursor_ < text.size() ? display_width(text.substr(cursor_, next_boundary(text, cursor_) - cursor_)) : 1;
+        cursor_ < text.size()
+            ? display_width(text.substr(cursor_, next_boundary(text, cursor_) - cursor_))
+            : 1;
     std::size_t before_cursor = display_width(text.substr(scroll_, cursor_ - scroll_));
     while (scroll_ < cursor_ && before_cursor + cursor_cell > width) {
         const auto next = next_boundary(text, scroll_);
@@ -251,7 +278,8 @@ input_view input_line::view(std::size_t width) {
     while (scroll_ > 0) {
         const auto previous = previous_boundary(text, scroll_);
         const auto extra = display_width(text.substr(previous, scroll_ - previous));
-        if (to_end + extra > width) break;
+        if (to_end + extra > width)
+            break;
         to_end += extra;
         before_cursor += extra;
         scroll_ = previous;

@@ -14,7 +14,7 @@ namespace sotto::tui {
 
 // The part of the input line that shows in `width` columns.
 struct input_view {
-    std::size_t begin = 0;         // byte range of the text that is drawn
+    std::size_t begin = 0; // byte range of the text that is drawn
     std::size_t end = 0;
     std::size_t cursor_column = 0; // column of the cursor, relative to the first drawn column
 };

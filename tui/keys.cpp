@@ -97,7 +97,8 @@ const std::array bindings = {
 
 const std::vector<help_entry>& help_entries() {
     static const std::vector<help_entry> entries = {
-        {{action::switch_conversation_1, action::switch_conversation_9}, "switch to conversation 1 to 9"},
+        {{action::switch_conversation_1, action::switch_conversation_9},
+         "switch to conversation 1 to 9"},
         {{action::next_conversation}, "next conversation"},
         {{action::previous_conversation}, "previous conversation"},
         {{action::scroll_page_up}, "scroll the messages up a page"},
@@ -129,13 +130,16 @@ const std::vector<help_entry>& help_entries() {
 std::string keys_for(action a, std::span<const binding> table) {
     std::vector<std::string> names;
     for (const auto& b : table) {
-        if (b.run != a) continue;
+        if (b.run != a)
+            continue;
         auto name = key_name(b.trigger);
-        if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
+        if (std::find(names.begin(), names.end(), name) == names.end())
+            names.push_back(std::move(name));
     }
     std::string out;
     for (const auto& name : names) {
-        if (!out.empty()) out += ", ";
+        if (!out.empty())
+            out += ", ";
         out += name;
     }
     return out;
@@ -147,37 +151,59 @@ std::string key_name(const key& k) {
     std::string name = k.alt ? "Alt+" : "";
     if (k.function) {
         switch (k.code) {
-        case key_code::down: return name + "Down";
-        case key_code::up: return name + "Up";
-        case key_code::left: return name + "Left";
-        case key_code::right: return name + "Right";
-        case key_code::home: return name + "Home";
-        case key_code::end: return name + "End";
-        case key_code::backspace: return name + "Backspace";
-        case key_code::delete_character: return name + "Delete";
-        case key_code::page_up: return name + "PgUp";
-        case key_code::page_down: return name + "PgDn";
-        case key_code::enter: return name + "Enter (keypad)";
-        case key_code::back_tab: return name + "Shift+Tab";
-        case key_code::f1: return name + "F1";
-        default: return name + "key " + std::to_string(static_cast<std::uint32_t>(k.code));
+        case key_code::down:
+            return name + "Down";
+        case key_code::up:
+            return name + "Up";
+        case key_code::left:
+            return name + "Left";
+        case key_code::right:
+            return name + "Right";
+        case key_code::home:
+            return name + "Home";
+        case key_code::end:
+            return name + "End";
+        case key_code::backspace:
+            return name + "Backspace";
+        case key_code::delete_character:
+            return name + "Delete";
+        case key_code::page_up:
+            return name + "PgUp";
+        case key_code::page_down:
+            return name + "PgDn";
+        case key_code::enter:
+            return name + "Enter (keypad)";
+        case key_code::back_tab:
+            return name + "Shift+Tab";
+        case key_code::f1:
+            return name + "F1";
+        default:
+            return name + "key " + std::to_string(static_cast<std::uint32_t>(k.code));
         }
     }
     switch (k.code) {
-    case U'\r': return name + "Enter";
-    case U'\n': return name + "Ctrl+J";
-    case U'\t': return name + "Tab";
-    case escape: return name + "Esc";
-    case delete_ascii: return name + "Backspace";
-    case U' ': return name + "Space";
-    default: break;
+    case U'\r':
+        return name + "Enter";
+    case U'\n':
+        return name + "Ctrl+J";
+    case U'\t':
+        return name + "Tab";
+    case escape:
+        return name + "Esc";
+    case delete_ascii:
+        return name + "Backspace";
+    case U' ':
+        return name + "Space";
+    default:
+        break;
     }
     if (k.code < 0x20) {
         name += "Ctrl+";
         name.push_back(static_cast<char>('@' + k.code));
         return name;
     }
-    if (is_control(k.code)) return name + "U+" + std::to_string(static_cast<std::uint32_t>(k.code));
+    if (is_control(k.code))
+        return name + "U+" + std::to_string(static_cast<std::uint32_t>(k.code));
     append_utf8(name, k.code);
     return name;
 }
@@ -189,7 +215,8 @@ std::string_view action_name(action a) noexcept {
 
 std::optional<action> action_from_name(std::string_view name) noexcept {
     for (std::size_t i = 0; i < action_names.size(); ++i) {
-        if (action_names[i] == name) return static_cast<action>(i);
+        if (action_names[i] == name)
+            return static_cast<action>(i);
     }
     return std::nullopt;
 }
@@ -197,20 +224,26 @@ std::optional<action> action_from_name(std::string_view name) noexcept {
 std::optional<int> conversation_number(action a) noexcept {
     const auto index = static_cast<int>(a);
     const auto first = static_cast<int>(action::switch_conversation_1);
-    if (index < first || index > static_cast<int>(action::switch_conversation_9)) return std::nullopt;
+    if (index < first || index > static_cast<int>(action::switch_conversation_9))
+        return std::nullopt;
     return index - first + 1;
 }
 
-std::span<const binding> default_bindings() noexcept { return bindings; }
+std::span<const binding> default_bindings() noexcept {
+    return bindings;
+}
 
 std::optional<action> find_action(const key& pressed, std::span<const binding> table) {
     for (const auto& b : table) {
-        if (b.trigger == pressed) return b.run;
+        if (b.trigger == pressed)
+            return b.run;
     }
     return std::nullopt;
 }
 
-std::span<const help_entry> key_help() noexcept { return help_entries(); }
+std::span<const help_entry> key_help() noexcept {
+    return help_entries();
+}
 
 std::vector<std::string> key_help_lines(std::span<const binding> table) {
     std::vector<std::pair<std::string, std::string_view>> rows;
@@ -220,14 +253,17 @@ std::vector<std::string> key_help_lines(std::span<const binding> table) {
         if (entry.actions.size() == 2 && conversation_number(entry.actions.front())) {
             const auto first = keys_for(entry.actions.front(), table);
             const auto last = keys_for(entry.actions.back(), table);
-            if (!first.empty() && !last.empty()) keys = first + ".." + last;
+            if (!first.empty() && !last.empty())
+                keys = first + ".." + last;
         } else {
             for (const auto a : entry.actions) {
-                if (!keys.empty()) keys += ", ";
+                if (!keys.empty())
+                    keys += ", ";
                 keys += keys_for(a, table);
             }
         }
-        if (keys.empty()) keys = "(unbound)";
+        if (keys.empty())
+            keys = "(unbound)";
         widest = std::max(widest, display_width(keys));
         rows.emplace_back(std::move(keys), entry.description);
     }
@@ -246,7 +282,8 @@ std::optional<input_event> key_reader::feed(char32_t code, bool function) {
             return std::nullopt;
         }
         if (in_paste_) {
-            if (!function && paste_.size() + 4 <= max_paste_bytes) append_utf8(paste_, code);
+            if (!function && paste_.size() + 4 <= max_paste_bytes)
+                append_utf8(paste_, code);
             return std::nullopt;
         }
         return key{code, function, false};
@@ -257,7 +294,8 @@ std::optional<input_event> key_reader::feed(char32_t code, bool function) {
             return std::nullopt;
         }
         state_ = state::normal;
-        if (in_paste_) return feed(code, function);
+        if (in_paste_)
+            return feed(code, function);
         return key{code, function, true};
     case state::sequence:
         if (!function && code >= 0x40 && code <= 0x7E) {
@@ -269,7 +307,8 @@ std::optional<input_event> key_reader::feed(char32_t code, bool function) {
             sequence_.clear();
             return feed(code, function);
         }
-        if (sequence_.size() < 16) sequence_.push_back(static_cast<char>(code)); // longer: no match
+        if (sequence_.size() < 16)
+            sequence_.push_back(static_cast<char>(code)); // longer: no match
         return std::nullopt;
     }
     return std::nullopt;
@@ -292,9 +331,12 @@ std::optional<input_event> key_reader::finish_sequence(char32_t final_byte) {
 std::optional<input_event> key_reader::flush() {
     const auto was = state_;
     state_ = state::normal;
-    if (in_paste_) return std::nullopt;
-    if (was == state::escape) return character_key(escape);
-    if (was == state::sequence && sequence_.empty()) return alt_key(U'[');
+    if (in_paste_)
+        return std::nullopt;
+    if (was == state::escape)
+        return character_key(escape);
+    if (was == state::sequence && sequence_.empty())
+        return alt_key(U'[');
     sequence_.clear();
     return std::nullopt;
 }

@@ -43,12 +43,18 @@ struct key {
     friend auto operator<=>(const key&, const key&) = default;
 };
 
-[[nodiscard]] constexpr key character_key(char32_t c) noexcept { return {c, false, false}; }
+[[nodiscard]] constexpr key character_key(char32_t c) noexcept {
+    return {c, false, false};
+}
 [[nodiscard]] constexpr key control_key(char letter) noexcept {
     return {static_cast<char32_t>(letter) & 0x1FU, false, false};
 }
-[[nodiscard]] constexpr key alt_key(char32_t c) noexcept { return {c, false, true}; }
-[[nodiscard]] constexpr key function_key(char32_t code) noexcept { return {code, true, false}; }
+[[nodiscard]] constexpr key alt_key(char32_t c) noexcept {
+    return {c, false, true};
+}
+[[nodiscard]] constexpr key function_key(char32_t code) noexcept {
+    return {code, true, false};
+}
 
 // How the help and error messages name a key: "Ctrl+N", "Alt+1", "PgUp", "Enter", "a".
 [[nodiscard]] std::string key_name(const key& k);
@@ -108,8 +114,8 @@ struct binding {
 
 // The action bound to `pressed` in `table`; nullopt when the key is unbound (a printable
 // character unbound is text to insert).
-[[nodiscard]] std::optional<action> find_action(const key& pressed,
-                                                std::span<const binding> table = default_bindings());
+[[nodiscard]] std::optional<action>
+find_action(const key& pressed, std::span<const binding> table = default_bindings());
 
 struct help_entry {
     std::vector<action> actions; // the keys shown are those bound to these actions
@@ -119,7 +125,8 @@ struct help_entry {
 // What the /help overlay explains about keys, in display order.
 [[nodiscard]] std::span<const help_entry> key_help() noexcept;
 // key_help() as lines: "Alt+1..Alt+9      switch to conversation 1 to 9", keys read from `table`.
-[[nodiscard]] std::vector<std::string> key_help_lines(std::span<const binding> table = default_bindings());
+[[nodiscard]] std::vector<std::string>
+key_help_lines(std::span<const binding> table = default_bindings());
 
 // What the key reader produces.
 struct paste {

@@ -36,7 +36,9 @@ rect take_right(rect& area, int columns) {
 }
 
 // A hidden part sits at its area's corner with no size, so it is never out of bounds.
-rect empty_at(const rect& area) { return {area.x, area.y, 0, 0}; }
+rect empty_at(const rect& area) {
+    return {area.x, area.y, 0, 0};
+}
 
 } // namespace
 
@@ -45,12 +47,15 @@ screen_layout compute_layout(const layout_request& request) noexcept {
     const int rows = std::max(request.rows, 0);
     screen_layout layout;
     rect area{0, 0, columns, rows};
-    if (columns == 0 || rows == 0) return layout;
+    if (columns == 0 || rows == 0)
+        return layout;
 
     const bool framed = columns >= frame_minimum_columns && rows >= frame_minimum_rows;
     const bool has_title = rows >= 5;
-    if (has_title) layout.title_bar = take_top(area, 1);
-    else layout.title_bar = empty_at(area);
+    if (has_title)
+        layout.title_bar = take_top(area, 1);
+    else
+        layout.title_bar = empty_at(area);
 
     if (framed) {
         layout.bottom_border = take_bottom(area, 1);
@@ -83,12 +88,14 @@ screen_layout compute_layout(const layout_request& request) noexcept {
     const bool has_tab_bar = area.height >= 2;
     layout.tab_bar = has_tab_bar ? take_top(area, 1) : empty_at(area);
     layout.messages = area;
-    if (!layout.messages.visible()) layout.messages = empty_at(area);
+    if (!layout.messages.visible())
+        layout.messages = empty_at(area);
     // Parts that got a width but no height, or a height but no width, are hidden alike.
     for (rect* part : {&layout.title_bar, &layout.left_border, &layout.right_border,
                        &layout.bottom_border, &layout.contacts, &layout.divider, &layout.tab_bar,
                        &layout.separator, &layout.status_line, &layout.input_line}) {
-        if (!part->visible()) *part = {part->x, part->y, 0, 0};
+        if (!part->visible())
+            *part = {part->x, part->y, 0, 0};
     }
     return layout;
 }

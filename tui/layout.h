@@ -33,15 +33,15 @@ struct layout_request {
 };
 
 struct screen_layout {
-    rect title_bar;     // the top border line with the title in it
-    rect left_border;   // frame columns and bottom row: present on big enough screens only
+    rect title_bar;   // the top border line with the title in it
+    rect left_border; // frame columns and bottom row: present on big enough screens only
     rect right_border;
     rect bottom_border;
-    rect contacts;      // full height beside the conversation
-    rect divider;       // the vertical line between contacts and the conversation
+    rect contacts; // full height beside the conversation
+    rect divider;  // the vertical line between contacts and the conversation
     rect tab_bar;
     rect messages;
-    rect separator;     // the horizontal line above the status line
+    rect separator; // the horizontal line above the status line
     rect status_line;
     rect input_line;
 
@@ -52,7 +52,7 @@ struct screen_layout {
 // Thresholds of the degradation, in the order parts disappear as the terminal shrinks.
 inline constexpr int contacts_minimum_columns = 60; // below this the contacts pane hides
 inline constexpr int contacts_minimum_width = 8;
-inline constexpr int frame_minimum_columns = 40;    // below these the frame goes
+inline constexpr int frame_minimum_columns = 40; // below these the frame goes
 inline constexpr int frame_minimum_rows = 10;
 
 // The rectangles for a terminal of request.columns x request.rows. Never a negative size; a

@@ -17,19 +17,19 @@ struct status_view {
     std::string peer; // empty: no conversation is open
     handshake_state state = handshake_state::no_session;
     bool peer_online = false;
-    unsigned resend_count = 0;                     // offers re-sent so far
+    unsigned resend_count = 0;                      // offers re-sent so far
     std::optional<unsigned> seconds_to_next_resend; // while offering
-    bool verified = false;                         // safety number compared
+    bool verified = false;                          // safety number compared
     std::optional<std::uint64_t> ratchet_message_number;
 };
 
 // How the view colours the line (and, on a monochrome terminal, which attribute it uses).
 enum class status_severity {
-    neutral,   // no conversation, no session yet
-    pending,   // offering, confirming
-    unverified,// secure but the safety number was not compared
-    secure,    // secure and verified
-    danger,    // the peer's identity key changed: sending is blocked
+    neutral,    // no conversation, no session yet
+    pending,    // offering, confirming
+    unverified, // secure but the safety number was not compared
+    secure,     // secure and verified
+    danger,     // the peer's identity key changed: sending is blocked
 };
 
 struct status_text {

@@ -11,7 +11,7 @@
 namespace sotto::tui {
 
 struct tab_view {
-    std::string name;    // user or group name, without '#'
+    std::string name; // user or group name, without '#'
     bool group = false;
     bool unread = false; // new messages since it was last shown
 };
@@ -33,7 +33,7 @@ inline constexpr std::size_t max_tab_name_columns = 16;
 // The bar for `tabs` with tabs[current] highlighted, in exactly `width` columns (the spans'
 // widths add up to it, the last span padding). `current` out of range highlights nothing and
 // shows from the first tab.
-[[nodiscard]] std::vector<tab_span> format_tab_bar(std::span<const tab_view> tabs, std::size_t current,
-                                                   std::size_t width);
+[[nodiscard]] std::vector<tab_span> format_tab_bar(std::span<const tab_view> tabs,
+                                                   std::size_t current, std::size_t width);
 
 } // namespace sotto::tui

@@ -31,10 +31,12 @@ constexpr bool is_continuation(unsigned char byte, unsigned char low = 0x80,
 } // namespace
 
 decoded_code_point decode_utf8(std::string_view text) noexcept {
-    if (text.empty()) return {replacement_character, 0};
+    if (text.empty())
+        return {replacement_character, 0};
     const auto at = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
     const unsigned char lead = at(0);
-    if (lead < 0x80) return {lead, 1};
+    if (lead < 0x80)
+        return {lead, 1};
 
     std::size_t length = 0;
     char32_t value = 0;
@@ -48,13 +50,17 @@ decoded_code_point decode_utf8(std::string_view text) noexcept {
     } else if (lead >= 0xE0 && lead <= 0xEF) {
         length = 3;
         value = lead & 0x0FU;
-        if (lead == 0xE0) second_low = 0xA0;
-        if (lead == 0xED) second_high = 0x9F;
+        if (lead == 0xE0)
+            second_low = 0xA0;
+        if (lead == 0xED)
+            second_high = 0x9F;
     } else if (lead >= 0xF0 && lead <= 0xF4) {
         length = 4;
         value = lead & 0x07U;
-        if (lead == 0xF0) second_low = 0x90;
-        if (lead == 0xF4) second_high = 0x8F;
+        if (lead == 0xF0)
+            second_low = 0x90;
+        if (lead == 0xF4)
+            second_high = 0x8F;
     } else {
         return {replacement_character, 1};
     }
@@ -62,7 +68,8 @@ decoded_code_point decode_utf8(std::string_view text) noexcept {
     for (std::size_t i = 1; i < length; ++i) {
         const bool ok = i < text.size() && (i == 1 ? is_continuation(at(i), second_low, second_high)
                                                    : is_continuation(at(i)));
-        if (!ok) return {replacement_character, i};
+        if (!ok)
+            return {replacement_character, i};
         value = (value << 6U) | (at(i) & 0x3FU);
     }
     return {value, length};
@@ -95,19 +102,25 @@ bool is_control(char32_t code_point) noexcept {
 }
 
 int code_point_width(char32_t code_point) noexcept {
-    if (code_point < 0x7F) return 1; // printable ASCII and C0 controls (drawn as U+FFFD)
-    if (is_control(code_point)) return 1;
-    if (in_table(zero_width_ranges, code_point)) return 0;
-    if (in_table(wide_ranges, code_point)) return 2;
+    if (code_point < 0x7F)
+        return 1; // printable ASCII and C0 controls (drawn as U+FFFD)
+    if (is_control(code_point))
+        return 1;
+    if (in_table(zero_width_ranges, code_point))
+        return 0;
+    if (in_table(wide_ranges, code_point))
+        return 2;
     return 1;
 }
 
 std::size_t next_boundary(std::string_view text, std::size_t at) noexcept {
-    if (at >= text.size()) return text.size();
+    if (at >= text.size())
+        return text.size();
     at += decode_utf8(text.substr(at)).length;
     while (at < text.size()) {
         const auto next = decode_utf8(text.substr(at));
-        if (code_point_width(next.code_point) != 0) break;
+        if (code_point_width(next.code_point) != 0)
+            break;
         at += next.length;
     }
     return at;
@@ -119,8 +132,10 @@ namespace {
 std::size_t previous_code_point(std::string_view text, std::size_t at) noexcept {
     for (std::size_t back = 1; back <= 4 && back <= at; ++back) {
         const auto byte = static_cast<unsigned char>(text[at - back]);
-        if ((byte & 0xC0U) == 0x80U) continue; // a continuation byte: keep looking for the lead
-        if (decode_utf8(text.substr(at - back)).length == back) return at - back;
+        if ((byte & 0xC0U) == 0x80U)
+            continue; // a continuation byte: keep looking for the lead
+        if (decode_utf8(text.substr(at - back)).length == back)
+            return at - back;
         break;
     }
     return at - 1; // an ill-formed byte stands alone
@@ -132,7 +147,8 @@ std::size_t previous_boundary(std::string_view text, std::size_t at) noexcept {
     at = std::min(at, text.size());
     while (at > 0) {
         at = previous_code_point(text, at);
-        if (code_point_width(decode_utf8(text.substr(at)).code_point) != 0) break;
+        if (code_point_width(decode_utf8(text.substr(at)).code_point) != 0)
+            break;
     }
     return at;
 }
@@ -167,7 +183,8 @@ text_prefix prefix_within_width(std::string_view text, std::size_t width) noexce
     while (prefix.bytes < text.size()) {
         const auto decoded = decode_utf8(text.substr(prefix.bytes));
         const auto columns = static_cast<std::size_t>(code_point_width(decoded.code_point));
-        if (prefix.width + columns > width) break;
+        if (prefix.width + columns > width)
+            break;
         prefix.width += columns;
         prefix.bytes += decoded.length;
     }
@@ -176,10 +193,12 @@ text_prefix prefix_within_width(std::string_view text, std::size_t width) noexce
 
 std::string truncate_to_width(std::string_view text, std::size_t width, std::string_view ellipsis) {
     const auto whole = prefix_within_width(text, width);
-    if (whole.bytes == text.size()) return std::string(text);
+    if (whole.bytes == text.size())
+        return std::string(text);
     const auto ellipsis_width = display_width(ellipsis);
     if (ellipsis.empty() || ellipsis_width >= width) {
-        if (ellipsis.empty()) return std::string(text.substr(0, whole.bytes));
+        if (ellipsis.empty())
+            return std::string(text.substr(0, whole.bytes));
         return std::string(ellipsis.substr(0, prefix_within_width(ellipsis, width).bytes));
     }
     const auto kept = prefix_within_width(text, width - ellipsis_width);
@@ -193,9 +212,11 @@ std::string pad_to_width(std::string_view text, std::size_t width, alignment ali
     const std::string padding(width - kept.width, ' ');
     std::string out;
     out.reserve(kept.bytes + padding.size());
-    if (align == alignment::right) out += padding;
+    if (align == alignment::right)
+        out += padding;
     out.append(text.substr(0, kept.bytes));
-    if (align == alignment::left) out += padding;
+    if (align == alignment::left)
+        out += padding;
     return out;
 }
 

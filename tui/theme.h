@@ -10,7 +10,17 @@
 
 namespace sotto::tui {
 
-enum class color : std::uint8_t { terminal_default, black, red, green, yellow, blue, magenta, cyan, white };
+enum class color : std::uint8_t {
+    terminal_default,
+    black,
+    red,
+    green,
+    yellow,
+    blue,
+    magenta,
+    cyan,
+    white
+};
 
 struct text_style {
     color foreground = color::terminal_default;

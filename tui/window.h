@@ -76,7 +76,8 @@ class terminal_session {
     [[nodiscard]] static layout_request size_request(bool show_contacts, int contacts_width);
 
   private:
-    explicit terminal_session(SCREEN* screen, bool colors) noexcept : screen_(screen), colors_(colors) {}
+    explicit terminal_session(SCREEN* screen, bool colors) noexcept
+        : screen_(screen), colors_(colors) {}
     void end() noexcept;
 
     SCREEN* screen_ = nullptr;

@@ -30,12 +30,14 @@ void wrap_paragraph(std::string_view text, std::size_t begin, std::size_t end, s
 
     while (at < end) {
         const std::size_t spaces_begin = at;
-        while (at < end && paragraph[at] == ' ') ++at;
+        while (at < end && paragraph[at] == ' ')
+            ++at;
         const std::size_t spaces = at - spaces_begin;
         const std::size_t word_begin = first_word ? spaces_begin : at;
         std::size_t word_width = first_word ? spaces : 0;
         first_word = false;
-        if (at == end) break; // trailing spaces end no word and are dropped
+        if (at == end)
+            break; // trailing spaces end no word and are dropped
 
         std::size_t word_end = at;
         while (word_end < end && paragraph[word_end] != ' ') {
@@ -50,7 +52,8 @@ void wrap_paragraph(std::string_view text, std::size_t begin, std::size_t end, s
             at = word_end;
             continue;
         }
-        if (line_has_content) lines.push_back(line);
+        if (line_has_content)
+            lines.push_back(line);
         line = {word_begin, word_begin, 0};
         line_has_content = true;
         if (word_width <= width) {
@@ -79,13 +82,15 @@ void wrap_paragraph(std::string_view text, std::size_t begin, std::size_t end, s
 
 std::vector<line_range> wrap(std::string_view text, std::size_t width) {
     std::vector<line_range> lines;
-    if (width == 0) return lines;
+    if (width == 0)
+        return lines;
     std::size_t begin = 0;
     while (true) {
         const auto newline = text.find('\n', begin);
         const auto end = newline == std::string_view::npos ? text.size() : newline;
         wrap_paragraph(text, begin, end, width, lines);
-        if (newline == std::string_view::npos) break;
+        if (newline == std::string_view::npos)
+            break;
         begin = newline + 1;
     }
     return lines;
@@ -95,7 +100,8 @@ std::vector<std::string> wrap_with_hanging_indent(std::string_view prefix, std::
                                                   std::size_t width,
                                                   std::size_t minimum_text_width) {
     std::vector<std::string> out;
-    if (width == 0) return out;
+    if (width == 0)
+        return out;
     const auto indent = display_width(prefix);
     if (indent >= width || width - indent < std::max<std::size_t>(minimum_text_width, 1)) {
         std::string joined(prefix);

@@ -31,9 +31,8 @@ struct line_range {
 // under the message text. When fewer than `minimum_text_width` columns would be left for the
 // text beside the prefix, the prefix and the text flow together without an indent instead.
 // Each returned line is at most `width` columns (but see wrap() for a lone too-wide character).
-[[nodiscard]] std::vector<std::string> wrap_with_hanging_indent(std::string_view prefix,
-                                                                std::string_view text,
-                                                                std::size_t width,
-                                                                std::size_t minimum_text_width = 10);
+[[nodiscard]] std::vector<std::string>
+wrap_with_hanging_indent(std::string_view prefix, std::string_view text, std::size_t width,
+                         std::size_t minimum_text_width = 10);
 
 } // namespace sotto::tui

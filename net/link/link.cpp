@@ -27,20 +27,23 @@ wire::AuthResult failed_auth(std::string message) {
 }
 } // namespace
 
-std::shared_ptr<connection> connection::create(asio::any_io_executor executor, asio::ssl::context& tls,
-                                               link_options options) {
+std::shared_ptr<connection> connection::create(asio::any_io_executor executor,
+                                               asio::ssl::context& tls, link_options options) {
     return std::make_shared<connection>(std::move(executor), tls, std::move(options));
 }
 
-connection::connection(asio::any_io_executor executor, asio::ssl::context& tls, link_options options)
-    : executor_(executor), options_(std::move(options)), stream_(executor, tls), write_wakeup_(executor),
-      decoder_(options_.max_frame_size) {
+connection::connection(asio::any_io_executor executor, asio::ssl::context& tls,
+                       link_options options)
+    : executor_(executor), options_(std::move(options)), stream_(executor, tls),
+      write_wakeup_(executor), decoder_(options_.max_frame_size) {
     write_wakeup_.expires_at(std::chrono::steady_clock::time_point::max());
 }
 
-asio::awaitable<std::error_code> connection::connect_socket(const asio::ip::tcp::resolver::results_type& endpoints) {
+asio::awaitable<std::error_code>
+connection::connect_socket(const asio::ip::tcp::resolver::results_type& endpoints) {
     if (options_.bind_address.empty()) {
-        auto [error, endpoint] = co_await asio::async_connect(stream_.lowest_layer(), endpoints, use_tuple);
+        auto [error, endpoint] =
+            co_await asio::async_connect(stream_.lowest_layer(), endpoints, use_tuple);
         co_return error;
     }
     std::error_code error;
@@ -84,8 +87,8 @@ asio::awaitable<connect_result> connection::connect() {
     } guard{deadline};
 
     asio::ip::tcp::resolver resolver(executor_);
-    auto [resolve_error, endpoints] =
-        co_await resolver.async_resolve(options_.relay.host, std::to_string(options_.relay.port), use_tuple);
+    auto [resolve_error, endpoints] = co_await resolver.async_resolve(
+        options_.relay.host, std::to_string(options_.relay.port), use_tuple);
     if (resolve_error) {
         result.message = "cannot resolve " + options_.relay.host + ": " + resolve_error.message();
         co_return result;
@@ -98,14 +101,16 @@ asio::awaitable<connect_result> connection::connect() {
     }
     std::error_code ignored;
     stream_.lowest_layer().set_option(asio::ip::tcp::no_delay(true), ignored);
-    auto [handshake_error] = co_await stream_.async_handshake(asio::ssl::stream_base::client, use_tuple);
+    auto [handshake_error] =
+        co_await stream_.async_handshake(asio::ssl::stream_base::client, use_tuple);
     if (handshake_error) {
         result.status = connect_status::tls_error;
         result.message = "TLS with " + options_.relay.to_string() + " failed: " +
                          (timed_out ? std::string("timed out") : handshake_error.message());
         co_return result;
     }
-    const auto pin = check_pin(stream_.native_handle(), options_.pinned_fingerprint, options_.trust_on_first_use);
+    const auto pin = check_pin(stream_.native_handle(), options_.pinned_fingerprint,
+                               options_.trust_on_first_use);
     result.fingerprint = pin.seen;
     if (!pin.accepted()) {
         result.status = connect_status::pin_refused;
@@ -124,7 +129,8 @@ asio::awaitable<connect_result> connection::connect() {
     binding_ = *binding;
     open_ = true;
     writer_running_ = true;
-    asio::co_spawn(executor_, [self]() { return self->write_loop(); }, asio::detached);
+    asio::co_spawn(
+        executor_, [self]() { return self->write_loop(); }, asio::detached);
 
     wire::Frame hello;
     hello.mutable_hello()->set_protocol_version(protocol_version);
@@ -133,13 +139,15 @@ asio::awaitable<connect_result> connection::connect() {
     auto answer = co_await receive();
     if (!answer || !answer->has_hello()) {
         result.status = connect_status::protocol_error;
-        result.message = answer && answer->has_error() ? "relay refused: " + answer->error().message()
-                                                       : "relay did not answer Hello: " + closed_reason_;
+        result.message = answer && answer->has_error()
+                             ? "relay refused: " + answer->error().message()
+                             : "relay did not answer Hello: " + closed_reason_;
         close();
         co_return result;
     }
     auto challenge = co_await receive();
-    if (!challenge || !challenge->has_challenge() || challenge->challenge().nonce().size() != challenge_nonce_size) {
+    if (!challenge || !challenge->has_challenge() ||
+        challenge->challenge().nonce().size() != challenge_nonce_size) {
         result.status = connect_status::protocol_error;
         result.message = "relay sent no valid Challenge";
         close();
@@ -168,9 +176,10 @@ asio::awaitable<wire::AuthResult> connection::authenticate(wire::Frame request) 
     }
 }
 
-asio::awaitable<wire::AuthResult> connection::login(const std::string& username, const signer& sign) {
-    const auto input = login_input({reinterpret_cast<const std::uint8_t*>(nonce_.data()), nonce_.size()},
-                                   username, binding_);
+asio::awaitable<wire::AuthResult> connection::login(const std::string& username,
+                                                    const signer& sign) {
+    const auto input = login_input(
+        {reinterpret_cast<const std::uint8_t*>(nonce_.data()), nonce_.size()}, username, binding_);
     if (input.empty()) {
         co_return failed_auth("no challenge yet or username too long");
     }
@@ -181,11 +190,11 @@ asio::awaitable<wire::AuthResult> connection::login(const std::string& username,
     co_return co_await authenticate(std::move(frame));
 }
 
-asio::awaitable<wire::AuthResult> connection::register_account(const std::string& username,
-                                                               const crypto::identity_public_key& key,
-                                                               const signer& sign, const std::string& invite_code) {
-    const auto input = login_input({reinterpret_cast<const std::uint8_t*>(nonce_.data()), nonce_.size()},
-                                   username, binding_);
+asio::awaitable<wire::AuthResult>
+connection::register_account(const std::string& username, const crypto::identity_public_key& key,
+                             const signer& sign, const std::string& invite_code) {
+    const auto input = login_input(
+        {reinterpret_cast<const std::uint8_t*>(nonce_.data()), nonce_.size()}, username, binding_);
     if (input.empty()) {
         co_return failed_auth("no challenge yet or username too long");
     }
@@ -226,7 +235,8 @@ asio::awaitable<void> connection::write_loop() {
             continue;
         }
         writing_.swap(outbox_);
-        auto [error, written] = co_await asio::async_write(stream_, asio::buffer(writing_), use_tuple);
+        auto [error, written] =
+            co_await asio::async_write(stream_, asio::buffer(writing_), use_tuple);
         writing_.clear();
         if (error) {
             if (closed_reason_.empty()) {
@@ -272,13 +282,15 @@ asio::awaitable<std::optional<wire::Frame>> connection::receive() {
         }
         read_buffer_.resize(read_chunk_size);
         read_offset_ = 0;
-        auto [error, length] = co_await stream_.async_read_some(asio::buffer(read_buffer_), use_tuple);
+        auto [error, length] =
+            co_await stream_.async_read_some(asio::buffer(read_buffer_), use_tuple);
         read_buffer_.resize(length);
         if (error) {
             if (closed_reason_.empty()) {
-                closed_reason_ = error == asio::error::eof || error == asio::ssl::error::stream_truncated
-                                     ? std::string("relay closed the connection")
-                                     : "read failed: " + error.message();
+                closed_reason_ =
+                    error == asio::error::eof || error == asio::ssl::error::stream_truncated
+                        ? std::string("relay closed the connection")
+                        : "read failed: " + error.message();
             }
             close();
             co_return std::nullopt;
@@ -305,7 +317,10 @@ std::chrono::milliseconds backoff_delay(const backoff_policy& policy, unsigned a
     }
     delay = std::min(delay, policy.maximum);
     const auto half = delay.count() / 2;
-    const auto jitter = half > 0 ? random.uniform(static_cast<std::uint32_t>(std::min<std::int64_t>(half, 0x7fffffff)) + 1) : 0U;
+    const auto jitter =
+        half > 0 ? random.uniform(
+                       static_cast<std::uint32_t>(std::min<std::int64_t>(half, 0x7fffffff)) + 1)
+                 : 0U;
     return std::chrono::milliseconds(half + static_cast<std::int64_t>(jitter));
 }
 

@@ -37,27 +37,27 @@ using signer = std::function<crypto::signature(crypto::bytes_view message)>;
 
 struct link_options {
     endpoint_address relay;
-    std::string pinned_fingerprint;          // empty: none pinned yet
-    bool trust_on_first_use = false;         // accept an unpinned relay and report its fingerprint
+    std::string pinned_fingerprint;  // empty: none pinned yet
+    bool trust_on_first_use = false; // accept an unpinned relay and report its fingerprint
     std::size_t max_frame_size = default_max_frame_size;
     std::string software = "sotto";
     std::chrono::milliseconds connect_timeout{10'000};
-    std::string bind_address;                // local source address; empty: the system's choice
+    std::string bind_address; // local source address; empty: the system's choice
 };
 
 enum class connect_status { connected, network_error, tls_error, pin_refused, protocol_error };
 
 struct connect_result {
     connect_status status = connect_status::network_error;
-    std::string message;      // why it failed; for pin_refused, the message of net::check_pin
-    std::string fingerprint;  // what the relay showed; on first use the caller pins this
-    bool first_use = false;   // connected without a pin (trust on first use)
+    std::string message;     // why it failed; for pin_refused, the message of net::check_pin
+    std::string fingerprint; // what the relay showed; on first use the caller pins this
+    bool first_use = false;  // connected without a pin (trust on first use)
 };
 
 class connection : public std::enable_shared_from_this<connection> {
   public:
-    static std::shared_ptr<connection> create(asio::any_io_executor executor, asio::ssl::context& tls,
-                                              link_options options);
+    static std::shared_ptr<connection> create(asio::any_io_executor executor,
+                                              asio::ssl::context& tls, link_options options);
 
     // TCP, TLS 1.3, pin check, Hello and Challenge. Never throws for network trouble.
     asio::awaitable<connect_result> connect();
@@ -67,7 +67,8 @@ class connection : public std::enable_shared_from_this<connection> {
     asio::awaitable<wire::AuthResult> login(const std::string& username, const signer& sign);
     asio::awaitable<wire::AuthResult> register_account(const std::string& username,
                                                        const crypto::identity_public_key& key,
-                                                       const signer& sign, const std::string& invite_code = {});
+                                                       const signer& sign,
+                                                       const std::string& invite_code = {});
 
     // Queues a frame for the writer; false when it is too large or the connection is closed.
     bool send(const wire::Frame& frame);
@@ -82,7 +83,9 @@ class connection : public std::enable_shared_from_this<connection> {
     [[nodiscard]] bool is_open() const noexcept { return open_; }
     [[nodiscard]] const std::string& closed_reason() const noexcept { return closed_reason_; }
     // The relay's Error frame, when one was received.
-    [[nodiscard]] const std::optional<wire::Error>& last_error() const noexcept { return last_error_; }
+    [[nodiscard]] const std::optional<wire::Error>& last_error() const noexcept {
+        return last_error_;
+    }
     // The exporter value of this TLS session (tests compare it across sessions).
     [[nodiscard]] const channel_binding& binding() const noexcept { return binding_; }
 
@@ -90,7 +93,8 @@ class connection : public std::enable_shared_from_this<connection> {
 
   private:
     asio::awaitable<wire::AuthResult> authenticate(wire::Frame request);
-    asio::awaitable<std::error_code> connect_socket(const asio::ip::tcp::resolver::results_type& endpoints);
+    asio::awaitable<std::error_code>
+    connect_socket(const asio::ip::tcp::resolver::results_type& endpoints);
     asio::awaitable<void> write_loop();
 
     asio::any_io_executor executor_;
@@ -117,8 +121,8 @@ struct backoff_policy {
     std::chrono::milliseconds initial{500};
     std::chrono::milliseconds maximum{60'000};
 };
-[[nodiscard]] std::chrono::milliseconds backoff_delay(const backoff_policy& policy, unsigned attempt,
-                                                      crypto::random_source& random);
+[[nodiscard]] std::chrono::milliseconds
+backoff_delay(const backoff_policy& policy, unsigned attempt, crypto::random_source& random);
 
 struct reconnect_handlers {
     // Authenticates a fresh connection (login or register); true when it succeeded.

@@ -29,7 +29,8 @@ class subscriber {
 
 class backend {
   public:
-    template <typename T> using callback = std::function<void(T)>;
+    template <typename T>
+    using callback = std::function<void(T)>;
     using acknowledgement = std::pair<std::string, store::message_id>; // (sender, id)
 
     virtual ~backend() = default;
@@ -37,31 +38,36 @@ class backend {
     virtual void register_account(std::string username, crypto::identity_public_key key,
                                   std::optional<std::string> invite_code, bool invite_only,
                                   callback<store::registration_result> done) = 0;
-    virtual void find_account(std::string username, callback<std::optional<store::account>> done) = 0;
+    virtual void find_account(std::string username,
+                              callback<std::optional<store::account>> done) = 0;
 
     // Queues one Send durably (group-committed with other Sends), pushes each queued envelope to
     // the recipient's online connections, then calls `done` with one result per recipient in the
     // order given. On a failure of the store itself, `done` gets an empty vector.
     virtual void send(std::string sender, std::vector<std::string> recipients, store::message_id id,
-                      std::string ciphertext, callback<std::vector<store::enqueue_result>> done) = 0;
+                      std::string ciphertext,
+                      callback<std::vector<store::enqueue_result>> done) = 0;
     // Envelopes for `recipient` after `after_sequence`, oldest first, at most `limit`; empty on a
     // store failure.
     virtual void pending(std::string recipient, std::uint64_t after_sequence, std::size_t limit,
                          callback<std::vector<store::envelope>> done) = 0;
     virtual void acknowledge(std::string recipient, std::vector<acknowledgement> acked) = 0;
-    virtual void take_expiry_notices(std::string sender, callback<std::vector<store::expiry_notice>> done) = 0;
+    virtual void take_expiry_notices(std::string sender,
+                                     callback<std::vector<store::expiry_notice>> done) = 0;
     // Records a security event (not in an ephemeral relay).
     virtual void audit(store::audit_event event) = 0;
 
     // The user is online on this connection until detach. The first connection of a user makes
     // it online for its watchers; the last detach makes it offline.
-    virtual void attach(const std::string& username, const std::shared_ptr<subscriber>& connection) = 0;
+    virtual void attach(const std::string& username,
+                        const std::shared_ptr<subscriber>& connection) = 0;
     // `watched` are the targets this connection watched (so the backend forgets it there).
     virtual void detach(const std::string& username, const subscriber* connection,
                         const std::vector<std::string>& watched) = 0;
     // `connection` gets the presence of `target` from now on, starting with on_presence(target,
     // true) at once when the target is online.
-    virtual void watch(const std::shared_ptr<subscriber>& connection, const std::string& target) = 0;
+    virtual void watch(const std::shared_ptr<subscriber>& connection,
+                       const std::string& target) = 0;
     // Online usernames, sorted, at most `limit`.
     [[nodiscard]] virtual std::vector<std::string> online_users(std::size_t limit) = 0;
 
@@ -71,8 +77,8 @@ class backend {
 
 struct local_backend_options {
     store::queue_limits limits;
-    bool audit = true;                 // false for --ephemeral
-    std::size_t max_batch = 1024;      // Sends per group commit
+    bool audit = true;            // false for --ephemeral
+    std::size_t max_batch = 1024; // Sends per group commit
 };
 
 // The default: in-process routing and presence, and the relay_store on one dedicated writer

@@ -10,11 +10,16 @@ namespace sotto::net::relay {
 
 const char* to_string(phase value) noexcept {
     switch (value) {
-    case phase::awaiting_hello: return "awaiting hello";
-    case phase::awaiting_auth: return "awaiting authentication";
-    case phase::authenticating: return "authenticating";
-    case phase::authenticated: return "authenticated";
-    case phase::closed: return "closed";
+    case phase::awaiting_hello:
+        return "awaiting hello";
+    case phase::awaiting_auth:
+        return "awaiting authentication";
+    case phase::authenticating:
+        return "authenticating";
+    case phase::authenticated:
+        return "authenticated";
+    case phase::closed:
+        return "closed";
     }
     return "unknown";
 }
@@ -27,15 +32,16 @@ frame_verdict connection_state::refuse(wire::Error::Code code, std::string reaso
 frame_verdict connection_state::check_send(const wire::Send& send) {
     const auto count = static_cast<std::size_t>(send.recipients_size());
     if (count == 0 || count > limits_->max_recipients) {
-        return refuse(wire::Error::BAD_REQUEST, "Send needs 1.." + std::to_string(limits_->max_recipients) +
-                                                    " recipients");
+        return refuse(wire::Error::BAD_REQUEST,
+                      "Send needs 1.." + std::to_string(limits_->max_recipients) + " recipients");
     }
     if (send.id().size() != message_id_size) {
         return refuse(wire::Error::BAD_REQUEST, "Send id must be 16 bytes");
     }
     if (send.ciphertext().empty() || send.ciphertext().size() > limits_->max_ciphertext_size) {
         return refuse(wire::Error::BAD_REQUEST, "Send ciphertext must be 1.." +
-                                                    std::to_string(limits_->max_ciphertext_size) + " bytes");
+                                                    std::to_string(limits_->max_ciphertext_size) +
+                                                    " bytes");
     }
     for (const auto& name : send.recipients()) {
         if (!store::valid_username(name)) {
@@ -59,7 +65,8 @@ frame_verdict connection_state::check_ack(const wire::DeliverAck& ack) {
     }
     for (const auto& item : ack.items()) {
         if (item.id().size() != message_id_size || !store::valid_username(item.sender())) {
-            return refuse(wire::Error::BAD_REQUEST, "DeliverAck item needs a valid sender and a 16-byte id");
+            return refuse(wire::Error::BAD_REQUEST,
+                          "DeliverAck item needs a valid sender and a 16-byte id");
         }
     }
     return {true, wire::Error::CODE_UNSPECIFIED, {}};
@@ -71,7 +78,8 @@ frame_verdict connection_state::on_frame(const wire::Frame& frame) {
         return {false, wire::Error::UNEXPECTED_FRAME, "connection is closed"};
     }
     const auto unexpected = [&] {
-        return refuse(wire::Error::UNEXPECTED_FRAME, std::string("frame not allowed while ") + to_string(phase_));
+        return refuse(wire::Error::UNEXPECTED_FRAME,
+                      std::string("frame not allowed while ") + to_string(phase_));
     };
     using body = wire::Frame::BodyCase;
     const auto kind = frame.body_case();
@@ -94,17 +102,19 @@ frame_verdict connection_state::on_frame(const wire::Frame& frame) {
         if (kind == body::kLogin) {
             const auto& login = frame.login();
             if (login.username().size() > 255 || login.signature().size() != 64) {
-                return refuse(wire::Error::BAD_REQUEST, "Login needs a username and a 64-byte signature");
+                return refuse(wire::Error::BAD_REQUEST,
+                              "Login needs a username and a 64-byte signature");
             }
             phase_ = phase::authenticating;
             return ok;
         }
         if (kind == body::kRegister) {
             const auto& reg = frame.register_();
-            if (reg.username().size() > 255 || reg.identity_key().size() != 32 || reg.signature().size() != 64 ||
+            if (reg.username().size() > 255 || reg.identity_key().size() != 32 ||
+                reg.signature().size() != 64 ||
                 reg.invite_code().size() > limits_->max_invite_code_size) {
-                return refuse(wire::Error::BAD_REQUEST,
-                              "Register needs a username, a 32-byte key, a 64-byte signature and a short invite");
+                return refuse(wire::Error::BAD_REQUEST, "Register needs a username, a 32-byte key, "
+                                                        "a 64-byte signature and a short invite");
             }
             phase_ = phase::authenticating;
             return ok;
@@ -114,17 +124,22 @@ frame_verdict connection_state::on_frame(const wire::Frame& frame) {
         return unexpected(); // one attempt at a time; the client waits for AuthResult
     case phase::authenticated:
         switch (kind) {
-        case body::kSend: return check_send(frame.send());
-        case body::kDeliverAck: return check_ack(frame.deliver_ack());
-        case body::kUsersRequest: return ok;
+        case body::kSend:
+            return check_send(frame.send());
+        case body::kDeliverAck:
+            return check_ack(frame.deliver_ack());
+        case body::kUsersRequest:
+            return ok;
         case body::kKeyLookup:
             if (frame.key_lookup().username().size() > 255) {
                 return refuse(wire::Error::BAD_REQUEST, "KeyLookup username too long");
             }
             return ok;
-        default: return unexpected();
+        default:
+            return unexpected();
         }
-    case phase::closed: break;
+    case phase::closed:
+        break;
     }
     return unexpected();
 }

@@ -22,11 +22,11 @@ struct connection_limits {
     std::size_t max_ack_items = 1024;
     std::size_t max_ciphertext_size = 60 * 1024;
     std::size_t max_invite_code_size = 128;
-    std::uint32_t max_auth_attempts = 3;                  // per connection, then it is closed
-    std::chrono::milliseconds auth_deadline{10'000};      // from accept to authenticated
-    std::chrono::milliseconds idle_timeout{120'000};      // no frame at all: closed; ping at half
-    double frames_per_second = 20'000;                    // token bucket refill per connection
-    double frame_burst = 20'000;                          // token bucket size
+    std::uint32_t max_auth_attempts = 3;             // per connection, then it is closed
+    std::chrono::milliseconds auth_deadline{10'000}; // from accept to authenticated
+    std::chrono::milliseconds idle_timeout{120'000}; // no frame at all: closed; ping at half
+    double frames_per_second = 20'000;               // token bucket refill per connection
+    double frame_burst = 20'000;                     // token bucket size
 };
 
 enum class phase { awaiting_hello, awaiting_auth, authenticating, authenticated, closed };

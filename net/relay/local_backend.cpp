@@ -18,7 +18,8 @@ namespace sotto::net::relay {
 namespace {
 
 store::unix_seconds unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
@@ -48,8 +49,8 @@ class local_backend final : public backend {
         : store_(std::move(store)), options_(options), writer_([this] { write_loop(); }) {}
 
     ~local_backend() override {
-        spdlog::debug("group commit: {} envelopes in {} commits, {:.1f} ms committing",
-                      committed_, commits_, std::chrono::duration<double, std::milli>(commit_time_).count());
+        spdlog::debug("group commit: {} envelopes in {} commits, {:.1f} ms committing", committed_,
+                      commits_, std::chrono::duration<double, std::milli>(commit_time_).count());
         {
             std::lock_guard lock(jobs_mutex_);
             stopping_ = true;
@@ -68,19 +69,20 @@ class local_backend final : public backend {
     }
 
     void find_account(std::string username, callback<std::optional<store::account>> done) override {
-        submit(store_task([username = std::move(username), done = std::move(done)](store::relay_store& store) {
-            done(store.find_account(username));
-        }));
+        submit(store_task([username = std::move(username), done = std::move(done)](
+                              store::relay_store& store) { done(store.find_account(username)); }));
     }
 
     void send(std::string sender, std::vector<std::string> recipients, store::message_id id,
               std::string ciphertext, callback<std::vector<store::enqueue_result>> done) override {
-        submit(send_job{std::move(sender), std::move(recipients), id, std::move(ciphertext), std::move(done)});
+        submit(send_job{std::move(sender), std::move(recipients), id, std::move(ciphertext),
+                        std::move(done)});
     }
 
     void pending(std::string recipient, std::uint64_t after_sequence, std::size_t limit,
                  callback<std::vector<store::envelope>> done) override {
-        submit(store_task([=, recipient = std::move(recipient), done = std::move(done)](store::relay_store& store) {
+        submit(store_task([=, recipient = std::move(recipient),
+                           done = std::move(done)](store::relay_store& store) {
             done(store.pending(recipient, after_sequence, limit));
         }));
     }
@@ -89,20 +91,24 @@ class local_backend final : public backend {
         submit(ack_job{std::move(recipient), std::move(acked)});
     }
 
-    void take_expiry_notices(std::string sender, callback<std::vector<store::expiry_notice>> done) override {
-        submit(store_task([sender = std::move(sender), done = std::move(done)](store::relay_store& store) {
-            done(store.take_expiry_notices(sender));
-        }));
+    void take_expiry_notices(std::string sender,
+                             callback<std::vector<store::expiry_notice>> done) override {
+        submit(store_task(
+            [sender = std::move(sender), done = std::move(done)](store::relay_store& store) {
+                done(store.take_expiry_notices(sender));
+            }));
     }
 
     void audit(store::audit_event event) override {
         if (!options_.audit) {
             return;
         }
-        submit(store_task([event = std::move(event)](store::relay_store& store) { store.audit(event); }));
+        submit(store_task(
+            [event = std::move(event)](store::relay_store& store) { store.audit(event); }));
     }
 
-    void attach(const std::string& username, const std::shared_ptr<subscriber>& connection) override {
+    void attach(const std::string& username,
+                const std::shared_ptr<subscriber>& connection) override {
         std::lock_guard lock(routes_mutex_);
         auto& connections = online_[username];
         const bool first = connections.empty();
@@ -242,8 +248,9 @@ class local_backend final : public backend {
             // Acks are not durability-critical (a lost ack means a redelivery the recipient
             // deduplicates), so they are written in bulk: when many are waiting, when the oldest
             // has waited ack_delay, and always before drain() returns or the thread ends.
-            if (pending_ack_count_ >= max_pending_acks || std::chrono::steady_clock::now() >= ack_deadline_ ||
-                stop_now || drain_requested_.load()) {
+            if (pending_ack_count_ >= max_pending_acks ||
+                std::chrono::steady_clock::now() >= ack_deadline_ || stop_now ||
+                drain_requested_.load()) {
                 flush_acks();
             }
             {

@@ -7,9 +7,9 @@
 #include "net/tls.h"
 #include "net/tls_stream.h"
 
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
@@ -20,8 +20,8 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
-#include <csignal>
 #include <atomic>
+#include <csignal>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -41,17 +41,22 @@ constexpr std::size_t max_watched = 4096;
 constexpr std::size_t max_users_listed = 1000;
 
 store::unix_seconds unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
 wire::SendResult::Status to_wire(store::enqueue_result result) {
     switch (result) {
-    case store::enqueue_result::queued: return wire::SendResult::QUEUED;
-    case store::enqueue_result::duplicate: return wire::SendResult::DUPLICATE;
+    case store::enqueue_result::queued:
+        return wire::SendResult::QUEUED;
+    case store::enqueue_result::duplicate:
+        return wire::SendResult::DUPLICATE;
     case store::enqueue_result::queue_full_count:
-    case store::enqueue_result::queue_full_bytes: return wire::SendResult::QUEUE_FULL;
-    case store::enqueue_result::unknown_recipient: return wire::SendResult::UNKNOWN_RECIPIENT;
+    case store::enqueue_result::queue_full_bytes:
+        return wire::SendResult::QUEUE_FULL;
+    case store::enqueue_result::unknown_recipient:
+        return wire::SendResult::UNKNOWN_RECIPIENT;
     }
     return wire::SendResult::STATUS_UNSPECIFIED;
 }
@@ -76,7 +81,8 @@ class server::impl {
     void record_failed_login(const std::string& address);
     // Audits a limit hit, at most once per address and kind every 10 s (a flood must not turn
     // into a flood of audit writes).
-    void audit_limit(const std::string& address, const std::string& username, const std::string& detail);
+    void audit_limit(const std::string& address, const std::string& username,
+                     const std::string& detail);
 
     const server_options options_;
     asio::ssl::context& tls_;
@@ -114,8 +120,8 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         : owner_(owner), executor_(socket.get_executor()), stream_(std::move(socket), owner.tls_),
           address_(std::move(address)), state_(owner.options_.limits),
           decoder_(owner.options_.limits.max_frame_size), accepted_at_(clock_type::now()),
-          last_activity_(accepted_at_),
-          bucket_(owner.options_.limits.frames_per_second, owner.options_.limits.frame_burst, accepted_at_),
+          last_activity_(accepted_at_), bucket_(owner.options_.limits.frames_per_second,
+                                                owner.options_.limits.frame_burst, accepted_at_),
           write_wakeup_(executor_), watchdog_timer_(executor_) {
         write_wakeup_.expires_at(clock_type::time_point::max());
     }
@@ -124,8 +130,10 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
 
     void start() {
         auto self = shared_from_this();
-        asio::co_spawn(executor_, [self]() { return self->read_loop(); }, asio::detached);
-        asio::co_spawn(executor_, [self]() { return self->watchdog(); }, asio::detached);
+        asio::co_spawn(
+            executor_, [self]() { return self->read_loop(); }, asio::detached);
+        asio::co_spawn(
+            executor_, [self]() { return self->watchdog(); }, asio::detached);
     }
 
     // Graceful shutdown, step 1: stop taking frames, keep writing.
@@ -163,11 +171,13 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
 
   private:
     // Runs `work` on this session's context with the session alive; for backend callbacks.
-    template <typename T, typename Work> backend::callback<T> on_context(Work work) {
+    template <typename T, typename Work>
+    backend::callback<T> on_context(Work work) {
         return [self = shared_from_this(), work = std::move(work)](T value) mutable {
             // Moved, so the session is never released on a backend thread.
             auto executor = self->executor_;
-            asio::post(executor, [self = std::move(self), work = std::move(work), value = std::move(value)]() mutable {
+            asio::post(executor, [self = std::move(self), work = std::move(work),
+                                  value = std::move(value)]() mutable {
                 if (!self->closing_) {
                     work(*self, std::move(value));
                 }
@@ -187,8 +197,9 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             }
             binding_ = *binding;
             handshake_done_ = true;
-            asio::co_spawn(executor_, [self = shared_from_this()]() { return self->write_loop(); },
-                           asio::detached);
+            asio::co_spawn(
+                executor_, [self = shared_from_this()]() { return self->write_loop(); },
+                asio::detached);
             // One read buffer per thread: every byte read is decoded before the next co_await, and
             // the decoder copies only an incomplete frame (bounded by the frame limit).
             thread_local std::array<std::uint8_t, read_chunk_size> buffer;
@@ -207,8 +218,9 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
                         break;
                     }
                     if (step.status != decode_status::frame) {
-                        const auto code = step.status == decode_status::oversized ? wire::Error::FRAME_TOO_LARGE
-                                                                                   : wire::Error::MALFORMED_FRAME;
+                        const auto code = step.status == decode_status::oversized
+                                              ? wire::Error::FRAME_TOO_LARGE
+                                              : wire::Error::MALFORMED_FRAME;
                         fail(code, to_string(step.status), true);
                         break;
                     }
@@ -255,7 +267,8 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
                 if (error) {
                     break;
                 }
-                if (needs_resync_ && !syncing_ && !closing_ && outbox_.size() < owner_.options_.max_outbox_bytes / 4) {
+                if (needs_resync_ && !syncing_ && !closing_ &&
+                    outbox_.size() < owner_.options_.max_outbox_bytes / 4) {
                     needs_resync_ = false;
                     sync();
                 }
@@ -277,7 +290,8 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             } else if (state_.current() != phase::authenticated) {
                 deadline = accepted_at_ + limits.auth_deadline;
             } else {
-                deadline = last_activity_ + (ping_outstanding_ ? limits.idle_timeout : limits.idle_timeout / 2);
+                deadline = last_activity_ +
+                           (ping_outstanding_ ? limits.idle_timeout : limits.idle_timeout / 2);
             }
             watchdog_timer_.expires_at(deadline);
             co_await watchdog_timer_.async_wait(use_tuple);
@@ -310,17 +324,25 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
 
     void handle(const wire::Frame& frame) {
         switch (frame.body_case()) {
-        case wire::Frame::kHello: return on_hello();
-        case wire::Frame::kLogin: return on_login(frame.login());
-        case wire::Frame::kRegister: return on_register(frame.register_());
-        case wire::Frame::kSend: return on_send(frame.send());
-        case wire::Frame::kDeliverAck: return on_ack(frame.deliver_ack());
-        case wire::Frame::kUsersRequest: return on_users();
-        case wire::Frame::kKeyLookup: return on_key_lookup(frame.key_lookup());
+        case wire::Frame::kHello:
+            return on_hello();
+        case wire::Frame::kLogin:
+            return on_login(frame.login());
+        case wire::Frame::kRegister:
+            return on_register(frame.register_());
+        case wire::Frame::kSend:
+            return on_send(frame.send());
+        case wire::Frame::kDeliverAck:
+            return on_ack(frame.deliver_ack());
+        case wire::Frame::kUsersRequest:
+            return on_users();
+        case wire::Frame::kKeyLookup:
+            return on_key_lookup(frame.key_lookup());
         case wire::Frame::kPing:
             out_frame_.mutable_pong()->set_token(frame.ping().token());
             return queue_out_frame();
-        default: return; // Pong: its arrival already counted as activity
+        default:
+            return; // Pong: its arrival already counted as activity
         }
     }
 
@@ -334,7 +356,8 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         queue_out_frame();
     }
 
-    [[nodiscard]] bool signature_valid(const crypto::identity_public_key& key, const std::string& username,
+    [[nodiscard]] bool signature_valid(const crypto::identity_public_key& key,
+                                       const std::string& username,
                                        const std::string& signature_bytes) const {
         crypto::signature signature;
         const auto* data = reinterpret_cast<const std::uint8_t*>(signature_bytes.data());
@@ -347,18 +370,21 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
 
     void on_login(const wire::Login& login) {
         if (!owner_.failed_login_allowed(address_)) {
-            return refuse_auth(wire::AuthResult::RATE_LIMITED, login.username(), "too many failed logins", true);
+            return refuse_auth(wire::AuthResult::RATE_LIMITED, login.username(),
+                               "too many failed logins", true);
         }
         owner_.backend_->find_account(
             login.username(),
             on_context<std::optional<store::account>>(
-                [username = login.username(), signature = login.signature()](session& self,
-                                                                             std::optional<store::account> found) {
+                [username = login.username(), signature = login.signature()](
+                    session& self, std::optional<store::account> found) {
                     if (!found) {
-                        return self.refuse_auth(wire::AuthResult::UNKNOWN_USER, username, "no such user", true);
+                        return self.refuse_auth(wire::AuthResult::UNKNOWN_USER, username,
+                                                "no such user", true);
                     }
                     if (!self.signature_valid(found->identity_key, username, signature)) {
-                        return self.refuse_auth(wire::AuthResult::BAD_SIGNATURE, username, "bad signature", true);
+                        return self.refuse_auth(wire::AuthResult::BAD_SIGNATURE, username,
+                                                "bad signature", true);
                     }
                     self.authenticated(username, "login");
                 }));
@@ -368,13 +394,17 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         const auto& username = reg.username();
         if (!store::valid_username(username)) {
             return refuse_auth(wire::AuthResult::INVALID_USERNAME, username,
-                               "usernames are 3..32 of a-z 0-9 _ . - starting with a letter", false);
+                               "usernames are 3..32 of a-z 0-9 _ . - starting with a letter",
+                               false);
         }
         crypto::identity_public_key key;
         (void)crypto::identity_public_key::from(
-            {reinterpret_cast<const std::uint8_t*>(reg.identity_key().data()), reg.identity_key().size()}, key);
+            {reinterpret_cast<const std::uint8_t*>(reg.identity_key().data()),
+             reg.identity_key().size()},
+            key);
         if (!signature_valid(key, username, reg.signature())) {
-            return refuse_auth(wire::AuthResult::BAD_SIGNATURE, username, "signature does not prove the key", true);
+            return refuse_auth(wire::AuthResult::BAD_SIGNATURE, username,
+                               "signature does not prove the key", true);
         }
         std::optional<std::string> invite;
         if (!reg.invite_code().empty()) {
@@ -382,29 +412,33 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         }
         owner_.backend_->register_account(
             username, key, std::move(invite), owner_.options_.invite_only,
-            on_context<store::registration_result>([username](session& self, store::registration_result result) {
-                switch (result) {
-                case store::registration_result::registered:
-                    return self.authenticated(username, "register");
-                case store::registration_result::already_registered:
-                    return self.authenticated(username, "login");
-                case store::registration_result::name_taken:
-                    return self.refuse_auth(wire::AuthResult::NAME_TAKEN, username, "name taken", false);
-                case store::registration_result::invite_required:
-                    return self.refuse_auth(wire::AuthResult::INVITE_REQUIRED, username, "invite required", false);
-                case store::registration_result::invite_invalid:
-                    return self.refuse_auth(wire::AuthResult::INVITE_INVALID, username, "invite invalid", true);
-                }
-            }));
+            on_context<store::registration_result>(
+                [username](session& self, store::registration_result result) {
+                    switch (result) {
+                    case store::registration_result::registered:
+                        return self.authenticated(username, "register");
+                    case store::registration_result::already_registered:
+                        return self.authenticated(username, "login");
+                    case store::registration_result::name_taken:
+                        return self.refuse_auth(wire::AuthResult::NAME_TAKEN, username,
+                                                "name taken", false);
+                    case store::registration_result::invite_required:
+                        return self.refuse_auth(wire::AuthResult::INVITE_REQUIRED, username,
+                                                "invite required", false);
+                    case store::registration_result::invite_invalid:
+                        return self.refuse_auth(wire::AuthResult::INVITE_INVALID, username,
+                                                "invite invalid", true);
+                    }
+                }));
     }
 
-    void refuse_auth(wire::AuthResult::Status status, const std::string& username, const std::string& why,
-                     bool counts_as_failed_login) {
+    void refuse_auth(wire::AuthResult::Status status, const std::string& username,
+                     const std::string& why, bool counts_as_failed_login) {
         if (counts_as_failed_login) {
             owner_.record_failed_login(address_);
         }
-        owner_.backend_->audit({unix_now(), "login_failed", store::valid_username(username) ? username : "",
-                                address_, why});
+        owner_.backend_->audit({unix_now(), "login_failed",
+                                store::valid_username(username) ? username : "", address_, why});
         auto& result = *out_frame_.mutable_auth_result();
         result.set_status(status);
         result.set_message(why);
@@ -425,7 +459,8 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         owner_.backend_->attach(username_, shared_from_this());
         attached_ = true;
         owner_.backend_->take_expiry_notices(
-            username_, on_context<std::vector<store::expiry_notice>>([](session& self, auto notices) {
+            username_,
+            on_context<std::vector<store::expiry_notice>>([](session& self, auto notices) {
                 for (const auto& notice : notices) {
                     auto& out = *self.out_frame_.mutable_expiry_notice();
                     out.set_recipient(notice.recipient);
@@ -448,7 +483,8 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             on_context<std::vector<store::enqueue_result>>(
                 [id, recipients](session& self, std::vector<store::enqueue_result> results) {
                     if (results.size() != recipients.size()) {
-                        return self.fail(wire::Error::INTERNAL, "the relay could not store the message", false);
+                        return self.fail(wire::Error::INTERNAL,
+                                         "the relay could not store the message", false);
                     }
                     auto& out = *self.out_frame_.mutable_send_result();
                     out.set_id(id.data(), id.size());
@@ -489,7 +525,8 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             return queue_out_frame();
         }
         owner_.backend_->find_account(
-            username, on_context<std::optional<store::account>>([username](session& self, auto found) {
+            username,
+            on_context<std::optional<store::account>>([username](session& self, auto found) {
                 auto& info = *self.out_frame_.mutable_key_info();
                 info.set_username(username);
                 if (found) {
@@ -503,7 +540,8 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     }
 
     void watch(const std::string& target) {
-        if (target == username_ || watched_.size() >= max_watched || !watched_.insert(target).second) {
+        if (target == username_ || watched_.size() >= max_watched ||
+            !watched_.insert(target).second) {
             return;
         }
         owner_.backend_->watch(shared_from_this(), target);
@@ -521,17 +559,18 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         resync_requested_ = false;
         owner_.backend_->pending(
             username_, last_sequence_, pending_page,
-            on_context<std::vector<store::envelope>>([](session& self, std::vector<store::envelope> page) {
-                self.syncing_ = false;
-                for (const auto& envelope : page) {
-                    self.queue_deliver(envelope);
-                }
-                if (self.outbox_.size() >= self.owner_.options_.max_outbox_bytes) {
-                    self.needs_resync_ = true; // the writer resumes when the client caught up
-                } else if (page.size() == pending_page || self.resync_requested_) {
-                    self.sync();
-                }
-            }));
+            on_context<std::vector<store::envelope>>(
+                [](session& self, std::vector<store::envelope> page) {
+                    self.syncing_ = false;
+                    for (const auto& envelope : page) {
+                        self.queue_deliver(envelope);
+                    }
+                    if (self.outbox_.size() >= self.owner_.options_.max_outbox_bytes) {
+                        self.needs_resync_ = true; // the writer resumes when the client caught up
+                    } else if (page.size() == pending_page || self.resync_requested_) {
+                        self.sync();
+                    }
+                }));
     }
 
     void deliver_pushed(const store::envelope& envelope) {
@@ -625,7 +664,8 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     void leave() {
         if (attached_) {
             attached_ = false;
-            owner_.backend_->detach(username_, this, std::vector<std::string>(watched_.begin(), watched_.end()));
+            owner_.backend_->detach(username_, this,
+                                    std::vector<std::string>(watched_.begin(), watched_.end()));
         }
     }
 
@@ -665,7 +705,8 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
 
 } // namespace
 
-server::impl::impl(const server_options& options, asio::ssl::context& tls, std::shared_ptr<backend> backend)
+server::impl::impl(const server_options& options, asio::ssl::context& tls,
+                   std::shared_ptr<backend> backend)
     : options_(options), tls_(tls), backend_(std::move(backend)) {
     // OpenSSL writes to the sockets itself (net/tls_stream.h), with write(2): a peer that went
     // away must be an EPIPE error, not a signal that kills the relay.
@@ -690,7 +731,8 @@ void server::impl::start() {
         return;
     }
     started_ = true;
-    asio::co_spawn(*contexts_.front(), [this]() { return accept_loop(); }, asio::detached);
+    asio::co_spawn(
+        *contexts_.front(), [this]() { return accept_loop(); }, asio::detached);
     for (auto& context : contexts_) {
         threads_.emplace_back([&context] {
             for (;;) {
@@ -731,7 +773,8 @@ asio::awaitable<void> server::impl::accept_loop() {
         {
             std::lock_guard lock(registry_mutex_);
             auto& from_address = per_address_[address];
-            if (connections_.load() >= options_.max_connections || from_address >= options_.max_connections_per_ip) {
+            if (connections_.load() >= options_.max_connections ||
+                from_address >= options_.max_connections_per_ip) {
                 if (from_address == 0) {
                     per_address_.erase(address);
                 }
@@ -778,13 +821,15 @@ void server::impl::record_failed_login(const std::string& address) {
         failed_logins_.clear(); // bounded memory; an attacker spread this wide is not slowed anyway
     }
     const auto now = clock_type::now();
-    auto [found, inserted] = failed_logins_.try_emplace(
-        address, options_.failed_logins_per_minute_per_ip / 60.0, options_.failed_login_burst_per_ip, now);
+    auto [found, inserted] =
+        failed_logins_.try_emplace(address, options_.failed_logins_per_minute_per_ip / 60.0,
+                                   options_.failed_login_burst_per_ip, now);
     (void)inserted;
     found->second.take(now);
 }
 
-void server::impl::audit_limit(const std::string& address, const std::string& username, const std::string& detail) {
+void server::impl::audit_limit(const std::string& address, const std::string& username,
+                               const std::string& detail) {
     const auto now = clock_type::now();
     {
         std::lock_guard lock(registry_mutex_);
@@ -851,14 +896,25 @@ void server::impl::stop() {
     threads_.clear();
 }
 
-server::server(const server_options& options, asio::ssl::context& tls, std::shared_ptr<backend> backend)
+server::server(const server_options& options, asio::ssl::context& tls,
+               std::shared_ptr<backend> backend)
     : impl_(std::make_unique<impl>(options, tls, std::move(backend))) {}
 
-server::~server() { impl_->stop(); }
+server::~server() {
+    impl_->stop();
+}
 
-std::uint16_t server::port() const noexcept { return impl_->port(); }
-void server::start() { impl_->start(); }
-void server::stop() { impl_->stop(); }
-std::size_t server::connection_count() const noexcept { return impl_->connection_count(); }
+std::uint16_t server::port() const noexcept {
+    return impl_->port();
+}
+void server::start() {
+    impl_->start();
+}
+void server::stop() {
+    impl_->stop();
+}
+std::size_t server::connection_count() const noexcept {
+    return impl_->connection_count();
+}
 
 } // namespace sotto::net::relay

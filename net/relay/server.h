@@ -18,14 +18,14 @@ namespace sotto::net::relay {
 
 struct server_options {
     std::string listen_host = "127.0.0.1";
-    std::uint16_t listen_port = 7717;          // 0: any free port (read it back with port())
+    std::uint16_t listen_port = 7717; // 0: any free port (read it back with port())
     std::size_t threads = 2;
     connection_limits limits;
     std::size_t max_connections = 20'000;
     std::size_t max_connections_per_ip = 256;
     double failed_logins_per_minute_per_ip = 20; // refill rate of the failed-login bucket
     double failed_login_burst_per_ip = 20;
-    std::size_t max_outbox_bytes = 512 * 1024;  // queued output before deliveries wait for the store
+    std::size_t max_outbox_bytes = 512 * 1024; // queued output before deliveries wait for the store
     bool invite_only = false;
     std::string software = "sotto";
     std::chrono::milliseconds shutdown_grace{3'000}; // for flushing replies on stop()
@@ -35,7 +35,8 @@ class server {
   public:
     // Binds the listening socket at once (throws std::system_error when it cannot). Sets SIGPIPE to
     // ignored for the process (see net/tls_stream.h).
-    server(const server_options& options, asio::ssl::context& tls, std::shared_ptr<backend> backend);
+    server(const server_options& options, asio::ssl::context& tls,
+           std::shared_ptr<backend> backend);
     ~server();
     server(const server&) = delete;
     server& operator=(const server&) = delete;

@@ -7,7 +7,8 @@
 using namespace sotto::crypto;
 using namespace sotto::crypto::testing;
 
-TEST_CASE("an AEAD ciphertext opens only with its key, nonce and associated data", "[crypto][aead]") {
+TEST_CASE("an AEAD ciphertext opens only with its key, nonce and associated data",
+          "[crypto][aead]") {
     seeded_random random(5);
     aead_key key;
     random.fill(key.mutable_view());

@@ -15,7 +15,8 @@ namespace {
 
 const wall_time t0{std::chrono::milliseconds(1'700'000'000'000)};
 
-template <typename T> std::vector<T*> all(handshake_actions& actions) {
+template <typename T>
+std::vector<T*> all(handshake_actions& actions) {
     std::vector<T*> out;
     for (auto& action : actions) {
         if (auto* found = std::get_if<T>(&action)) {
@@ -25,7 +26,8 @@ template <typename T> std::vector<T*> all(handshake_actions& actions) {
     return out;
 }
 
-template <typename T> T* first(handshake_actions& actions) {
+template <typename T>
+T* first(handshake_actions& actions) {
     auto found = all<T>(actions);
     return found.empty() ? nullptr : found.front();
 }
@@ -109,7 +111,8 @@ struct pair_fixture {
 
 } // namespace
 
-TEST_CASE("an offer and its answer establish both sides with one root key and opposite roles", "[crypto][handshake]") {
+TEST_CASE("an offer and its answer establish both sides with one root key and opposite roles",
+          "[crypto][handshake]") {
     pair_fixture f;
     CHECK(f.alice.state() == handshake_state::no_session);
     auto [offer, bob_actions] = f.alice_offers_bob_answers();
@@ -170,7 +173,8 @@ TEST_CASE("simultaneous offers converge", "[crypto][handshake]") {
     CHECK(a->session.root == b->session.root);
 }
 
-TEST_CASE("offers are resent with backoff doubling from 1 s to 60 s with jitter", "[crypto][handshake]") {
+TEST_CASE("offers are resent with backoff doubling from 1 s to 60 s with jitter",
+          "[crypto][handshake]") {
     pair_fixture f;
     auto opened = f.alice.open(t0, f.random);
     const auto offer = offer_of(opened);
@@ -202,7 +206,8 @@ TEST_CASE("offers are resent with backoff doubling from 1 s to 60 s with jitter"
     CHECK(f.bob.state() == handshake_state::confirming);
 }
 
-TEST_CASE("every bit of an offer flipped is rejected and the state is unchanged", "[crypto][handshake]") {
+TEST_CASE("every bit of an offer flipped is rejected and the state is unchanged",
+          "[crypto][handshake]") {
     pair_fixture f;
     auto opened = f.alice.open(t0, f.random);
     const auto offer = offer_of(opened);
@@ -235,7 +240,8 @@ TEST_CASE("every bit of an offer flipped is rejected and the state is unchanged"
     CHECK(bytes_of_state(f.bob) == before);
 }
 
-TEST_CASE("every bit of a confirm flipped is rejected and the state is unchanged", "[crypto][handshake]") {
+TEST_CASE("every bit of a confirm flipped is rejected and the state is unchanged",
+          "[crypto][handshake]") {
     pair_fixture f;
     auto [offer, bob_actions] = f.alice_offers_bob_answers();
     f.alice.offer_received(offer_of(bob_actions), t0 + 20ms, f.random);
@@ -272,7 +278,8 @@ TEST_CASE("a reflected offer or confirm is rejected", "[crypto][handshake]") {
     CHECK(f.alice.state() == handshake_state::confirming);
 }
 
-TEST_CASE("an offer claiming another sender or for another recipient is rejected", "[crypto][handshake]") {
+TEST_CASE("an offer claiming another sender or for another recipient is rejected",
+          "[crypto][handshake]") {
     pair_fixture f;
     const auto carol = identity_key_pair::generate(f.random);
     const auto ephemeral = x25519_key_pair::generate(f.random).public_key;
@@ -305,14 +312,13 @@ TEST_CASE("stale offers are ignored", "[crypto][handshake]") {
     const auto eph = [&] { return x25519_key_pair::generate(f.random).public_key; };
     const auto alice_key = f.alice_id.public_key();
     const auto before = bytes_of_state(f.alice);
-    auto ancient = f.alice.offer_received(
-        handmade_offer(f.bob_id, alice_key, eph(), ms(t0 - std::chrono::hours(24 * 31)), "bob",
-                       "alice"),
-        t0, f.random);
+    auto ancient =
+        f.alice.offer_received(handmade_offer(f.bob_id, alice_key, eph(),
+                                              ms(t0 - std::chrono::hours(24 * 31)), "bob", "alice"),
+                               t0, f.random);
     CHECK(rejection(ancient) == handshake_error::stale);
     auto future = f.alice.offer_received(
-        handmade_offer(f.bob_id, alice_key, eph(), ms(t0 + std::chrono::hours(25)), "bob",
-                       "alice"),
+        handmade_offer(f.bob_id, alice_key, eph(), ms(t0 + std::chrono::hours(25)), "bob", "alice"),
         t0, f.random);
     CHECK(rejection(future) == handshake_error::stale);
     CHECK(bytes_of_state(f.alice) == before);
@@ -351,7 +357,8 @@ TEST_CASE("duplicate offers and confirms are idempotent", "[crypto][handshake]")
     CHECK(bytes_of_state(f.bob) == established);
 }
 
-TEST_CASE("an offer with a new ephemeral from an established peer restarts the handshake", "[crypto][handshake]") {
+TEST_CASE("an offer with a new ephemeral from an established peer restarts the handshake",
+          "[crypto][handshake]") {
     pair_fixture f;
     auto [alice_done, bob_done] = f.establish();
     const auto old_root = first<handshake_action::established>(alice_done)->session.root.clone();
@@ -370,7 +377,8 @@ TEST_CASE("an offer with a new ephemeral from an established peer restarts the h
     CHECK_FALSE(first<handshake_action::established>(a)->session.root == old_root);
 }
 
-TEST_CASE("a newer offer from a peer that restarted mid-handshake is paired with my current offer", "[crypto][handshake]") {
+TEST_CASE("a newer offer from a peer that restarted mid-handshake is paired with my current offer",
+          "[crypto][handshake]") {
     pair_fixture f;
     auto [old_offer, bob_actions] = f.alice_offers_bob_answers();
     REQUIRE(f.bob.state() == handshake_state::confirming);
@@ -394,7 +402,8 @@ TEST_CASE("a newer offer from a peer that restarted mid-handshake is paired with
           first<handshake_action::established>(b)->session.root);
 }
 
-TEST_CASE("a changed identity key blocks in key_changed until the user accepts it", "[crypto][handshake]") {
+TEST_CASE("a changed identity key blocks in key_changed until the user accepts it",
+          "[crypto][handshake]") {
     pair_fixture f;
     f.establish();
     REQUIRE(f.alice.status().pinned_peer_key == f.bob_id.public_key());
@@ -433,10 +442,12 @@ TEST_CASE("a changed identity key blocks in key_changed until the user accepts i
     auto b = new_bob.confirm_received(confirm_of(accepted), t0 + 5s);
     REQUIRE(first<handshake_action::established>(a) != nullptr);
     REQUIRE(first<handshake_action::established>(b) != nullptr);
-    CHECK(first<handshake_action::established>(a)->session.peer_identity == new_bob_id.public_key());
+    CHECK(first<handshake_action::established>(a)->session.peer_identity ==
+          new_bob_id.public_key());
 }
 
-TEST_CASE("a signed offer with an all-zero or low-order ephemeral is rejected", "[crypto][handshake]") {
+TEST_CASE("a signed offer with an all-zero or low-order ephemeral is rejected",
+          "[crypto][handshake]") {
     pair_fixture f;
     f.alice.open(t0, f.random);
     const auto before = bytes_of_state(f.alice);
@@ -462,9 +473,8 @@ TEST_CASE("the state round-trips through serialization in every state", "[crypto
         CHECK(restored->serialize() == saved);
         CHECK(restored->state() == machine.state());
         CHECK(restored->status().next_resend == machine.status().next_resend);
-        CHECK_FALSE(handshake::deserialize(saved.view(), f.bob_id.public_key() == id.public_key()
-                                                             ? f.alice_id
-                                                             : f.bob_id));
+        CHECK_FALSE(handshake::deserialize(
+            saved.view(), f.bob_id.public_key() == id.public_key() ? f.alice_id : f.bob_id));
         for (std::size_t size = 0; size < saved.size(); ++size) {
             REQUIRE_FALSE(handshake::deserialize(saved.view().first(size), id));
         }
@@ -493,7 +503,7 @@ TEST_CASE("the state round-trips through serialization in every state", "[crypto
     REQUIRE(first<handshake_action::established>(b) != nullptr);
     CHECK(first<handshake_action::established>(a)->session.root ==
           first<handshake_action::established>(b)->session.root);
-    round_trip(f.alice, f.alice_id); // established
+    round_trip(f.alice, f.alice_id);                               // established
     CHECK(resumed->serialize().size() < f.bob.serialize().size()); // the secret is gone
 }
 

@@ -23,7 +23,7 @@ class handshake_simulation {
         std::string peer;
         std::optional<handshake> machine;
         std::optional<wall_time> timer;
-        std::vector<byte> root;     // of the last established session
+        std::vector<byte> root; // of the last established session
         std::vector<byte> transcript;
         std::optional<session_role> role;
         std::optional<established_session> session; // the last one, for the ratchet
@@ -36,8 +36,7 @@ class handshake_simulation {
         std::vector<byte> bytes;
     };
 
-    handshake_simulation(std::uint64_t seed, picker pick)
-        : random_(seed), pick_(std::move(pick)) {
+    handshake_simulation(std::uint64_t seed, picker pick) : random_(seed), pick_(std::move(pick)) {
         parties_.push_back(make_party("alice", "bob"));
         parties_.push_back(make_party("bob", "alice"));
         // The machines point at identities inside the vector: build them once it is final.
@@ -51,7 +50,10 @@ class handshake_simulation {
     void chaos_step() {
         now_ += std::chrono::milliseconds(1 + pick_(50));
         switch (pick_(12)) {
-        case 0: case 1: case 2: case 3: // deliver any in-flight message (reordering)
+        case 0:
+        case 1:
+        case 2:
+        case 3: // deliver any in-flight message (reordering)
             if (!network_.empty()) {
                 deliver(pick_(static_cast<std::uint32_t>(network_.size())), false);
             }
@@ -63,10 +65,12 @@ class handshake_simulation {
             break;
         case 5: // drop one
             if (!network_.empty()) {
-                network_.erase(network_.begin() + pick_(static_cast<std::uint32_t>(network_.size())));
+                network_.erase(network_.begin() +
+                               pick_(static_cast<std::uint32_t>(network_.size())));
             }
             break;
-        case 6: case 7: // a timer fires (time jumps to it)
+        case 6:
+        case 7: // a timer fires (time jumps to it)
             fire_timer(pick_(2));
             break;
         case 8: // restart from the persisted state
@@ -105,8 +109,9 @@ class handshake_simulation {
                 return true;
             }
             const std::size_t who = !parties_[0].timer ? 1
-                                    : !parties_[1].timer ? 0
-                                    : (*parties_[0].timer <= *parties_[1].timer ? 0 : 1);
+                                    : !parties_[1].timer
+                                        ? 0
+                                        : (*parties_[0].timer <= *parties_[1].timer ? 0 : 1);
             if (!parties_[who].timer) {
                 // Nobody will act again: open whoever has no session.
                 for (std::size_t i = 0; i < 2; ++i) {
@@ -144,8 +149,16 @@ class handshake_simulation {
 
   private:
     party make_party(std::string name, std::string peer) {
-        return party{identity_key_pair::generate(random_), std::move(name), std::move(peer), {}, {},
-                     {}, {}, {}, {}, 0};
+        return party{identity_key_pair::generate(random_),
+                     std::move(name),
+                     std::move(peer),
+                     {},
+                     {},
+                     {},
+                     {},
+                     {},
+                     {},
+                     0};
     }
 
     void deliver(std::size_t index, bool keep_copy) {

@@ -16,9 +16,9 @@ std::string hkdf256_hex(bytes_view salt, bytes_view ikm, bytes_view info, std::s
 } // namespace
 
 TEST_CASE("HKDF-SHA-256 matches RFC 5869 test case 1", "[crypto][hkdf]") {
-    CHECK(hkdf256_hex(counting(0x00, 0x0c), std::vector<byte>(22, 0x0b), counting(0xf0, 0xf9),
-                      42) ==
-          "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+    CHECK(
+        hkdf256_hex(counting(0x00, 0x0c), std::vector<byte>(22, 0x0b), counting(0xf0, 0xf9), 42) ==
+        "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
 }
 
 TEST_CASE("HKDF-SHA-256 matches RFC 5869 test case 2 (long inputs)", "[crypto][hkdf]") {
@@ -35,8 +35,8 @@ TEST_CASE("HKDF-SHA-256 matches RFC 5869 test case 3 (empty salt and info)", "[c
 
 TEST_CASE("HKDF-SHA-512 matches an independent implementation (Python hmac)", "[crypto][hkdf]") {
     std::vector<byte> out(42);
-    REQUIRE(hkdf_sha512(counting(0x00, 0x0c), std::vector<byte>(22, 0x0b), counting(0xf0, 0xf9),
-                        out));
+    REQUIRE(
+        hkdf_sha512(counting(0x00, 0x0c), std::vector<byte>(22, 0x0b), counting(0xf0, 0xf9), out));
     CHECK(to_hex(out) ==
           "832390086cda71fb47625bb5ceb168e4c8e26a1a16ed34d9fc7fe92c1481579338da362cb8d9f925d7cb");
     std::vector<byte> longer(100);

@@ -7,10 +7,13 @@
 using namespace sotto::crypto;
 
 namespace {
-std::vector<byte> bytes_of(std::string_view text) { return {text.begin(), text.end()}; }
+std::vector<byte> bytes_of(std::string_view text) {
+    return {text.begin(), text.end()};
+}
 } // namespace
 
-TEST_CASE("a signature verifies only for the signed message and the signer's key", "[crypto][identity]") {
+TEST_CASE("a signature verifies only for the signed message and the signer's key",
+          "[crypto][identity]") {
     seeded_random random(1);
     const auto alice = identity_key_pair::generate(random);
     const auto bob = identity_key_pair::generate(random);
@@ -26,7 +29,8 @@ TEST_CASE("a signature verifies only for the signed message and the signer's key
     }
 }
 
-TEST_CASE("a seeded source generates the same identity twice and different seeds differ", "[crypto][identity]") {
+TEST_CASE("a seeded source generates the same identity twice and different seeds differ",
+          "[crypto][identity]") {
     seeded_random first(42);
     seeded_random second(42);
     seeded_random other(43);
@@ -49,7 +53,8 @@ TEST_CASE("a stored secret key round-trips and a corrupted one is refused", "[cr
     CHECK_FALSE(identity_key_pair::from_secret(std::move(corrupted)));
 }
 
-TEST_CASE("a verification against an all-zero key fails rather than crashing", "[crypto][identity]") {
+TEST_CASE("a verification against an all-zero key fails rather than crashing",
+          "[crypto][identity]") {
     const identity_public_key zero{};
     const signature sig{};
     CHECK_FALSE(verify(zero, bytes_of("x"), sig));
@@ -70,7 +75,8 @@ TEST_CASE("SHA-256 matches the FIPS 180-2 test vector", "[crypto][hash]") {
           "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
-TEST_CASE("a fingerprint is 8 groups of 4 hex digits and differs between keys", "[crypto][identity]") {
+TEST_CASE("a fingerprint is 8 groups of 4 hex digits and differs between keys",
+          "[crypto][identity]") {
     seeded_random random(7);
     const auto a = identity_key_pair::generate(random);
     const auto b = identity_key_pair::generate(random);

@@ -7,11 +7,12 @@
 using namespace sotto::crypto;
 using namespace sotto::crypto::testing;
 
-TEST_CASE("plaintexts pad to the smallest bucket that fits them and unpad exactly", "[crypto][padding]") {
+TEST_CASE("plaintexts pad to the smallest bucket that fits them and unpad exactly",
+          "[crypto][padding]") {
     const std::pair<std::size_t, std::size_t> cases[] = {
-        {0, 64},        {63, 64},       {64, 256},       {255, 256},         {256, 1024},
-        {1023, 1024},   {4095, 4096},   {4096, 16384},   {16383, 16384},     {16384, 32768},
-        {40000, 49152}, {max_padded_size - 1, max_padded_size}};
+        {0, 64},        {63, 64},       {64, 256},      {255, 256},
+        {256, 1024},    {1023, 1024},   {4095, 4096},   {4096, 16384},
+        {16383, 16384}, {16384, 32768}, {40000, 49152}, {max_padded_size - 1, max_padded_size}};
     for (const auto& [size, bucket] : cases) {
         INFO(size);
         CHECK(padded_size(size) == bucket);
@@ -32,10 +33,10 @@ TEST_CASE("plaintexts pad to the smallest bucket that fits them and unpad exactl
 
 TEST_CASE("malformed padding is refused", "[crypto][padding]") {
     CHECK_FALSE(unpad({}));
-    CHECK_FALSE(unpad(std::vector<byte>(64, 0)));       // no marker
-    CHECK_FALSE(unpad(std::vector<byte>(63, 0x80)));    // not a bucket size
+    CHECK_FALSE(unpad(std::vector<byte>(64, 0)));    // no marker
+    CHECK_FALSE(unpad(std::vector<byte>(63, 0x80))); // not a bucket size
     auto bad = std::vector<byte>(64, 0);
-    bad[10] = 0x01;                                      // last non-zero byte is not 0x80
+    bad[10] = 0x01; // last non-zero byte is not 0x80
     CHECK_FALSE(unpad(bad));
     auto good = *pad(bytes_of("hi"));
     CHECK(unpad(good)->size() == 2);

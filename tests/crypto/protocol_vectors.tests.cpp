@@ -56,8 +56,10 @@ std::map<std::string, std::string> generate_vectors() {
 
     auto alice_ratchet = ratchet::from_handshake(alice_session);
     auto bob_ratchet = ratchet::from_handshake(bob_session);
-    ratchet& initiator = alice_session.role == session_role::initiator ? alice_ratchet : bob_ratchet;
-    ratchet& responder = alice_session.role == session_role::initiator ? bob_ratchet : alice_ratchet;
+    ratchet& initiator =
+        alice_session.role == session_role::initiator ? alice_ratchet : bob_ratchet;
+    ratchet& responder =
+        alice_session.role == session_role::initiator ? bob_ratchet : alice_ratchet;
     const auto hello = *pad(bytes_of("hello"));
     const auto responder_first = responder.encrypt(hello, random);
     const auto initiator_first = initiator.encrypt(hello, random);

@@ -1,6 +1,6 @@
 #include "crypto/ratchet.h"
-#include "crypto/padding.h"
 
+#include "crypto/padding.h"
 #include "tests/crypto/session_support.h"
 #include "tests/crypto/test_support.h"
 
@@ -29,7 +29,9 @@ std::optional<ratchet_error> error_of(const std::variant<secret_buffer, ratchet_
     return std::nullopt;
 }
 
-std::vector<byte> text(std::string_view s) { return bytes_of(s); }
+std::vector<byte> text(std::string_view s) {
+    return bytes_of(s);
+}
 
 } // namespace
 
@@ -60,7 +62,8 @@ TEST_CASE("either side may write first and every message decrypts once", "[crypt
     }
 }
 
-TEST_CASE("a message is header-sized plus the plaintext plus a tag and hides the plaintext", "[crypto][ratchet]") {
+TEST_CASE("a message is header-sized plus the plaintext plus a tag and hides the plaintext",
+          "[crypto][ratchet]") {
     seeded_random random(2);
     auto s = make_sessions(4);
     const auto plaintext = text("the same plaintext");
@@ -72,7 +75,8 @@ TEST_CASE("a message is header-sized plus the plaintext plus a tag and hides the
     CHECK(std::search(a.begin(), a.end(), plaintext.begin(), plaintext.end()) == a.end());
 }
 
-TEST_CASE("every bit of a header and a ciphertext flipped is rejected and the state is unchanged", "[crypto][ratchet]") {
+TEST_CASE("every bit of a header and a ciphertext flipped is rejected and the state is unchanged",
+          "[crypto][ratchet]") {
     seeded_random random(3);
     auto s = make_sessions(5, true);
     // An ordinary message in a chain, and one that opens a new DH ratchet step.
@@ -120,7 +124,9 @@ TEST_CASE("a replayed message is rejected", "[crypto][ratchet]") {
     CHECK(s.bob->skipped_keys() == 0);
 }
 
-TEST_CASE("out-of-order delivery within MAX_SKIP decrypts and beyond it is refused before deriving keys", "[crypto][ratchet]") {
+TEST_CASE(
+    "out-of-order delivery within MAX_SKIP decrypts and beyond it is refused before deriving keys",
+    "[crypto][ratchet]") {
     seeded_random random(5);
     auto s = make_sessions(7, true);
     std::vector<std::vector<byte>> sent;
@@ -175,9 +181,9 @@ TEST_CASE("skipped keys are capped in total and expire", "[crypto][ratchet]") {
     for (int i = 0; i < 30; ++i) {
         sent.push_back(s.alice->encrypt(text(std::to_string(i)), random));
     }
-    REQUIRE(plaintext_of(s.bob->decrypt(sent[10], t0)) == text("10")); // skips 0..9
+    REQUIRE(plaintext_of(s.bob->decrypt(sent[10], t0)) == text("10"));        // skips 0..9
     REQUIRE(plaintext_of(s.bob->decrypt(sent[21], t0 + 1min)) == text("21")); // skips 11..20
-    CHECK(s.bob->skipped_keys() == 15);   // the five oldest (0..4) were dropped
+    CHECK(s.bob->skipped_keys() == 15); // the five oldest (0..4) were dropped
     CHECK(error_of(s.bob->decrypt(sent[0], t0)) == ratchet_error::replay);
     CHECK(plaintext_of(s.bob->decrypt(sent[5], t0 + 2min)) == text("5"));
     // Past the age limit a skipped key is refused, then dropped.
@@ -271,7 +277,8 @@ TEST_CASE("the ratchet state round-trips through serialization", "[crypto][ratch
     CHECK(error_of(bob.decrypt(sent[2], t0)) == ratchet_error::replay);
 }
 
-TEST_CASE("100,000 messages with random direction changes decrypt exactly once", "[crypto][ratchet]") {
+TEST_CASE("100,000 messages with random direction changes decrypt exactly once",
+          "[crypto][ratchet]") {
     seeded_random random(11);
     auto s = make_sessions(14);
     ratchet* sides[2] = {&*s.alice, &*s.bob};
@@ -279,7 +286,7 @@ TEST_CASE("100,000 messages with random direction changes decrypt exactly once",
         std::uint64_t id;
         std::vector<byte> bytes;
     };
-    std::deque<in_flight> queues[2]; // messages towards side 0 and side 1
+    std::deque<in_flight> queues[2];               // messages towards side 0 and side 1
     std::vector<std::vector<byte>> delivered_once; // a sample kept to replay
     std::uint64_t next_id = 0;
     std::uint64_t received = 0;

@@ -28,7 +28,8 @@ TEST_CASE("the safety number matches the documented test vector", "[crypto][safe
           "15259 71323 13558 50961 19537 01603 31285 32111 10151 01308 39510 80530");
 }
 
-TEST_CASE("both sides see the same safety number and it changes with either key", "[crypto][safety]") {
+TEST_CASE("both sides see the same safety number and it changes with either key",
+          "[crypto][safety]") {
     seeded_random random(21);
     const auto alice = identity_key_pair::generate(random);
     const auto bob = identity_key_pair::generate(random);

@@ -21,9 +21,11 @@ std::vector<byte> opened(const std::variant<secret_buffer, seal_error>& result) 
 }
 } // namespace
 
-TEST_CASE("a key derived once seals many blobs that open only with the same passphrase and context", "[crypto][seal]") {
+TEST_CASE("a key derived once seals many blobs that open only with the same passphrase and context",
+          "[crypto][seal]") {
     seeded_random random(1);
-    const auto key = sealing_key::derive(make_passphrase("correct horse"), kdf_params::cheap(), random);
+    const auto key =
+        sealing_key::derive(make_passphrase("correct horse"), kdf_params::cheap(), random);
     REQUIRE(key);
     const auto identity_blob = seal(*key, bytes_of("identity secret"), "identity", random);
     const auto body_blob = seal(*key, bytes_of("hello"), "message-body", random);
@@ -40,11 +42,13 @@ TEST_CASE("a key derived once seals many blobs that open only with the same pass
     REQUIRE(header);
     CHECK(header->params == kdf_params::cheap());
     CHECK(header->salt == key->salt());
-    const auto wrong = sealing_key::derive(make_passphrase("correct horsE"), header->params, header->salt);
+    const auto wrong =
+        sealing_key::derive(make_passphrase("correct horsE"), header->params, header->salt);
     REQUIRE(wrong);
     CHECK(error_of(open_sealed(*wrong, identity_blob, "identity")) ==
           seal_error::authentication_failed);
-    const auto again = sealing_key::derive(make_passphrase("correct horse"), header->params, header->salt);
+    const auto again =
+        sealing_key::derive(make_passphrase("correct horse"), header->params, header->salt);
     CHECK(opened(open_sealed(*again, identity_blob, "identity")) == bytes_of("identity secret"));
 }
 

@@ -27,7 +27,8 @@ inline established_session take_established(handshake_actions& actions) {
     throw std::logic_error("the handshake did not establish");
 }
 
-template <typename T> std::vector<byte> take_bytes(handshake_actions& actions) {
+template <typename T>
+std::vector<byte> take_bytes(handshake_actions& actions) {
     for (auto& action : actions) {
         if (auto* found = std::get_if<T>(&action)) {
             return found->bytes;
@@ -42,12 +43,16 @@ inline session_pair make_sessions(std::uint64_t seed, std::optional<bool> alice_
     const wall_time now{std::chrono::milliseconds(1'700'000'000'000)};
     for (std::uint64_t attempt = 0;; ++attempt) {
         seeded_random random(seed * 1000 + attempt);
-        session_pair out{identity_key_pair::generate(random), identity_key_pair::generate(random),
-                         {}, {}, session_role::initiator};
+        session_pair out{identity_key_pair::generate(random),
+                         identity_key_pair::generate(random),
+                         {},
+                         {},
+                         session_role::initiator};
         handshake alice(out.alice_id, "alice", "bob", std::nullopt);
         handshake bob(out.bob_id, "bob", "alice", std::nullopt);
         auto opened = alice.open(now, random);
-        auto answer = bob.offer_received(take_bytes<handshake_action::send_offer>(opened), now, random);
+        auto answer =
+            bob.offer_received(take_bytes<handshake_action::send_offer>(opened), now, random);
         auto alice_answer =
             alice.offer_received(take_bytes<handshake_action::send_offer>(answer), now, random);
         auto alice_done =
@@ -56,7 +61,8 @@ inline session_pair make_sessions(std::uint64_t seed, std::optional<bool> alice_
             bob.confirm_received(take_bytes<handshake_action::send_confirm>(alice_answer), now);
         auto alice_session = take_established(alice_done);
         auto bob_session = take_established(bob_done);
-        if (alice_initiates && *alice_initiates != (alice_session.role == session_role::initiator)) {
+        if (alice_initiates &&
+            *alice_initiates != (alice_session.role == session_role::initiator)) {
             continue;
         }
         out.alice_role = alice_session.role;

@@ -14,7 +14,9 @@ inline std::vector<byte> hex(std::string_view text) {
     return out ? *out : std::vector<byte>{};
 }
 
-inline std::vector<byte> bytes_of(std::string_view text) { return {text.begin(), text.end()}; }
+inline std::vector<byte> bytes_of(std::string_view text) {
+    return {text.begin(), text.end()};
+}
 
 inline std::vector<byte> counting(byte first, byte last) {
     std::vector<byte> out;
@@ -24,7 +26,8 @@ inline std::vector<byte> counting(byte first, byte last) {
     return out;
 }
 
-template <typename Fixed> Fixed fixed_from_hex(std::string_view text) {
+template <typename Fixed>
+Fixed fixed_from_hex(std::string_view text) {
     Fixed out;
     static_cast<void>(Fixed::from(hex(text), out));
     return out;

@@ -9,6 +9,7 @@
 //   5: patches (position, value) applied to genuine offers, confirms and messages.
 // Invariant everywhere: a refused input leaves the serialized state byte-identical.
 #include "crypto/handshake.h"
+
 #include "crypto/ratchet.h"
 #include "tests/crypto/handshake_simulation.h"
 #include "tests/crypto/session_support.h"
@@ -113,7 +114,8 @@ void confirm_into_all(const fixture& f, bytes_view confirm) {
         if (refused(result) && copy_of(machine->serialize()) != state) {
             fail("a refused confirm changed the state");
         }
-        if (before == handshake_state::offering && machine->state() == handshake_state::established) {
+        if (before == handshake_state::offering &&
+            machine->state() == handshake_state::established) {
             fail("established without a peer offer");
         }
     }

@@ -20,7 +20,8 @@ wire::Frame login() {
     return frame;
 }
 
-wire::Frame send_to(std::vector<std::string> recipients, std::size_t id_size = 16, std::size_t body = 10) {
+wire::Frame send_to(std::vector<std::string> recipients, std::size_t id_size = 16,
+                    std::size_t body = 10) {
     wire::Frame frame;
     for (auto& r : recipients) {
         frame.mutable_send()->add_recipients(r);
@@ -62,10 +63,21 @@ TEST_CASE("a connection must say Hello with a supported version first", "[net][s
     }
 }
 
-TEST_CASE("nothing but Register, Login and keepalive is accepted before authentication", "[net][state]") {
+TEST_CASE("nothing but Register, Login and keepalive is accepted before authentication",
+          "[net][state]") {
     connection_limits limits;
-    for (auto frame : {send_to({"bob"}), [] { wire::Frame f; f.mutable_users_request(); return f; }(),
-                       [] { wire::Frame f; f.mutable_key_lookup()->set_username("bob"); return f; }(), hello()}) {
+    for (auto frame : {send_to({"bob"}),
+                       [] {
+                           wire::Frame f;
+                           f.mutable_users_request();
+                           return f;
+                       }(),
+                       [] {
+                           wire::Frame f;
+                           f.mutable_key_lookup()->set_username("bob");
+                           return f;
+                       }(),
+                       hello()}) {
         connection_state state(limits);
         REQUIRE(state.on_frame(hello()).accepted);
         const auto verdict = state.on_frame(frame);
@@ -108,12 +120,14 @@ TEST_CASE("Send fields are checked after authentication", "[net][state]") {
     limits.max_ciphertext_size = 100;
     CHECK(authenticated(limits).on_frame(send_to({"bob", "carol"})).accepted);
     CHECK(authenticated(limits).on_frame(send_to({})).code == wire::Error::BAD_REQUEST);
-    CHECK(authenticated(limits).on_frame(send_to({"a1a", "b1b", "c1c", "d1d"})).code == wire::Error::BAD_REQUEST);
+    CHECK(authenticated(limits).on_frame(send_to({"a1a", "b1b", "c1c", "d1d"})).code ==
+          wire::Error::BAD_REQUEST);
     CHECK(authenticated(limits).on_frame(send_to({"bob", "bob"})).code == wire::Error::BAD_REQUEST);
     CHECK(authenticated(limits).on_frame(send_to({"Bob"})).code == wire::Error::BAD_REQUEST);
     CHECK(authenticated(limits).on_frame(send_to({"bob"}, 15)).code == wire::Error::BAD_REQUEST);
     CHECK(authenticated(limits).on_frame(send_to({"bob"}, 16, 0)).code == wire::Error::BAD_REQUEST);
-    CHECK(authenticated(limits).on_frame(send_to({"bob"}, 16, 101)).code == wire::Error::BAD_REQUEST);
+    CHECK(authenticated(limits).on_frame(send_to({"bob"}, 16, 101)).code ==
+          wire::Error::BAD_REQUEST);
     CHECK(authenticated(limits).on_frame(login()).code == wire::Error::UNEXPECTED_FRAME);
 }
 

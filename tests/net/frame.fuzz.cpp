@@ -22,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         input = input.subspan(piece.size());
         while (!piece.empty()) {
             const auto step = decoder.decode(piece, frame);
-            if (step.consumed > piece.size() || decoder.buffered() > sotto::net::frame_header_size + limit) {
+            if (step.consumed > piece.size() ||
+                decoder.buffered() > sotto::net::frame_header_size + limit) {
                 std::abort();
             }
             piece = piece.subspan(step.consumed);
@@ -33,7 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 const auto encoded = sotto::net::encode_frame(frame, 1U << 20U);
                 sotto::net::frame_decoder again(1U << 20U);
                 sotto::wire::Frame copy;
-                const auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(encoded.data()), encoded.size());
+                const auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(encoded.data()),
+                                             encoded.size());
                 if (again.decode(bytes, copy).status != sotto::net::decode_status::frame ||
                     copy.SerializeAsString() != frame.SerializeAsString()) {
                     std::abort();

@@ -11,7 +11,9 @@ using namespace sotto::net;
 
 namespace {
 
-std::vector<std::uint8_t> bytes_of(const std::string& text) { return {text.begin(), text.end()}; }
+std::vector<std::uint8_t> bytes_of(const std::string& text) {
+    return {text.begin(), text.end()};
+}
 
 wire::Frame ping(std::uint64_t token) {
     wire::Frame frame;
@@ -39,7 +41,8 @@ TEST_CASE("an encoded frame starts with its big-endian body length", "[net][fram
     CHECK(length == frame.ByteSizeLong());
 }
 
-TEST_CASE("frames split at every possible byte boundary decode to the same frames", "[net][frame]") {
+TEST_CASE("frames split at every possible byte boundary decode to the same frames",
+          "[net][frame]") {
     std::string stream;
     for (std::uint64_t token = 1; token <= 3; ++token) {
         REQUIRE(append_frame(ping(token), stream));
@@ -50,7 +53,8 @@ TEST_CASE("frames split at every possible byte boundary decode to the same frame
         wire::Frame out;
         std::vector<std::uint64_t> tokens;
         for (std::size_t at = 0; at < input.size(); at += chunk) {
-            std::span<const std::uint8_t> piece(input.data() + at, std::min(chunk, input.size() - at));
+            std::span<const std::uint8_t> piece(input.data() + at,
+                                                std::min(chunk, input.size() - at));
             while (!piece.empty()) {
                 const auto step = decoder.decode(piece, out);
                 piece = piece.subspan(step.consumed);
@@ -67,7 +71,8 @@ TEST_CASE("frames split at every possible byte boundary decode to the same frame
     }
 }
 
-TEST_CASE("a declared length over the limit fails before any body byte is buffered", "[net][frame]") {
+TEST_CASE("a declared length over the limit fails before any body byte is buffered",
+          "[net][frame]") {
     frame_decoder decoder(1024);
     wire::Frame out;
     auto input = header(1025);

@@ -1,6 +1,6 @@
-#include "relay_fixture.h"
-
 #include "net/link/link.h"
+
+#include "relay_fixture.h"
 
 #include <asio/detached.hpp>
 #include <catch2/catch.hpp>
@@ -10,9 +10,11 @@
 using namespace sotto;
 using namespace sotto::testing;
 
-TEST_CASE("reconnect backoff doubles up to the maximum with jitter in [half, full]", "[net][link]") {
+TEST_CASE("reconnect backoff doubles up to the maximum with jitter in [half, full]",
+          "[net][link]") {
     crypto::seeded_random random(7);
-    const net::link::backoff_policy policy{std::chrono::milliseconds(500), std::chrono::milliseconds(8000)};
+    const net::link::backoff_policy policy{std::chrono::milliseconds(500),
+                                           std::chrono::milliseconds(8000)};
     for (unsigned attempt = 0; attempt < 10; ++attempt) {
         const auto full = std::min<std::int64_t>(500LL << attempt, 8000);
         for (int sample = 0; sample < 50; ++sample) {
@@ -39,7 +41,8 @@ TEST_CASE("the reconnecting link comes back after the relay drops it", "[net][li
     bool stop = false;
     net::link::reconnect_handlers handlers;
     handlers.authenticate = [&](net::link::connection& link) -> asio::awaitable<bool> {
-        const auto result = co_await link.register_account(alice.name, alice.keys.public_key(), alice.signer());
+        const auto result =
+            co_await link.register_account(alice.name, alice.keys.public_key(), alice.signer());
         co_return result.status() == wire::AuthResult::OK;
     };
     std::shared_ptr<net::link::connection> current;
@@ -58,11 +61,13 @@ TEST_CASE("the reconnecting link comes back after the relay drops it", "[net][li
             link->send(ping); // answered with a Pong, which wakes the loop to see `stop`
         }
     };
-    handlers.on_disconnected = [&](const std::string&, std::chrono::milliseconds) { ++disconnected; };
+    handlers.on_disconnected = [&](const std::string&, std::chrono::milliseconds) {
+        ++disconnected;
+    };
     run_coroutine(io, [&]() -> asio::awaitable<void> {
-        co_await net::link::run_with_reconnect(io.get_executor(), tls, relay.link_options(), handlers,
-                                               [&] { return stop; },
-                                               {std::chrono::milliseconds(20), std::chrono::milliseconds(100)});
+        co_await net::link::run_with_reconnect(
+            io.get_executor(), tls, relay.link_options(), handlers, [&] { return stop; },
+            {std::chrono::milliseconds(20), std::chrono::milliseconds(100)});
     });
     CHECK(connected == 2);
     CHECK(disconnected == 1);

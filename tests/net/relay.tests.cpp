@@ -1,12 +1,10 @@
-#include "relay_fixture.h"
-
 #include "net/frame.h"
 #include "net/protocol.h"
+#include "relay_fixture.h"
 
 #include <asio/detached.hpp>
-#include <catch2/catch.hpp>
-
 #include <asio/write.hpp>
+#include <catch2/catch.hpp>
 
 #include <fstream>
 #include <map>
@@ -30,7 +28,7 @@ asio::awaitable<void> ack(connection& link, const wire::Deliver& deliver) {
 // Sends a raw byte string on a fresh, Hello'd connection and returns the relay's Error code,
 // or CODE_UNSPECIFIED when the connection closed without one.
 asio::awaitable<wire::Error::Code> error_after_raw(const test_relay& relay, asio::ssl::context& tls,
-                                                  const test_user* login_as, std::string raw) {
+                                                   const test_user* login_as, std::string raw) {
     auto executor = co_await asio::this_coro::executor;
     std::shared_ptr<connection> link;
     if (login_as != nullptr) {
@@ -53,15 +51,17 @@ asio::awaitable<wire::Error::Code> error_after_raw(const test_relay& relay, asio
     co_return wire::Error::CODE_UNSPECIFIED;
 }
 
-asio::awaitable<wire::AuthResult::Status> register_with(const test_relay& relay, asio::ssl::context& tls,
-                                                      const test_user& user, std::string code) {
+asio::awaitable<wire::AuthResult::Status> register_with(const test_relay& relay,
+                                                        asio::ssl::context& tls,
+                                                        const test_user& user, std::string code) {
     auto executor = co_await asio::this_coro::executor;
     auto link = connection::create(executor, tls, relay.link_options());
     {
         const auto awaited = co_await link->connect();
         REQUIRE(awaited.status == net::link::connect_status::connected);
     }
-    const auto result = co_await link->register_account(user.name, user.keys.public_key(), user.signer(), code);
+    const auto result =
+        co_await link->register_account(user.name, user.keys.public_key(), user.signer(), code);
     co_return result.status();
 }
 
@@ -75,8 +75,8 @@ asio::awaitable<void> still_working(connection& a, connection& b, std::uint8_t n
 }
 
 std::string header(std::uint32_t length) {
-    return {static_cast<char>(length >> 24U), static_cast<char>(length >> 16U), static_cast<char>(length >> 8U),
-            static_cast<char>(length)};
+    return {static_cast<char>(length >> 24U), static_cast<char>(length >> 16U),
+            static_cast<char>(length >> 8U), static_cast<char>(length)};
 }
 
 } // namespace
@@ -102,34 +102,38 @@ TEST_CASE("many clients register, log in and exchange messages concurrently", "[
     std::map<std::string, int> queued_results;
     int finished = 0;
     for (int i = 0; i < users; ++i) {
-        asio::co_spawn(io, [&, i]() -> asio::awaitable<void> {
-            const auto& me = people[static_cast<std::size_t>(i)];
-            auto link = co_await connect_user(relay, tls, me, false);
-            const auto& peer = people[static_cast<std::size_t>((i + 1) % users)];
-            for (int m = 0; m < messages_each; ++m) {
-                link->send(make_send({peer.name}, static_cast<std::uint8_t>(m), me.name + ":" + std::to_string(m),
-                                     static_cast<std::uint8_t>(i)));
-            }
-            int results = 0;
-            int delivered = 0;
-            while (results < messages_each || delivered < messages_each) {
-                auto frame = co_await link->receive();
-                REQUIRE(frame.has_value());
-                if (frame->has_send_result()) {
-                    ++results;
-                    REQUIRE(frame->send_result().results_size() == 1);
-                    if (frame->send_result().results(0).status() == wire::SendResult::QUEUED) {
-                        ++queued_results[me.name];
-                    }
-                } else if (frame->has_deliver()) {
-                    ++delivered;
-                    received[me.name].insert(frame->deliver().ciphertext());
-                    co_await ack(*link, frame->deliver());
+        asio::co_spawn(
+            io,
+            [&, i]() -> asio::awaitable<void> {
+                const auto& me = people[static_cast<std::size_t>(i)];
+                auto link = co_await connect_user(relay, tls, me, false);
+                const auto& peer = people[static_cast<std::size_t>((i + 1) % users)];
+                for (int m = 0; m < messages_each; ++m) {
+                    link->send(make_send({peer.name}, static_cast<std::uint8_t>(m),
+                                         me.name + ":" + std::to_string(m),
+                                         static_cast<std::uint8_t>(i)));
                 }
-            }
-            link->close();
-            ++finished;
-        }, asio::detached);
+                int results = 0;
+                int delivered = 0;
+                while (results < messages_each || delivered < messages_each) {
+                    auto frame = co_await link->receive();
+                    REQUIRE(frame.has_value());
+                    if (frame->has_send_result()) {
+                        ++results;
+                        REQUIRE(frame->send_result().results_size() == 1);
+                        if (frame->send_result().results(0).status() == wire::SendResult::QUEUED) {
+                            ++queued_results[me.name];
+                        }
+                    } else if (frame->has_deliver()) {
+                        ++delivered;
+                        received[me.name].insert(frame->deliver().ciphertext());
+                        co_await ack(*link, frame->deliver());
+                    }
+                }
+                link->close();
+                ++finished;
+            },
+            asio::detached);
     }
     run_coroutine(io, [&]() -> asio::awaitable<void> {
         while (finished < users) {
@@ -191,7 +195,8 @@ TEST_CASE("messages to an offline user arrive in order when it logs in and not a
     });
 }
 
-TEST_CASE("a wrong signature, a signature replayed from another TLS session and an unknown name are refused",
+TEST_CASE("a wrong signature, a signature replayed from another TLS session and an unknown name "
+          "are refused",
           "[net][relay]") {
     test_relay relay;
     asio::io_context io;
@@ -227,7 +232,8 @@ TEST_CASE("a wrong signature, a signature replayed from another TLS session and 
                 REQUIRE(awaited.status == net::link::connect_status::connected);
             }
             CHECK(replay->binding() != recorder->binding());
-            const auto result = co_await replay->login("alice", [&](crypto::bytes_view) { return *recorded; });
+            const auto result =
+                co_await replay->login("alice", [&](crypto::bytes_view) { return *recorded; });
             CHECK(result.status() == wire::AuthResult::BAD_SIGNATURE);
         }
         SECTION("unregistered name") {
@@ -246,7 +252,8 @@ TEST_CASE("a wrong signature, a signature replayed from another TLS session and 
                 const auto awaited = co_await link->connect();
                 REQUIRE(awaited.status == net::link::connect_status::connected);
             }
-            const auto result = co_await link->register_account("alice", mallory.keys.public_key(), mallory.signer());
+            const auto result = co_await link->register_account("alice", mallory.keys.public_key(),
+                                                                mallory.signer());
             CHECK(result.status() == wire::AuthResult::NAME_TAKEN);
         }
         first->close();
@@ -282,7 +289,8 @@ TEST_CASE("repeated failed logins from one address are rate limited", "[net][rel
 TEST_CASE("invite codes are required, single-use and expire", "[net][relay]") {
     auto store = store::make_memory_relay_store();
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
     REQUIRE(store->add_invite({"good-code", 1, now + 3600}));
     REQUIRE(store->add_invite({"old-code", 5, now - 10}));
     net::relay::server_options options;
@@ -333,7 +341,8 @@ TEST_CASE("each malformed input closes only its own connection", "[net][relay]")
         const std::vector<std::pair<std::string, wire::Error::Code>> cases_after_login{
             {header(64 * 1024 + 1) + std::string("xx"), wire::Error::FRAME_TOO_LARGE},
             {header(3) + std::string("\xff\xff\xff"), wire::Error::MALFORMED_FRAME},
-            {header(3) + std::string("\x98\x06\x01", 3), wire::Error::MALFORMED_FRAME}, // unknown type
+            {header(3) + std::string("\x98\x06\x01", 3),
+             wire::Error::MALFORMED_FRAME}, // unknown type
             {valid + std::string("\xde\xad\xbe\xef garbage"), wire::Error::FRAME_TOO_LARGE},
             {net::encode_frame(deliver), wire::Error::UNEXPECTED_FRAME}, // only the relay sends it
         };
@@ -383,9 +392,9 @@ TEST_CASE("a full recipient queue is refused with QUEUE_FULL", "[net][relay]") {
             REQUIRE(result);
             statuses.push_back(result->send_result().results(0).status());
         }
-        CHECK(statuses == std::vector<wire::SendResult::Status>{wire::SendResult::QUEUED, wire::SendResult::QUEUED,
-                                                                 wire::SendResult::QUEUED,
-                                                                 wire::SendResult::QUEUE_FULL});
+        CHECK(statuses == std::vector<wire::SendResult::Status>{
+                              wire::SendResult::QUEUED, wire::SendResult::QUEUED,
+                              wire::SendResult::QUEUED, wire::SendResult::QUEUE_FULL});
         a->send(make_send({"nobody"}, 9, "m"));
         auto unknown = co_await receive_kind(*a, wire::Frame::kSendResult);
         REQUIRE(unknown);
@@ -409,8 +418,9 @@ TEST_CASE("a repeated Send is stored and delivered once", "[net][relay]") {
             REQUIRE(result);
             statuses.push_back(result->send_result().results(0).status());
         }
-        CHECK(statuses == std::vector<wire::SendResult::Status>{wire::SendResult::QUEUED, wire::SendResult::DUPLICATE,
-                                                                 wire::SendResult::DUPLICATE});
+        CHECK(statuses == std::vector<wire::SendResult::Status>{wire::SendResult::QUEUED,
+                                                                wire::SendResult::DUPLICATE,
+                                                                wire::SendResult::DUPLICATE});
         a->send(make_send({"bob"}, 8, "marker"));
         {
             const auto awaited = co_await receive_kind(*a, wire::Frame::kSendResult);
@@ -458,7 +468,8 @@ TEST_CASE("presence, the online list and the key directory", "[net][relay]") {
         a->send(users);
         auto list = co_await receive_kind(*a, wire::Frame::kUsers);
         REQUIRE(list);
-        CHECK(std::vector<std::string>(list->users().online().begin(), list->users().online().end()) ==
+        CHECK(std::vector<std::string>(list->users().online().begin(),
+                                       list->users().online().end()) ==
               std::vector<std::string>{"alice", "bob"});
         b->close();
         auto offline = co_await receive_kind(*a, wire::Frame::kPresence);
@@ -482,7 +493,8 @@ std::size_t resident_kilobytes() {
 
 } // namespace
 
-TEST_CASE("a thousand connections that never finish TLS do not hurt others and are dropped at the deadline",
+TEST_CASE("a thousand connections that never finish TLS do not hurt others and are dropped at the "
+          "deadline",
           "[net][relay]") {
     net::relay::server_options options;
     options.max_connections_per_ip = 1100; // every test connection comes from 127.0.0.1
@@ -493,39 +505,45 @@ TEST_CASE("a thousand connections that never finish TLS do not hurt others and a
     test_user alice("alice"), bob("bob");
     const auto rss_before = resident_kilobytes();
     std::vector<std::unique_ptr<asio::ip::tcp::socket>> stalled;
-    run_coroutine(io, [&]() -> asio::awaitable<void> {
-        auto a = co_await connect_user(relay, tls, alice, true);
-        auto b = co_await connect_user(relay, tls, bob, true);
-        const asio::ip::tcp::endpoint target(asio::ip::make_address("127.0.0.1"), relay.server->port());
-        for (int i = 0; i < 1000; ++i) {
-            auto socket = std::make_unique<asio::ip::tcp::socket>(io);
-            auto [error] = co_await socket->async_connect(target, use_tuple);
-            REQUIRE_FALSE(error);
-            if (i % 2 == 0) {
-                // Half of them start a TLS record and stop: a 5-byte record header claiming more.
-                const std::string partial("\x16\x03\x01\x02\x00", 5);
-                co_await asio::async_write(*socket, asio::buffer(partial), use_tuple);
+    run_coroutine(
+        io,
+        [&]() -> asio::awaitable<void> {
+            auto a = co_await connect_user(relay, tls, alice, true);
+            auto b = co_await connect_user(relay, tls, bob, true);
+            const asio::ip::tcp::endpoint target(asio::ip::make_address("127.0.0.1"),
+                                                 relay.server->port());
+            for (int i = 0; i < 1000; ++i) {
+                auto socket = std::make_unique<asio::ip::tcp::socket>(io);
+                auto [error] = co_await socket->async_connect(target, use_tuple);
+                REQUIRE_FALSE(error);
+                if (i % 2 == 0) {
+                    // Half of them start a TLS record and stop: a 5-byte record header claiming
+                    // more.
+                    const std::string partial("\x16\x03\x01\x02\x00", 5);
+                    co_await asio::async_write(*socket, asio::buffer(partial), use_tuple);
+                }
+                stalled.push_back(std::move(socket));
             }
-            stalled.push_back(std::move(socket));
-        }
-        // The relay accepted them all, and alice and bob still talk.
-        for (int i = 0; i < 100 && relay.server->connection_count() < 1002; ++i) {
-            co_await sleep_for(std::chrono::milliseconds(10));
-        }
-        CHECK(relay.server->connection_count() == 1002);
-        const auto rss_during = resident_kilobytes();
-        INFO("RSS grew by " << (rss_during - rss_before) << " KiB for 1000 stalled connections");
-        CHECK(rss_during - rss_before < 64 * 1024);
-        co_await still_working(*a, *b, 1);
-        // After the deadline the relay has closed every one of them.
-        for (int i = 0; i < 400 && relay.server->connection_count() > 2; ++i) {
-            co_await sleep_for(std::chrono::milliseconds(10));
-        }
-        CHECK(relay.server->connection_count() == 2);
-        co_await still_working(*a, *b, 2);
-        a->close();
-        b->close();
-    }, std::chrono::seconds(60));
+            // The relay accepted them all, and alice and bob still talk.
+            for (int i = 0; i < 100 && relay.server->connection_count() < 1002; ++i) {
+                co_await sleep_for(std::chrono::milliseconds(10));
+            }
+            CHECK(relay.server->connection_count() == 1002);
+            const auto rss_during = resident_kilobytes();
+            INFO("RSS grew by " << (rss_during - rss_before)
+                                << " KiB for 1000 stalled connections");
+            CHECK(rss_during - rss_before < 64 * 1024);
+            co_await still_working(*a, *b, 1);
+            // After the deadline the relay has closed every one of them.
+            for (int i = 0; i < 400 && relay.server->connection_count() > 2; ++i) {
+                co_await sleep_for(std::chrono::milliseconds(10));
+            }
+            CHECK(relay.server->connection_count() == 2);
+            co_await still_working(*a, *b, 2);
+            a->close();
+            b->close();
+        },
+        std::chrono::seconds(60));
 }
 
 TEST_CASE("connections over the per-address cap are closed at once", "[net][relay]") {
@@ -555,15 +573,18 @@ TEST_CASE("connections over the per-address cap are closed at once", "[net][rela
     });
 }
 
-TEST_CASE("the relay database holds ciphertext only: no plaintext of a known message", "[net][relay]") {
+TEST_CASE("the relay database holds ciphertext only: no plaintext of a known message",
+          "[net][relay]") {
     temporary_directory directory;
     test_user alice("alice"), bob("bob");
     const std::string plaintext = "meet me at the old mill at nine -- sotto voce";
     // A stand-in for the end-to-end layer: XOR with a SHA-256 keystream the relay never sees.
     std::string ciphertext = plaintext;
-    const auto pad = crypto::sha256(crypto::bytes_view(reinterpret_cast<const std::uint8_t*>("shared secret"), 13));
+    const auto pad = crypto::sha256(
+        crypto::bytes_view(reinterpret_cast<const std::uint8_t*>("shared secret"), 13));
     for (std::size_t i = 0; i < ciphertext.size(); ++i) {
-        ciphertext[i] = static_cast<char>(ciphertext[i] ^ static_cast<char>(pad.bytes[i % pad.bytes.size()]));
+        ciphertext[i] =
+            static_cast<char>(ciphertext[i] ^ static_cast<char>(pad.bytes[i % pad.bytes.size()]));
     }
     {
         test_relay relay({}, store::open_relay_store(directory.path()));
@@ -571,7 +592,7 @@ TEST_CASE("the relay database holds ciphertext only: no plaintext of a known mes
         auto tls = net::make_client_context();
         run_coroutine(io, [&]() -> asio::awaitable<void> {
             auto registered = co_await connect_user(relay, tls, bob, true);
-        registered->close();
+            registered->close();
             auto a = co_await connect_user(relay, tls, alice, true);
             a->send(make_send({"bob"}, 1, ciphertext));
             const auto result = co_await receive_kind(*a, wire::Frame::kSendResult);
@@ -589,7 +610,8 @@ TEST_CASE("the relay database holds ciphertext only: no plaintext of a known mes
     CHECK(everything.find("old mill") == std::string::npos);
 }
 
-TEST_CASE("an idle connection is pinged, kept while it answers and closed when it does not", "[net][relay]") {
+TEST_CASE("an idle connection is pinged, kept while it answers and closed when it does not",
+          "[net][relay]") {
     net::relay::server_options options;
     options.limits.idle_timeout = std::chrono::milliseconds(600);
     test_relay relay(options);
@@ -602,15 +624,19 @@ TEST_CASE("an idle connection is pinged, kept while it answers and closed when i
         // bob keeps reading (receive() answers each Ping); alice reads nothing for 1.5 s.
         const auto started = std::chrono::steady_clock::now();
         bool bob_alive = true;
-        asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-            while (std::chrono::steady_clock::now() - started < std::chrono::milliseconds(1500)) {
-                auto frame = co_await lively->receive();
-                if (!frame) {
-                    bob_alive = false;
-                    break;
+        asio::co_spawn(
+            io,
+            [&]() -> asio::awaitable<void> {
+                while (std::chrono::steady_clock::now() - started <
+                       std::chrono::milliseconds(1500)) {
+                    auto frame = co_await lively->receive();
+                    if (!frame) {
+                        bob_alive = false;
+                        break;
+                    }
                 }
-            }
-        }, asio::detached);
+            },
+            asio::detached);
         co_await sleep_for(std::chrono::milliseconds(1500));
         auto error = co_await receive_kind(*silent, wire::Frame::kError);
         REQUIRE(error);

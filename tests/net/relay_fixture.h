@@ -8,20 +8,20 @@
 #include "net/relay/server.h"
 #include "net/tls.h"
 #include "store/relay_store.h"
+#include "tests/support/temporary_directory.h"
 
 #include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 #include <catch2/catch.hpp>
+
+#include <unistd.h>
 
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <unistd.h>
-
-#include "tests/support/temporary_directory.h"
 
 namespace sotto::testing {
 
@@ -40,9 +40,10 @@ struct test_relay {
     std::unique_ptr<net::relay::server> server;
     std::string fingerprint;
 
-    explicit test_relay(net::relay::server_options options = {},
-                        std::unique_ptr<store::relay_store> store = store::make_memory_relay_store(),
-                        net::relay::local_backend_options backend_options = {})
+    explicit test_relay(
+        net::relay::server_options options = {},
+        std::unique_ptr<store::relay_store> store = store::make_memory_relay_store(),
+        net::relay::local_backend_options backend_options = {})
         : tls(net::make_server_context(test_certificate())) {
         options.listen_port = 0;
         backend = net::relay::make_local_backend(std::move(store), backend_options);
@@ -65,7 +66,8 @@ struct test_user {
     std::string name;
     crypto::identity_key_pair keys;
     explicit test_user(std::string username, std::uint64_t seed = 0)
-        : name(std::move(username)), keys(make_keys(seed == 0 ? std::hash<std::string>{}(name) : seed)) {}
+        : name(std::move(username)),
+          keys(make_keys(seed == 0 ? std::hash<std::string>{}(name) : seed)) {}
     [[nodiscard]] net::link::signer signer() const {
         return [this](crypto::bytes_view message) { return keys.sign(message); };
     }
@@ -80,7 +82,8 @@ struct test_user {
 // Runs `coroutine` on `io` until it finishes; fails the test after `timeout`. Exceptions
 // (including failed REQUIREs) thrown inside come out here.
 template <typename Coroutine>
-void run_coroutine(asio::io_context& io, Coroutine coroutine, std::chrono::seconds timeout = std::chrono::seconds(30)) {
+void run_coroutine(asio::io_context& io, Coroutine coroutine,
+                   std::chrono::seconds timeout = std::chrono::seconds(30)) {
     bool done = false;
     std::exception_ptr failure;
     asio::co_spawn(io, std::move(coroutine), [&](std::exception_ptr error) {
@@ -101,9 +104,9 @@ void run_coroutine(asio::io_context& io, Coroutine coroutine, std::chrono::secon
 }
 
 // Connects, pins and registers (or logs in); requires success.
-inline asio::awaitable<std::shared_ptr<net::link::connection>> connect_user(const test_relay& relay,
-                                                                           asio::ssl::context& client_tls,
-                                                                           const test_user& user, bool register_first) {
+inline asio::awaitable<std::shared_ptr<net::link::connection>>
+connect_user(const test_relay& relay, asio::ssl::context& client_tls, const test_user& user,
+             bool register_first) {
     auto executor = co_await asio::this_coro::executor;
     auto link = net::link::connection::create(executor, client_tls, relay.link_options());
     const auto connected = co_await link->connect();
@@ -123,7 +126,7 @@ inline asio::awaitable<std::shared_ptr<net::link::connection>> connect_user(cons
 
 // The next frame of the wanted kind, skipping Presence and others; nullopt when closed.
 inline asio::awaitable<std::optional<wire::Frame>> receive_kind(net::link::connection& link,
-                                                               wire::Frame::BodyCase kind) {
+                                                                wire::Frame::BodyCase kind) {
     for (;;) {
         auto frame = co_await link.receive();
         if (!frame || frame->body_case() == kind) {

@@ -3,11 +3,11 @@
 
 #include <asio/detached.hpp>
 #include <catch2/catch.hpp>
+#include <sys/wait.h>
 
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/wait.h>
 
 #include <fstream>
 #include <random>
@@ -37,9 +37,10 @@ struct relay_process {
     relay_process(const std::filesystem::path& data, std::uint16_t port) {
         const auto out = data.parent_path() / "relay.out";
         std::filesystem::remove(out);
-        std::vector<std::string> arguments{SOTTO_BINARY, "--relay", "--listen", "127.0.0.1:" + std::to_string(port),
-                                           "--data-dir", data.string(), "--log-level", "warn",
-                                           "--max-queue", "1000000"};
+        std::vector<std::string> arguments{
+            SOTTO_BINARY,  "--relay",     "--listen",    "127.0.0.1:" + std::to_string(port),
+            "--data-dir",  data.string(), "--log-level", "warn",
+            "--max-queue", "1000000"};
         std::vector<char*> argv;
         for (auto& a : arguments) {
             argv.push_back(a.data());
@@ -47,7 +48,8 @@ struct relay_process {
         argv.push_back(nullptr);
         posix_spawn_file_actions_t actions;
         posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                         0600);
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
         REQUIRE(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) == 0);
         posix_spawn_file_actions_destroy(&actions);
@@ -107,15 +109,17 @@ std::string id_for(std::size_t sender, std::uint32_t counter) {
 
 // Sends until the connection dies: first everything not yet acked (same ids: retries), then new
 // messages, with up to 16 in flight.
-asio::awaitable<void> sender_loop(net::link::link_options options, asio::ssl::context& tls, sender_state& me,
-                                  std::size_t index, bool first_round, int& running) {
+asio::awaitable<void> sender_loop(net::link::link_options options, asio::ssl::context& tls,
+                                  sender_state& me, std::size_t index, bool first_round,
+                                  int& running) {
     auto executor = co_await asio::this_coro::executor;
     auto link = connection::create(executor, tls, options);
     const auto connected = co_await link->connect();
     if (connected.status == net::link::connect_status::connected) {
         wire::AuthResult auth;
         if (first_round) {
-            auth = co_await link->register_account(me.user.name, me.user.keys.public_key(), me.user.signer());
+            auth = co_await link->register_account(me.user.name, me.user.keys.public_key(),
+                                                   me.user.signer());
         } else {
             auth = co_await link->login(me.user.name, me.user.signer());
         }
@@ -146,7 +150,8 @@ asio::awaitable<void> sender_loop(net::link::link_options options, asio::ssl::co
                 } else if (reply->has_send_result()) {
                     --in_flight;
                     const auto status = reply->send_result().results(0).status();
-                    if (status == wire::SendResult::QUEUED || status == wire::SendResult::DUPLICATE) {
+                    if (status == wire::SendResult::QUEUED ||
+                        status == wire::SendResult::DUPLICATE) {
                         me.unacked.erase(reply->send_result().id());
                         me.acked.insert(reply->send_result().id());
                     }
@@ -187,7 +192,8 @@ TEST_CASE("every acked message survives kill -9 of the relay process", "[net][re
                 auto link = connection::create(io.get_executor(), tls, options);
                 const auto connected = co_await link->connect();
                 REQUIRE(connected.status == net::link::connect_status::connected);
-                const auto auth = co_await link->register_account("inbox", inbox.keys.public_key(), inbox.signer());
+                const auto auth = co_await link->register_account("inbox", inbox.keys.public_key(),
+                                                                  inbox.signer());
                 REQUIRE(auth.status() == wire::AuthResult::OK);
                 link->close();
             });
@@ -198,7 +204,8 @@ TEST_CASE("every acked message survives kill -9 of the relay process", "[net][re
         }
         int running = static_cast<int>(senders.size());
         for (std::size_t i = 0; i < senders.size(); ++i) {
-            asio::co_spawn(io, sender_loop(options, tls, senders[i], i, round == 0, running), asio::detached);
+            asio::co_spawn(io, sender_loop(options, tls, senders[i], i, round == 0, running),
+                           asio::detached);
         }
         const auto kill_after = std::chrono::milliseconds(100 + random() % 400);
         io.run_for(kill_after);
@@ -222,23 +229,26 @@ TEST_CASE("every acked message survives kill -9 of the relay process", "[net][re
     options.pinned_fingerprint = fingerprint;
     asio::io_context io;
     std::set<message_key> delivered;
-    run_coroutine(io, [&]() -> asio::awaitable<void> {
-        auto link = connection::create(io.get_executor(), tls, options);
-        const auto connected = co_await link->connect();
-        REQUIRE(connected.status == net::link::connect_status::connected);
-        const auto auth = co_await link->login("inbox", inbox.signer());
-        REQUIRE(auth.status() == wire::AuthResult::OK);
-        // Everything queued arrives right after login; a Users round trip after the last page
-        // cannot prove the end, so wait until the count stops growing.
-        std::size_t expected_at_least = acked_total;
-        while (delivered.size() < expected_at_least) {
-            auto frame = co_await receive_kind(*link, wire::Frame::kDeliver);
-            REQUIRE(frame);
-            const auto& deliver = frame->deliver();
-            CHECK(deliver.ciphertext() == "sealed:" + deliver.id());
-            delivered.insert({deliver.sender(), deliver.id()});
-        }
-    }, std::chrono::seconds(60));
+    run_coroutine(
+        io,
+        [&]() -> asio::awaitable<void> {
+            auto link = connection::create(io.get_executor(), tls, options);
+            const auto connected = co_await link->connect();
+            REQUIRE(connected.status == net::link::connect_status::connected);
+            const auto auth = co_await link->login("inbox", inbox.signer());
+            REQUIRE(auth.status() == wire::AuthResult::OK);
+            // Everything queued arrives right after login; a Users round trip after the last page
+            // cannot prove the end, so wait until the count stops growing.
+            std::size_t expected_at_least = acked_total;
+            while (delivered.size() < expected_at_least) {
+                auto frame = co_await receive_kind(*link, wire::Frame::kDeliver);
+                REQUIRE(frame);
+                const auto& deliver = frame->deliver();
+                CHECK(deliver.ciphertext() == "sealed:" + deliver.id());
+                delivered.insert({deliver.sender(), deliver.id()});
+            }
+        },
+        std::chrono::seconds(60));
     std::size_t missing = 0;
     for (const auto& s : senders) {
         for (const auto& id : s.acked) {

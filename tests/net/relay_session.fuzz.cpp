@@ -47,8 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         const auto kind = frame.body_case();
         const bool keepalive = kind == wire::Frame::kPing || kind == wire::Frame::kPong;
-        if (!authenticated && !keepalive && kind != wire::Frame::kHello && kind != wire::Frame::kLogin &&
-            kind != wire::Frame::kRegister) {
+        if (!authenticated && !keepalive && kind != wire::Frame::kHello &&
+            kind != wire::Frame::kLogin && kind != wire::Frame::kRegister) {
             std::abort();
         }
         if (kind == wire::Frame::kSend) {
@@ -65,9 +65,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
         }
         if (kind == wire::Frame::kLogin || kind == wire::Frame::kRegister) {
-            const auto& signature =
-                kind == wire::Frame::kLogin ? frame.login().signature() : frame.register_().signature();
-            const bool succeeds = !signature.empty() && (static_cast<unsigned char>(signature[0]) & 1U) != 0;
+            const auto& signature = kind == wire::Frame::kLogin ? frame.login().signature()
+                                                                : frame.register_().signature();
+            const bool succeeds =
+                !signature.empty() && (static_cast<unsigned char>(signature[0]) & 1U) != 0;
             if (succeeds) {
                 authenticated = state.auth_succeeded() == phase::authenticated;
             } else {

@@ -1,10 +1,9 @@
-#include "relay_fixture.h"
-
-#include "net/protocol.h"
 #include "net/tls.h"
 
-#include <catch2/catch.hpp>
+#include "net/protocol.h"
+#include "relay_fixture.h"
 
+#include <catch2/catch.hpp>
 #include <sys/stat.h>
 
 using namespace sotto;
@@ -30,17 +29,20 @@ TEST_CASE("the first start creates a private self-signed certificate and later s
     CHECK(net::certificate_fingerprint(net::read_certificate_files(again).certificate) == first);
 }
 
-TEST_CASE("a data dir with a certificate but no key is an error, not a silent new identity", "[net][tls]") {
+TEST_CASE("a data dir with a certificate but no key is an error, not a silent new identity",
+          "[net][tls]") {
     temporary_directory directory;
     const auto files = net::ensure_self_signed_certificate(directory.path());
     std::filesystem::remove(files.key);
     CHECK_THROWS_AS(net::ensure_self_signed_certificate(directory.path()), net::tls_error);
 }
 
-TEST_CASE("generated certificates differ and their fingerprints are what clients see", "[net][tls]") {
+TEST_CASE("generated certificates differ and their fingerprints are what clients see",
+          "[net][tls]") {
     const auto one = net::generate_self_signed_certificate();
     const auto two = net::generate_self_signed_certificate();
-    CHECK(net::certificate_fingerprint(one.certificate) != net::certificate_fingerprint(two.certificate));
+    CHECK(net::certificate_fingerprint(one.certificate) !=
+          net::certificate_fingerprint(two.certificate));
     CHECK_THROWS_AS(net::certificate_fingerprint("not a certificate"), net::tls_error);
 }
 
@@ -48,7 +50,8 @@ TEST_CASE("pin decisions: match, first use, change and no pin", "[net][tls]") {
     const std::string seen(64, 'a');
     const std::string other(64, 'b');
     CHECK(net::check_pin(seen, seen, false).status == net::pin_status::matched);
-    CHECK(net::check_pin(seen, "AA:" + std::string(62, 'A'), false).status == net::pin_status::matched);
+    CHECK(net::check_pin(seen, "AA:" + std::string(62, 'A'), false).status ==
+          net::pin_status::matched);
     const auto first = net::check_pin(seen, "", true);
     CHECK(first.status == net::pin_status::first_use);
     CHECK(first.seen == seen);
@@ -63,7 +66,8 @@ TEST_CASE("pin decisions: match, first use, change and no pin", "[net][tls]") {
     CHECK_FALSE(unpinned.accepted());
 }
 
-TEST_CASE("a client refuses a relay whose certificate changed and trusts one on first use", "[net][tls]") {
+TEST_CASE("a client refuses a relay whose certificate changed and trusts one on first use",
+          "[net][tls]") {
     test_relay relay;
     asio::io_context io;
     auto tls = net::make_client_context();

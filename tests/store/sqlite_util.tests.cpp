@@ -1,10 +1,9 @@
 #include "store/sqlite_util.h"
 
 #include "store/relay_store.h"
-
-#include <SQLiteCpp/Statement.h>
 #include "tests/support/temporary_directory.h"
 
+#include <SQLiteCpp/Statement.h>
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
 

@@ -12,17 +12,21 @@ using namespace sotto::tui;
 
 namespace {
 
-template <typename T> T as(const parsed_line& parsed) {
+template <typename T>
+T as(const parsed_line& parsed) {
     INFO("variant index " << parsed.index());
     REQUIRE(std::holds_alternative<T>(parsed));
     return std::get<T>(parsed);
 }
 
-std::string error_of(std::string_view line) { return as<command_error>(parse_line(line)).message; }
+std::string error_of(std::string_view line) {
+    return as<command_error>(parse_line(line)).message;
+}
 
 const std::vector<std::string> users = {"bob", "bobby", "carol", "Dave", "alice"};
 
-std::vector<std::string> candidates(std::string_view line, std::size_t cursor = std::string_view::npos) {
+std::vector<std::string> candidates(std::string_view line,
+                                    std::size_t cursor = std::string_view::npos) {
     return find_completions(line, cursor, users).candidates;
 }
 
@@ -33,7 +37,8 @@ using strings = std::vector<std::string>;
 TEST_CASE("plain text is sent as typed and a blank line does nothing", "[tui][commands]") {
     CHECK(as<send_text>(parse_line("hello there ")).text == "hello there ");
     CHECK(as<send_text>(parse_line(" /msg bob hi")).text == " /msg bob hi");
-    CHECK(as<send_text>(parse_line("\xE4\xB8\xAD\xF0\x9F\x98\x80")).text == "\xE4\xB8\xAD\xF0\x9F\x98\x80");
+    CHECK(as<send_text>(parse_line("\xE4\xB8\xAD\xF0\x9F\x98\x80")).text ==
+          "\xE4\xB8\xAD\xF0\x9F\x98\x80");
     as<blank_line>(parse_line(""));
     as<blank_line>(parse_line("    "));
 }
@@ -125,7 +130,8 @@ TEST_CASE("export takes an optional format and an optional file", "[tui][command
     CHECK(error_of("/export pdf out.pdf") == "/export: the format is md or json, not 'pdf'");
 }
 
-TEST_CASE("search takes the rest of the line and help an optional known command", "[tui][commands]") {
+TEST_CASE("search takes the rest of the line and help an optional known command",
+          "[tui][commands]") {
     CHECK(as<search_command>(parse_line("/search  the file  ")).text == "the file");
     CHECK(error_of("/search") == "usage: /search TEXT");
     CHECK(as<help_command>(parse_line("/help")).topic.empty());
@@ -147,12 +153,14 @@ TEST_CASE("unknown and empty commands give a one-line error", "[tui][commands]")
 
 TEST_CASE("random lines never throw and errors stay one drawable line", "[tui][commands]") {
     std::mt19937 engine(1234);
-    const std::vector<std::string> pieces = {"/", "//", " ", "msg", "group", "create", "export", "history",
-                                             "bob", "#t", "1", "json", "\xFF", "\x1B", "\n", "\xE4\xB8\xAD", "-"};
+    const std::vector<std::string> pieces = {
+        "/",  "//", " ",    "msg",  "group", "create", "export",       "history", "bob",
+        "#t", "1",  "json", "\xFF", "\x1B",  "\n",     "\xE4\xB8\xAD", "-"};
     std::uniform_int_distribution<std::size_t> pick(0, pieces.size() - 1);
     for (int round = 0; round < 5000; ++round) {
         std::string line;
-        for (int i = 0; i < round % 9; ++i) line += pieces[pick(engine)];
+        for (int i = 0; i < round % 9; ++i)
+            line += pieces[pick(engine)];
         const auto parsed = parse_line(line);
         if (const auto* error = std::get_if<command_error>(&parsed)) {
             REQUIRE(error->message.find('\n') == std::string::npos);
@@ -163,7 +171,8 @@ TEST_CASE("random lines never throw and errors stay one drawable line", "[tui][c
             const auto found = find_completions(line, cursor, users);
             REQUIRE(found.begin <= found.end);
             REQUIRE(found.end <= line.size());
-            for (std::size_t i = 0; i < found.candidates.size(); ++i) (void)apply_completion(line, found, i);
+            for (std::size_t i = 0; i < found.candidates.size(); ++i)
+                (void)apply_completion(line, found, i);
             (void)apply_completion(line, found, std::nullopt);
         }
     }
@@ -172,8 +181,8 @@ TEST_CASE("random lines never throw and errors stay one drawable line", "[tui][c
 TEST_CASE("every command is in the help with its usage", "[tui][commands]") {
     const auto lines = command_help_lines();
     REQUIRE(lines.size() == commands().size());
-    for (const auto* name : {"msg", "users", "history", "help", "quit", "verify", "accept", "reset", "close",
-                             "group", "invite", "export", "search", "clear", "members"}) {
+    for (const auto* name : {"msg", "users", "history", "help", "quit", "verify", "accept", "reset",
+                             "close", "group", "invite", "export", "search", "clear", "members"}) {
         INFO(name);
         const auto found = std::find_if(lines.begin(), lines.end(), [&](const std::string& line) {
             return line.rfind("/" + std::string(name), 0) == 0;
@@ -195,11 +204,12 @@ TEST_CASE("user names have a conservative shape", "[tui][commands]") {
     CHECK_FALSE(looks_like_user_name(""));
     CHECK_FALSE(looks_like_user_name("_bob"));
     CHECK_FALSE(looks_like_user_name("bob smith"));
-    CHECK_FALSE(looks_like_user_name("b\xC3\xB6" "b"));
+    CHECK_FALSE(looks_like_user_name("b\xC3\xB6"
+                                     "b"));
 }
 
 TEST_CASE("tab completes command names after a leading slash", "[tui][commands]") {
-    CHECK(candidates("/") .size() == commands().size());
+    CHECK(candidates("/").size() == commands().size());
     CHECK(candidates("/m") == strings{"/members", "/msg"});
     CHECK(candidates("/ms") == strings{"/msg"});
     CHECK(candidates("/Q") == strings{"/quit"});
@@ -227,23 +237,28 @@ TEST_CASE("tab completes user names in plain text at the cursor", "[tui][command
     CHECK(candidates("").empty());
 }
 
-TEST_CASE("applying a completion replaces the word and adds a space when unique", "[tui][commands]") {
-    const auto unique = apply_completion("/msg car", find_completions("/msg car", 8, users), std::nullopt);
+TEST_CASE("applying a completion replaces the word and adds a space when unique",
+          "[tui][commands]") {
+    const auto unique =
+        apply_completion("/msg car", find_completions("/msg car", 8, users), std::nullopt);
     CHECK(unique.text == "/msg carol ");
     CHECK(unique.cursor == 11);
 
-    const auto partial = apply_completion("/msg b", find_completions("/msg b", 6, users), std::nullopt);
+    const auto partial =
+        apply_completion("/msg b", find_completions("/msg b", 6, users), std::nullopt);
     CHECK(partial.text == "/msg bob");
     CHECK(partial.cursor == 8);
 
     const auto second = apply_completion("/msg b", find_completions("/msg b", 6, users), 1);
     CHECK(second.text == "/msg bobby");
 
-    const auto middle = apply_completion("hi car and", find_completions("hi car and", 6, users), std::nullopt);
+    const auto middle =
+        apply_completion("hi car and", find_completions("hi car and", 6, users), std::nullopt);
     CHECK(middle.text == "hi carol and");
     CHECK(middle.cursor == 9);
 
-    const auto none = apply_completion("/msg zed", find_completions("/msg zed", 8, users), std::nullopt);
+    const auto none =
+        apply_completion("/msg zed", find_completions("/msg zed", 8, users), std::nullopt);
     CHECK(none.text == "/msg zed");
     const auto out_of_range = apply_completion("/msg b", find_completions("/msg b", 6, users), 7);
     CHECK(out_of_range.text == "/msg b");

@@ -22,7 +22,8 @@ std::vector<contact_view> design_contacts() {
 
 std::vector<std::string> texts(const std::vector<contact_row>& rows) {
     std::vector<std::string> out;
-    for (const auto& row : rows) out.push_back(row.text);
+    for (const auto& row : rows)
+        out.push_back(row.text);
     return out;
 }
 
@@ -38,7 +39,8 @@ TEST_CASE("the contacts pane shows marks names and unread counts", "[tui][contac
     CHECK(rows[1].current);
     CHECK(rows[1].contact == 0);
     CHECK_FALSE(rows[2].current);
-    CHECK(texts(format_contacts(design_contacts(), 0, 14, 10, mark_set::ascii))[3] == "  dave v      ");
+    CHECK(texts(format_contacts(design_contacts(), 0, 14, 10, mark_set::ascii))[3] ==
+          "  dave v      ");
 }
 
 TEST_CASE("a changed key and a message request have the strongest marks", "[tui][contact_list]") {
@@ -61,7 +63,8 @@ TEST_CASE("unread counts cap at 99+", "[tui][contact_list]") {
 
 TEST_CASE("the list scrolls to keep the current contact in view", "[tui][contact_list]") {
     std::vector<contact_view> contacts;
-    for (int i = 0; i < 30; ++i) contacts.push_back({.name = "user" + std::to_string(i)});
+    for (int i = 0; i < 30; ++i)
+        contacts.push_back({.name = "user" + std::to_string(i)});
     const auto rows = format_contacts(contacts, 20, 14, 6);
     REQUIRE(rows.size() == 6);
     CHECK(rows.back().contact == 20);

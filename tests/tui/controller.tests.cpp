@@ -11,19 +11,23 @@ namespace {
 
 const std::vector<std::string> users = {"bob", "bobby", "carol"};
 
-controller_context context(std::size_t conversations = 3, std::size_t rows = 100, std::size_t page = 20) {
+controller_context context(std::size_t conversations = 3, std::size_t rows = 100,
+                           std::size_t page = 20) {
     return {users, conversations, rows, page};
 }
 
 std::vector<effect> type(controller& c, std::u32string_view text) {
     std::vector<effect> all;
     for (const char32_t ch : text) {
-        for (auto& e : c.handle(character_key(ch), context())) all.push_back(std::move(e));
+        for (auto& e : c.handle(character_key(ch), context()))
+            all.push_back(std::move(e));
     }
     return all;
 }
 
-std::vector<effect> press(controller& c, key k, const controller_context& ctx = context()) { return c.handle(k, ctx); }
+std::vector<effect> press(controller& c, key k, const controller_context& ctx = context()) {
+    return c.handle(k, ctx);
+}
 
 const key enter = character_key(U'\r');
 const key tab = character_key(U'\t');

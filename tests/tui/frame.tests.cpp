@@ -19,7 +19,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::chrono::sys_seconds sunday_1402{std::chrono::sys_days{std::chrono::year{2026} / 11 / 22} + 14h + 2min};
+constexpr std::chrono::sys_seconds sunday_1402{
+    std::chrono::sys_days{std::chrono::year{2026} / 11 / 22} + 14h + 2min};
 
 struct design_screen {
     std::vector<contact_view> contacts;
@@ -34,8 +35,9 @@ struct design_screen {
                     {.name = "dave", .verified = true},
                     {.name = "team", .group = true, .unread = 5}};
         tabs = {{"bob", false, false}, {"team", true, true}, {"carol", false, false}};
-        messages = {{sunday_1402, "bob", "are you there?", delivery_state::incoming},
-                    {sunday_1402 + 1min, "alice", "yes - sending the file now", delivery_state::read}};
+        messages = {
+            {sunday_1402, "bob", "are you there?", delivery_state::incoming},
+            {sunday_1402 + 1min, "alice", "yes - sending the file now", delivery_state::read}};
         input.insert("hello \xE4\xB8\xAD\xE6\x96\x87 \xF0\x9F\x98\x80");
         model.title = "alice@relay.example:7717";
         model.contacts = contacts;
@@ -62,10 +64,13 @@ struct design_screen {
 
 void require_exact_size(const frame& f, int columns, int rows) {
     REQUIRE(f.rows.size() == static_cast<std::size_t>(rows));
-    for (const auto& line : plain_rows(f)) REQUIRE(display_width(line) == static_cast<std::size_t>(columns));
+    for (const auto& line : plain_rows(f))
+        REQUIRE(display_width(line) == static_cast<std::size_t>(columns));
 }
 
-bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, std::string_view part) {
+    return text.find(part) != std::string::npos;
+}
 
 } // namespace
 
@@ -96,7 +101,8 @@ TEST_CASE("spans carry the roles the theme styles", "[tui][frame]") {
     const auto f = screen.draw(80, 24);
     const auto has_role = [&](std::size_t row, style_role role, std::string_view text) {
         for (const auto& span : f.rows[row]) {
-            if (span.role == role && contains(span.text, text)) return true;
+            if (span.role == role && contains(span.text, text))
+                return true;
         }
         return false;
     };
@@ -111,13 +117,16 @@ TEST_CASE("spans carry the roles the theme styles", "[tui][frame]") {
     screen.model.status.state = handshake_state::key_changed;
     const auto changed = screen.draw(80, 24);
     bool danger = false;
-    for (const auto& span : changed.rows[21]) danger = danger || (span.role == style_role::status_danger && contains(span.text, "CHANGED"));
+    for (const auto& span : changed.rows[21])
+        danger =
+            danger || (span.role == style_role::status_danger && contains(span.text, "CHANGED"));
     CHECK(danger);
 }
 
 TEST_CASE("resizing to 60x20 and 20x5 keeps the input and the cursor visible", "[tui][frame]") {
     design_screen screen;
-    for (const auto& [columns, rows] : std::vector<std::pair<int, int>>{{80, 24}, {60, 20}, {20, 5}, {80, 24}}) {
+    for (const auto& [columns, rows] :
+         std::vector<std::pair<int, int>>{{80, 24}, {60, 20}, {20, 5}, {80, 24}}) {
         INFO(columns << "x" << rows);
         const auto f = screen.draw(columns, rows);
         require_exact_size(f, columns, rows);
@@ -163,7 +172,9 @@ TEST_CASE("a notice shows in the separator and an overlay replaces the messages"
 TEST_CASE("scrolling up shows older rows and never past the oldest", "[tui][frame]") {
     design_screen screen;
     std::vector<message_view> many;
-    for (int i = 0; i < 100; ++i) many.push_back({sunday_1402 + std::chrono::seconds(i), "bob", "message " + std::to_string(i), delivery_state::incoming});
+    for (int i = 0; i < 100; ++i)
+        many.push_back({sunday_1402 + std::chrono::seconds(i), "bob",
+                        "message " + std::to_string(i), delivery_state::incoming});
     screen.model.messages = many;
     screen.model.message_before = &many[0];
     auto rows = plain_rows(screen.draw(80, 24));

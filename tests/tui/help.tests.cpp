@@ -13,8 +13,9 @@ using namespace sotto::tui;
 namespace {
 
 bool mentions(const std::vector<std::string>& lines, std::string_view text) {
-    return std::any_of(lines.begin(), lines.end(),
-                       [&](const std::string& line) { return line.find(text) != std::string::npos; });
+    return std::any_of(lines.begin(), lines.end(), [&](const std::string& line) {
+        return line.find(text) != std::string::npos;
+    });
 }
 
 } // namespace
@@ -28,7 +29,8 @@ TEST_CASE("the help lists every command and the keys of every bound action", "[t
     for (const auto& b : default_bindings()) {
         INFO(action_name(b.run));
         // The switch keys are listed as the range Alt+1..Alt+9.
-        if (conversation_number(b.run)) continue;
+        if (conversation_number(b.run))
+            continue;
         CHECK(mentions(lines, key_name(b.trigger)));
     }
     CHECK(mentions(lines, "Alt+1..Alt+9"));

@@ -4,7 +4,8 @@
 // well-formed UTF-8 with its cursor on a character boundary and visible, notices are one
 // drawable line, effects name existing conversations.
 // Registered in tests/fuzz/targets.cmake as:
-//   sotto_add_fuzz_target(tui_input SOURCES ${PROJECT_SOURCE_DIR}/tests/tui/input.fuzz.cpp LIBS sotto::tui)
+//   sotto_add_fuzz_target(tui_input SOURCES ${PROJECT_SOURCE_DIR}/tests/tui/input.fuzz.cpp LIBS
+//   sotto::tui)
 #include "tui/controller.h"
 #include "tui/keys.h"
 #include "tui/text_width.h"
@@ -16,7 +17,8 @@
 
 namespace {
 void require(bool condition) {
-    if (!condition) std::abort();
+    if (!condition)
+        std::abort();
 }
 } // namespace
 
@@ -32,10 +34,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const bool function = data[i] >= 0xF0;
         const char32_t code = function ? 0402 + (data[i] - 0xF0U) : data[i];
         auto event = reader.feed(code, function);
-        if (i + 1 == size && !event) event = reader.flush();
-        if (!event) continue;
+        if (i + 1 == size && !event)
+            event = reader.flush();
+        if (!event)
+            continue;
         for (const auto& e : c.handle(*event, context)) {
-            if (const auto* switched = std::get_if<switch_effect>(&e)) require(switched->conversation < 3);
+            if (const auto* switched = std::get_if<switch_effect>(&e))
+                require(switched->conversation < 3);
         }
         const auto& text = c.input().text();
         require(sanitize(text) == text);

@@ -14,7 +14,8 @@ namespace {
 std::vector<input_event> feed_all(key_reader& reader, std::u32string_view codes) {
     std::vector<input_event> out;
     for (const char32_t code : codes) {
-        if (auto event = reader.feed(code)) out.push_back(*event);
+        if (auto event = reader.feed(code))
+            out.push_back(*event);
     }
     return out;
 }
@@ -60,7 +61,8 @@ TEST_CASE("readline editing keys are bound", "[tui][keys]") {
 }
 
 TEST_CASE("printable characters are unbound so that they are typed", "[tui][keys]") {
-    for (char32_t c = 0x20; c < 0x7F; ++c) CHECK_FALSE(find_action(character_key(c)));
+    for (char32_t c = 0x20; c < 0x7F; ++c)
+        CHECK_FALSE(find_action(character_key(c)));
     CHECK_FALSE(find_action(character_key(0x4E2D)));
     CHECK_FALSE(find_action(character_key(0x1F600)));
     // A function key code that equals a character is not that character.
@@ -96,26 +98,30 @@ TEST_CASE("conversation numbers come only from the switch actions", "[tui][keys]
     CHECK_FALSE(conversation_number(action::show_help));
 }
 
-TEST_CASE("every action named in the help is bound and every action is in the help", "[tui][keys]") {
+TEST_CASE("every action named in the help is bound and every action is in the help",
+          "[tui][keys]") {
     std::set<action> in_help;
     for (const auto& entry : key_help()) {
         REQUIRE_FALSE(entry.actions.empty());
         for (const auto a : entry.actions) {
             INFO(action_name(a));
             CHECK(find_if(default_bindings().begin(), default_bindings().end(),
-                          [&](const binding& b) { return b.run == a; }) != default_bindings().end());
+                          [&](const binding& b) { return b.run == a; }) !=
+                  default_bindings().end());
             in_help.insert(a);
         }
     }
     for (const auto& b : default_bindings()) {
         INFO(action_name(b.run));
         // The switch actions are documented as one range: the first and the last stand for all.
-        if (conversation_number(b.run)) continue;
+        if (conversation_number(b.run))
+            continue;
         CHECK(in_help.count(b.run) == 1);
     }
     for (std::size_t i = 0; i < action_count; ++i) {
         const auto a = static_cast<action>(i);
-        if (conversation_number(a)) continue;
+        if (conversation_number(a))
+            continue;
         INFO(action_name(a));
         CHECK(in_help.count(a) == 1);
     }
@@ -125,8 +131,9 @@ TEST_CASE("the help lines show the bound keys from the table", "[tui][keys]") {
     const auto lines = key_help_lines();
     REQUIRE(lines.size() == key_help().size());
     const auto has = [&](std::string_view text) {
-        return std::any_of(lines.begin(), lines.end(),
-                           [&](const std::string& line) { return line.find(text) != std::string::npos; });
+        return std::any_of(lines.begin(), lines.end(), [&](const std::string& line) {
+            return line.find(text) != std::string::npos;
+        });
     };
     CHECK(has("Alt+1..Alt+9"));
     CHECK(has("Ctrl+N"));
@@ -139,9 +146,10 @@ TEST_CASE("the help lines show the bound keys from the table", "[tui][keys]") {
     // Rebinding moves the key in the help: it is generated, not written by hand.
     const std::vector<binding> custom = {{control_key('X'), action::redraw}};
     const auto custom_lines = key_help_lines(custom);
-    const auto redraw = std::find_if(custom_lines.begin(), custom_lines.end(), [](const std::string& line) {
-        return line.find("redraw") != std::string::npos;
-    });
+    const auto redraw =
+        std::find_if(custom_lines.begin(), custom_lines.end(), [](const std::string& line) {
+            return line.find("redraw") != std::string::npos;
+        });
     REQUIRE(redraw != custom_lines.end());
     CHECK(redraw->find("Ctrl+X") == 0);
     CHECK(redraw->find("Ctrl+L") == std::string::npos);
@@ -164,7 +172,9 @@ TEST_CASE("keys have readable names", "[tui][keys]") {
 
 TEST_CASE("escape followed by a key is that key with alt", "[tui][keys]") {
     key_reader reader;
-    const auto events = feed_all(reader, U"\x1B" U"1a\x1B" U"b");
+    const auto events = feed_all(reader, U"\x1B"
+                                         U"1a\x1B"
+                                         U"b");
     REQUIRE(events.size() == 3);
     CHECK(key_of(events[0]) == alt_key(U'1'));
     CHECK(key_of(events[1]) == character_key(U'a'));
@@ -200,13 +210,15 @@ TEST_CASE("a bracketed paste arrives as one text with its line breaks", "[tui][k
     CHECK_FALSE(reader.in_paste());
 }
 
-TEST_CASE("keys pressed during a paste are text and escape sequences inside are dropped", "[tui][keys]") {
+TEST_CASE("keys pressed during a paste are text and escape sequences inside are dropped",
+          "[tui][keys]") {
     key_reader reader;
     feed_all(reader, U"\x1B[200~a\tb");
     CHECK(reader.in_paste());
     CHECK_FALSE(reader.feed(key_code::up, true));
     CHECK_FALSE(reader.flush());
-    const auto events = feed_all(reader, U"\x1B[31mc\x1B" U"d\x1B[201~");
+    const auto events = feed_all(reader, U"\x1B[31mc\x1B"
+                                         U"d\x1B[201~");
     REQUIRE(events.size() == 1);
     CHECK(std::get<paste>(events[0]).text == "a\tbcd");
 }
@@ -214,7 +226,8 @@ TEST_CASE("keys pressed during a paste are text and escape sequences inside are 
 TEST_CASE("a paste is bounded", "[tui][keys]") {
     key_reader reader;
     feed_all(reader, U"\x1B[200~");
-    for (std::size_t i = 0; i < key_reader::max_paste_bytes + 100; ++i) reader.feed(U'x');
+    for (std::size_t i = 0; i < key_reader::max_paste_bytes + 100; ++i)
+        reader.feed(U'x');
     const auto events = feed_all(reader, U"\x1B[201~");
     REQUIRE(events.size() == 1);
     CHECK(std::get<paste>(events[0]).text.size() <= key_reader::max_paste_bytes);
@@ -235,7 +248,8 @@ TEST_CASE("unknown escape sequences are swallowed and never typed", "[tui][keys]
 
 TEST_CASE("a sequence broken by another key gives that key", "[tui][keys]") {
     key_reader reader;
-    const auto events = feed_all(reader, U"\x1B[12\x1B" U"b");
+    const auto events = feed_all(reader, U"\x1B[12\x1B"
+                                         U"b");
     REQUIRE(events.size() == 1);
     CHECK(key_of(events[0]) == alt_key(U'b'));
     reader.feed(0x1B);

@@ -42,7 +42,8 @@ void require_exact_cover(const screen_layout& layout, int columns, int rows) {
             }
         }
     }
-    for (const int count : covered) REQUIRE(count == 1);
+    for (const int count : covered)
+        REQUIRE(count == 1);
 }
 
 screen_layout layout_for(int columns, int rows, bool contacts = true) {
@@ -94,7 +95,8 @@ TEST_CASE("the contacts pane never takes more than a third of the width", "[tui]
     require_exact_cover(wide_request, 80, 24);
 }
 
-TEST_CASE("resizing from 80x24 to 60x20 to 20x5 keeps the input line and degrades in order", "[tui][layout]") {
+TEST_CASE("resizing from 80x24 to 60x20 to 20x5 keeps the input line and degrades in order",
+          "[tui][layout]") {
     const auto big = layout_for(80, 24);
     const auto medium = layout_for(60, 20);
     const auto small = layout_for(20, 5);
@@ -143,8 +145,10 @@ TEST_CASE("tiny terminals keep the input line first and then the status line", "
     CHECK(six.messages == rect{0, 2, 30, 1});
 }
 
-TEST_CASE("a terminal with no cells gets no visible part and negative sizes count as zero", "[tui][layout]") {
-    for (const auto& [columns, rows] : std::vector<std::pair<int, int>>{{0, 0}, {0, 24}, {80, 0}, {-5, -5}, {-1, 24}}) {
+TEST_CASE("a terminal with no cells gets no visible part and negative sizes count as zero",
+          "[tui][layout]") {
+    for (const auto& [columns, rows] :
+         std::vector<std::pair<int, int>>{{0, 0}, {0, 24}, {80, 0}, {-5, -5}, {-1, 24}}) {
         for (const auto& part : parts_of(compute_layout({columns, rows, true, 14}))) {
             CHECK_FALSE(part.visible());
             CHECK(part.width == 0);
@@ -153,7 +157,8 @@ TEST_CASE("a terminal with no cells gets no visible part and negative sizes coun
     }
 }
 
-TEST_CASE("every size up to 200x60 is covered exactly once with the input line always there", "[tui][layout]") {
+TEST_CASE("every size up to 200x60 is covered exactly once with the input line always there",
+          "[tui][layout]") {
     for (int columns = 1; columns <= 200; ++columns) {
         for (int rows = 1; rows <= 60; ++rows) {
             for (const bool contacts : {true, false}) {
@@ -162,14 +167,17 @@ TEST_CASE("every size up to 200x60 is covered exactly once with the input line a
                 REQUIRE(layout.input_line.visible());
                 REQUIRE(layout.input_line.height == 1);
                 // The conversation column lines up: same x and width from tab bar to input.
-                for (const auto& part : {layout.tab_bar, layout.messages, layout.separator, layout.status_line}) {
+                for (const auto& part :
+                     {layout.tab_bar, layout.messages, layout.separator, layout.status_line}) {
                     if (part.visible()) {
                         REQUIRE(part.x == layout.input_line.x);
                         REQUIRE(part.width == layout.input_line.width);
                     }
                 }
-                if (rows >= 3) REQUIRE(layout.messages.visible());
-                if (layout.contacts.visible()) REQUIRE(layout.input_line.width >= 2 * layout.contacts.width);
+                if (rows >= 3)
+                    REQUIRE(layout.messages.visible());
+                if (layout.contacts.visible())
+                    REQUIRE(layout.input_line.width >= 2 * layout.contacts.width);
             }
         }
     }

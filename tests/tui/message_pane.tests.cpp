@@ -13,7 +13,8 @@ using namespace std::chrono_literals;
 namespace {
 
 // 2026-11-22 14:02:00 UTC, a Sunday.
-constexpr std::chrono::sys_seconds sunday_1402{std::chrono::sys_days{std::chrono::year{2026} / 11 / 22} + 14h + 2min};
+constexpr std::chrono::sys_seconds sunday_1402{
+    std::chrono::sys_days{std::chrono::year{2026} / 11 / 22} + 14h + 2min};
 
 message_view message(std::chrono::sys_seconds time, std::string sender, std::string text,
                      delivery_state delivery = delivery_state::incoming) {
@@ -22,7 +23,8 @@ message_view message(std::chrono::sys_seconds time, std::string sender, std::str
 
 std::vector<std::string> texts(const std::vector<pane_row>& rows) {
     std::vector<std::string> out;
-    for (const auto& row : rows) out.push_back(row.text);
+    for (const auto& row : rows)
+        out.push_back(row.text);
     return out;
 }
 
@@ -41,7 +43,8 @@ TEST_CASE("clock and day are local time from UTC plus the offset", "[tui][messag
     CHECK(format_day(std::chrono::sys_seconds{0s}, 0s) == "Thu 1 Jan 1970");
 }
 
-TEST_CASE("messages show time, a padded sender and the text with a day separator first", "[tui][message_pane]") {
+TEST_CASE("messages show time, a padded sender and the text with a day separator first",
+          "[tui][message_pane]") {
     const std::vector<message_view> messages = {
         message(sunday_1402, "bob", "are you there?"),
         message(sunday_1402 + 1min, "alice", "yes - sending the file now", delivery_state::read),
@@ -61,9 +64,11 @@ TEST_CASE("messages show time, a padded sender and the text with a day separator
     CHECK(display_width(rows[2].text) == 47);
 }
 
-TEST_CASE("long messages wrap under the text and the mark sits on the last row", "[tui][message_pane]") {
+TEST_CASE("long messages wrap under the text and the mark sits on the last row",
+          "[tui][message_pane]") {
     const std::vector<message_view> messages = {
-        message(sunday_1402, "alice", "the quick brown fox jumps over the lazy dog", delivery_state::delivered),
+        message(sunday_1402, "alice", "the quick brown fox jumps over the lazy dog",
+                delivery_state::delivered),
     };
     const auto rows = layout_messages(messages, {.width = 33}, &messages[0]);
     CHECK(texts(rows) == strings{"14:02 alice  the quick brown  ", "             fox jumps over   ",
@@ -78,9 +83,8 @@ TEST_CASE("long messages wrap under the text and the mark sits on the last row",
 
 TEST_CASE("a day separator appears only where the local date changes", "[tui][message_pane]") {
     const std::vector<message_view> messages = {
-        message(sunday_1402, "bob", "a"),
-        message(sunday_1402 + 9h, "bob", "b"), // 23:02, same day
-        message(sunday_1402 + 10h, "bob", "c"), // 00:02 on Monday
+        message(sunday_1402, "bob", "a"), message(sunday_1402 + 9h, "bob", "b"), // 23:02, same day
+        message(sunday_1402 + 10h, "bob", "c"),                                  // 00:02 on Monday
     };
     const auto rows = layout_messages(messages, {.width = 40}, &messages[0]);
     REQUIRE(rows.size() == 4);
@@ -93,7 +97,8 @@ TEST_CASE("a day separator appears only where the local date changes", "[tui][me
     CHECK(east[1].kind == row_kind::day_separator);
 }
 
-TEST_CASE("long sender names are cut and hostile text cannot reach the terminal", "[tui][message_pane]") {
+TEST_CASE("long sender names are cut and hostile text cannot reach the terminal",
+          "[tui][message_pane]") {
     const std::vector<message_view> messages = {
         message(sunday_1402, "bartholomew", "hi\x1B[2J there\x07"),
     };
@@ -114,12 +119,14 @@ TEST_CASE("each delivery state has its mark and an ASCII fallback", "[tui][messa
     CHECK(mark_for(delivery_state::delivered, mark_set::ascii).text == "++");
     CHECK(mark_for(delivery_state::read, mark_set::ascii).emphasized);
     CHECK(mark_for(delivery_state::failed).text == "!");
-    for (const auto state : {delivery_state::incoming, delivery_state::queued, delivery_state::sent,
-                             delivery_state::delivered, delivery_state::read, delivery_state::failed}) {
+    for (const auto state :
+         {delivery_state::incoming, delivery_state::queued, delivery_state::sent,
+          delivery_state::delivered, delivery_state::read, delivery_state::failed}) {
         for (const auto marks : {mark_set::unicode, mark_set::ascii}) {
             CHECK(display_width(mark_for(state, marks).text) <= mark_columns);
             if (marks == mark_set::ascii) {
-                for (const char c : mark_for(state, marks).text) CHECK(static_cast<unsigned char>(c) < 0x80);
+                for (const char c : mark_for(state, marks).text)
+                    CHECK(static_cast<unsigned char>(c) < 0x80);
             }
         }
     }
@@ -127,9 +134,10 @@ TEST_CASE("each delivery state has its mark and an ASCII fallback", "[tui][messa
 
 TEST_CASE("CJK and emoji messages stay within the pane at every width", "[tui][message_pane]") {
     const std::vector<message_view> messages = {
-        message(sunday_1402, "\xE7\x8E\x8B\xE5\xB0\x8F\xE6\x98\x8E", // a CJK sender name
-                "\xE4\xBD\xA0\xE5\xA5\xBD\xE4\xB8\x96\xE7\x95\x8C \xF0\x9F\x98\x80\xF0\x9F\x91\x8D ok",
-                delivery_state::sent),
+        message(
+            sunday_1402, "\xE7\x8E\x8B\xE5\xB0\x8F\xE6\x98\x8E", // a CJK sender name
+            "\xE4\xBD\xA0\xE5\xA5\xBD\xE4\xB8\x96\xE7\x95\x8C \xF0\x9F\x98\x80\xF0\x9F\x91\x8D ok",
+            delivery_state::sent),
     };
     for (std::size_t width = 0; width < 60; ++width) {
         const auto rows = layout_messages(messages, {.width = width});
@@ -139,7 +147,8 @@ TEST_CASE("CJK and emoji messages stay within the pane at every width", "[tui][m
         }
         const auto text_width = width > mark_columns + 1 ? width - mark_columns - 1 : width;
         for (const auto& row : rows) {
-            REQUIRE(display_width(row.text) == (row.kind == row_kind::day_separator ? width : text_width));
+            REQUIRE(display_width(row.text) ==
+                    (row.kind == row_kind::day_separator ? width : text_width));
         }
     }
 }

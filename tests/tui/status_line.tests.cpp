@@ -72,13 +72,15 @@ TEST_CASE("a changed key is impossible to miss and says what to do", "[tui][stat
 
 TEST_CASE("no session and no conversation have their own words", "[tui][status_line]") {
     const auto view = bob(handshake_state::no_session);
-    CHECK(format_status(view).text == "no secure session with bob yet - a message starts one | bob offline");
+    CHECK(format_status(view).text ==
+          "no secure session with bob yet - a message starts one | bob offline");
     CHECK(format_status(view).severity == status_severity::neutral);
     status_view nobody;
     CHECK(format_status(nobody).text == "no conversation - /msg NAME starts one");
 }
 
-TEST_CASE("narrow widths drop the trailing segments first and then cut with an ellipsis", "[tui][status_line]") {
+TEST_CASE("narrow widths drop the trailing segments first and then cut with an ellipsis",
+          "[tui][status_line]") {
     auto view = bob(handshake_state::established);
     view.peer_online = true;
     view.verified = true;
@@ -98,8 +100,9 @@ TEST_CASE("narrow widths drop the trailing segments first and then cut with an e
 }
 
 TEST_CASE("every state fits every width", "[tui][status_line]") {
-    for (const auto state : {handshake_state::no_session, handshake_state::offering, handshake_state::confirming,
-                             handshake_state::established, handshake_state::key_changed}) {
+    for (const auto state :
+         {handshake_state::no_session, handshake_state::offering, handshake_state::confirming,
+          handshake_state::established, handshake_state::key_changed}) {
         auto view = bob(state);
         view.peer = "\xE4\xB8\xAD\xE6\x96\x87\xE5\x90\x8D"; // a CJK user name, 6 columns
         view.resend_count = 12;
@@ -111,7 +114,8 @@ TEST_CASE("every state fits every width", "[tui][status_line]") {
     }
 }
 
-TEST_CASE("a hostile peer name cannot reach the terminal as control characters", "[tui][status_line]") {
+TEST_CASE("a hostile peer name cannot reach the terminal as control characters",
+          "[tui][status_line]") {
     auto view = bob(handshake_state::key_changed);
     view.peer = "bob\x1B[2J\n";
     const auto text = format_status(view).text;

@@ -14,7 +14,8 @@ namespace {
 
 std::string joined(const std::vector<tab_span>& spans) {
     std::string out;
-    for (const auto& span : spans) out += span.text;
+    for (const auto& span : spans)
+        out += span.text;
     return out;
 }
 
@@ -24,13 +25,15 @@ std::vector<tab_view> design_tabs() {
 
 std::vector<tab_view> many_tabs(std::size_t count) {
     std::vector<tab_view> tabs;
-    for (std::size_t i = 0; i < count; ++i) tabs.push_back({"user" + std::to_string(i + 1), false, false});
+    for (std::size_t i = 0; i < count; ++i)
+        tabs.push_back({"user" + std::to_string(i + 1), false, false});
     return tabs;
 }
 
 } // namespace
 
-TEST_CASE("the tab bar of DESIGN.md numbers tabs and marks groups and unread ones", "[tui][tab_bar]") {
+TEST_CASE("the tab bar of DESIGN.md numbers tabs and marks groups and unread ones",
+          "[tui][tab_bar]") {
     const auto tabs = design_tabs();
     const auto spans = format_tab_bar(tabs, 0, 40);
     CHECK(joined(spans) == pad_to_width("[1 bob] [2 #team*] [3 carol]", 40));
@@ -44,10 +47,12 @@ TEST_CASE("the tab bar of DESIGN.md numbers tabs and marks groups and unread one
 
 TEST_CASE("labels are sanitized and long names cut", "[tui][tab_bar]") {
     CHECK(tab_label({"a\x1B[31mb", false, false}, 0) == "[1 a\xEF\xBF\xBD[31mb]");
-    CHECK(tab_label({std::string(40, 'x'), false, true}, 11) == "[12 " + std::string(15, 'x') + "\xE2\x80\xA6*]");
+    CHECK(tab_label({std::string(40, 'x'), false, true}, 11) ==
+          "[12 " + std::string(15, 'x') + "\xE2\x80\xA6*]");
 }
 
-TEST_CASE("when tabs do not fit the current one shows with arrows where tabs hide", "[tui][tab_bar]") {
+TEST_CASE("when tabs do not fit the current one shows with arrows where tabs hide",
+          "[tui][tab_bar]") {
     const auto tabs = many_tabs(9); // "[1 user1]" is 9 columns
     const auto first = joined(format_tab_bar(tabs, 0, 40));
     CHECK(first == "[1 user1] [2 user2] [3 user3]" + std::string(9, ' ') + " >");

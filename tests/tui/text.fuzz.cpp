@@ -1,7 +1,8 @@
 // Fuzz target for the text units: arbitrary bytes through UTF-8 decoding, sanitizing, width
 // measurement, truncation, wrapping and the message pane, checking their invariants.
 // Registered in tests/fuzz/targets.cmake as:
-//   sotto_add_fuzz_target(tui_text SOURCES ${PROJECT_SOURCE_DIR}/tests/tui/text.fuzz.cpp LIBS sotto::tui)
+//   sotto_add_fuzz_target(tui_text SOURCES ${PROJECT_SOURCE_DIR}/tests/tui/text.fuzz.cpp LIBS
+//   sotto::tui)
 #include "tui/message_pane.h"
 #include "tui/text_width.h"
 #include "tui/wrap.h"
@@ -12,13 +13,15 @@
 
 namespace {
 void require(bool condition) {
-    if (!condition) std::abort();
+    if (!condition)
+        std::abort();
 }
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace sotto::tui;
-    if (size == 0) return 0;
+    if (size == 0)
+        return 0;
     const std::size_t width = data[0] % 40;
     const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
 
@@ -40,9 +43,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         require(next_boundary(text, at) > at);
     }
 
-    const message_view message{{}, std::string(text.substr(0, text.size() / 2)),
-                                           std::string(text.substr(text.size() / 2)),
-                                           delivery_state::delivered};
+    const message_view message{{},
+                               std::string(text.substr(0, text.size() / 2)),
+                               std::string(text.substr(text.size() / 2)),
+                               delivery_state::delivered};
     for (const auto& row : layout_messages({&message, 1}, {.width = width})) {
         require(sanitize(row.text) == row.text);
         require(display_width(row.text) <= width);

@@ -35,7 +35,8 @@ std::string utf8(char32_t code_point) {
 std::string random_bytes(std::mt19937& engine, std::size_t size) {
     std::uniform_int_distribution<int> byte(0, 255);
     std::string out(size, '\0');
-    for (auto& c : out) c = static_cast<char>(byte(engine));
+    for (auto& c : out)
+        c = static_cast<char>(byte(engine));
     return out;
 }
 
@@ -43,16 +44,19 @@ constexpr char32_t fffd = replacement_character;
 
 } // namespace
 
-TEST_CASE("ASCII decodes one byte at a time and each character is one column", "[tui][text_width]") {
+TEST_CASE("ASCII decodes one byte at a time and each character is one column",
+          "[tui][text_width]") {
     const std::string text = "hello, world";
     const auto code_points = decode_all(text);
     REQUIRE(code_points.size() == text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) CHECK(code_points[i] == static_cast<char32_t>(text[i]));
+    for (std::size_t i = 0; i < text.size(); ++i)
+        CHECK(code_points[i] == static_cast<char32_t>(text[i]));
     CHECK(display_width(text) == 12);
     CHECK(display_width("") == 0);
 }
 
-TEST_CASE("well-formed sequences of every length decode to their code points", "[tui][text_width]") {
+TEST_CASE("well-formed sequences of every length decode to their code points",
+          "[tui][text_width]") {
     CHECK(decode_all("\xC2\x80") == std::vector<char32_t>{0x80});
     CHECK(decode_all("\xC3\xA9") == std::vector<char32_t>{0xE9});
     CHECK(decode_all("\xDF\xBF") == std::vector<char32_t>{0x7FF});
@@ -64,7 +68,8 @@ TEST_CASE("well-formed sequences of every length decode to their code points", "
     CHECK(decode_all("\xF4\x8F\xBF\xBF") == std::vector<char32_t>{0x10FFFF});
 }
 
-TEST_CASE("each maximal subpart of an ill-formed sequence becomes one replacement character", "[tui][text_width]") {
+TEST_CASE("each maximal subpart of an ill-formed sequence becomes one replacement character",
+          "[tui][text_width]") {
     SECTION("the example of the Unicode standard, section 3.9") {
         CHECK(decode_all("\x61\xF1\x80\x80\xE1\x80\xC2\x62\x80\x63\x80\xBF\x64") ==
               std::vector<char32_t>{U'a', fffd, fffd, fffd, U'b', fffd, U'c', fffd, fffd, U'd'});
@@ -83,12 +88,15 @@ TEST_CASE("each maximal subpart of an ill-formed sequence becomes one replacemen
         CHECK(decode_all("\xFF\xFE") == std::vector<char32_t>{fffd, fffd});
     }
     SECTION("a lead byte followed by ASCII loses only the lead byte") {
-        CHECK(decode_all("\xE2" "ab") == std::vector<char32_t>{fffd, U'a', U'b'});
-        CHECK(decode_all("\xF0\x9F" "a") == std::vector<char32_t>{fffd, U'a'});
+        CHECK(decode_all("\xE2"
+                         "ab") == std::vector<char32_t>{fffd, U'a', U'b'});
+        CHECK(decode_all("\xF0\x9F"
+                         "a") == std::vector<char32_t>{fffd, U'a'});
     }
 }
 
-TEST_CASE("a sequence cut by the end of the input is never completed from beyond the end", "[tui][text_width]") {
+TEST_CASE("a sequence cut by the end of the input is never completed from beyond the end",
+          "[tui][text_width]") {
     const std::string buffer = "\xE2\x82\xAC";
     const std::string_view cut(buffer.data(), 2);
     const auto decoded = decode_utf8(cut);
@@ -100,10 +108,12 @@ TEST_CASE("a sequence cut by the end of the input is never completed from beyond
     CHECK(decode_utf8({}).length == 0);
 }
 
-TEST_CASE("every scalar value round-trips through append_utf8 and decode_utf8", "[tui][text_width]") {
+TEST_CASE("every scalar value round-trips through append_utf8 and decode_utf8",
+          "[tui][text_width]") {
     std::string encoded;
     for (char32_t code_point = 0; code_point <= 0x10FFFF; ++code_point) {
-        if (code_point >= 0xD800 && code_point <= 0xDFFF) continue;
+        if (code_point >= 0xD800 && code_point <= 0xDFFF)
+            continue;
         encoded.clear();
         append_utf8(encoded, code_point);
         const auto decoded = decode_utf8(encoded);
@@ -118,32 +128,33 @@ TEST_CASE("every scalar value round-trips through append_utf8 and decode_utf8", 
 
 TEST_CASE("CJK and emoji are two columns wide and combining marks none", "[tui][text_width]") {
     CHECK(code_point_width(U'a') == 1);
-    CHECK(code_point_width(0xE9) == 1);       // é precomposed
-    CHECK(code_point_width(0x301) == 0);      // combining acute accent
-    CHECK(code_point_width(0x20DD) == 0);     // combining enclosing circle
-    CHECK(code_point_width(0x200B) == 0);     // zero width space
-    CHECK(code_point_width(0x200D) == 0);     // zero width joiner
-    CHECK(code_point_width(0xFE0F) == 0);     // emoji variation selector
-    CHECK(code_point_width(0x1160) == 0);     // Hangul medial vowel
-    CHECK(code_point_width(0xAD) == 1);       // soft hyphen, as wcwidth has it
-    CHECK(code_point_width(0x4E2D) == 2);     // 中
-    CHECK(code_point_width(0x3042) == 2);     // あ
-    CHECK(code_point_width(0xD55C) == 2);     // 한
-    CHECK(code_point_width(0xFF21) == 2);     // fullwidth A
-    CHECK(code_point_width(0xFF71) == 1);     // halfwidth katakana
-    CHECK(code_point_width(0x1F600) == 2);    // grinning face
-    CHECK(code_point_width(0x1F44D) == 2);    // thumbs up
-    CHECK(code_point_width(0x1F680) == 2);    // rocket
-    CHECK(code_point_width(0x231A) == 2);     // watch, emoji presentation
-    CHECK(code_point_width(0x2764) == 1);     // heavy black heart, text presentation by default
-    CHECK(code_point_width(0x20000) == 2);    // CJK extension B
+    CHECK(code_point_width(0xE9) == 1);    // é precomposed
+    CHECK(code_point_width(0x301) == 0);   // combining acute accent
+    CHECK(code_point_width(0x20DD) == 0);  // combining enclosing circle
+    CHECK(code_point_width(0x200B) == 0);  // zero width space
+    CHECK(code_point_width(0x200D) == 0);  // zero width joiner
+    CHECK(code_point_width(0xFE0F) == 0);  // emoji variation selector
+    CHECK(code_point_width(0x1160) == 0);  // Hangul medial vowel
+    CHECK(code_point_width(0xAD) == 1);    // soft hyphen, as wcwidth has it
+    CHECK(code_point_width(0x4E2D) == 2);  // 中
+    CHECK(code_point_width(0x3042) == 2);  // あ
+    CHECK(code_point_width(0xD55C) == 2);  // 한
+    CHECK(code_point_width(0xFF21) == 2);  // fullwidth A
+    CHECK(code_point_width(0xFF71) == 1);  // halfwidth katakana
+    CHECK(code_point_width(0x1F600) == 2); // grinning face
+    CHECK(code_point_width(0x1F44D) == 2); // thumbs up
+    CHECK(code_point_width(0x1F680) == 2); // rocket
+    CHECK(code_point_width(0x231A) == 2);  // watch, emoji presentation
+    CHECK(code_point_width(0x2764) == 1);  // heavy black heart, text presentation by default
+    CHECK(code_point_width(0x20000) == 2); // CJK extension B
     CHECK(code_point_width(0x2FFFD) == 2);
     CHECK(code_point_width(0x10FFFF) == 1);
     CHECK(display_width("e\xCC\x81") == 1);
     CHECK(display_width("\xE4\xB8\xAD\xE6\x96\x87 ok \xF0\x9F\x98\x80") == 10);
 }
 
-TEST_CASE("control characters are one column because the views draw them as U+FFFD", "[tui][text_width]") {
+TEST_CASE("control characters are one column because the views draw them as U+FFFD",
+          "[tui][text_width]") {
     for (char32_t control : {char32_t{0}, char32_t{7}, char32_t{9}, char32_t{10}, char32_t{27},
                              char32_t{0x7F}, char32_t{0x85}, char32_t{0x9B}}) {
         CHECK(is_control(control));
@@ -156,22 +167,26 @@ TEST_CASE("control characters are one column because the views draw them as U+FF
     CHECK(sanitize(std::string("a\0b", 3)) == "a" + utf8(fffd) + "b");
 }
 
-TEST_CASE("sanitize keeps well-formed text and replaces each ill-formed subpart", "[tui][text_width]") {
+TEST_CASE("sanitize keeps well-formed text and replaces each ill-formed subpart",
+          "[tui][text_width]") {
     const std::string text = "caf\xC3\xA9 \xE4\xB8\xAD \xF0\x9F\x98\x80 e\xCC\x81";
     CHECK(sanitize(text) == text);
-    CHECK(sanitize("a\xF1\x80\x80" "b") == "a" + utf8(fffd) + "b");
+    CHECK(sanitize("a\xF1\x80\x80"
+                   "b") == "a" + utf8(fffd) + "b");
     CHECK(sanitize("\xC0\x80") == utf8(fffd) + utf8(fffd));
     CHECK(sanitize("") == "");
 }
 
-TEST_CASE("random bytes never crash and sanitize to well-formed text of the same width", "[tui][text_width]") {
+TEST_CASE("random bytes never crash and sanitize to well-formed text of the same width",
+          "[tui][text_width]") {
     std::mt19937 engine(20261122);
     for (int round = 0; round < 2000; ++round) {
         const auto bytes = random_bytes(engine, static_cast<std::size_t>(round % 64));
         const auto clean = sanitize(bytes);
         CHECK(display_width(clean) == display_width(bytes));
         CHECK(sanitize(clean) == clean);
-        for (const auto code_point : decode_all(clean)) CHECK_FALSE(is_control(code_point));
+        for (const auto code_point : decode_all(clean))
+            CHECK_FALSE(is_control(code_point));
         for (std::size_t width = 0; width < 8; ++width) {
             const auto prefix = prefix_within_width(bytes, width);
             REQUIRE(prefix.bytes <= bytes.size());
@@ -189,15 +204,16 @@ TEST_CASE("widths do not depend on the process locale", "[tui][text_width]") {
     std::setlocale(LC_ALL, saved.c_str());
 }
 
-TEST_CASE("the built-in table agrees with the C library's wcwidth on common scripts", "[tui][text_width]") {
+TEST_CASE("the built-in table agrees with the C library's wcwidth on common scripts",
+          "[tui][text_width]") {
     const std::string saved = std::setlocale(LC_CTYPE, nullptr);
     if (std::setlocale(LC_CTYPE, "C.UTF-8") == nullptr) {
         WARN("no C.UTF-8 locale: comparison skipped");
         return;
     }
     const std::vector<std::pair<char32_t, char32_t>> ranges = {
-        {0x20, 0x7E},     {0xC0, 0x17F},    {0x300, 0x36F},   {0x391, 0x3C9},
-        {0x410, 0x44F},   {0x3041, 0x3096}, {0x30A1, 0x30FA}, {0x4E00, 0x9FA5},
+        {0x20, 0x7E},     {0xC0, 0x17F},    {0x300, 0x36F},    {0x391, 0x3C9},
+        {0x410, 0x44F},   {0x3041, 0x3096}, {0x30A1, 0x30FA},  {0x4E00, 0x9FA5},
         {0xAC00, 0xD7A3}, {0xFF01, 0xFF60}, {0x1F600, 0x1F64F}};
     for (const auto& [first, last] : ranges) {
         for (char32_t code_point = first; code_point <= last; ++code_point) {
@@ -245,7 +261,8 @@ TEST_CASE("an ellipsis marks a cut and the result still fits", "[tui][text_width
     }
 }
 
-TEST_CASE("padding fills to exactly the width and replaces a straddling wide character", "[tui][text_width]") {
+TEST_CASE("padding fills to exactly the width and replaces a straddling wide character",
+          "[tui][text_width]") {
     CHECK(pad_to_width("abc", 5) == "abc  ");
     CHECK(pad_to_width("abc", 5, alignment::right) == "  abc");
     CHECK(pad_to_width("abcdef", 3) == "abc");
@@ -254,12 +271,16 @@ TEST_CASE("padding fills to exactly the width and replaces a straddling wide cha
     CHECK(pad_to_width("\xE4\xB8\xAD\xE6\x96\x87", 3) == "\xE4\xB8\xAD ");
     CHECK(pad_to_width("\xE4\xB8\xAD\xE6\x96\x87", 3, alignment::right) == " \xE4\xB8\xAD");
     for (std::size_t width = 0; width < 10; ++width) {
-        CHECK(display_width(pad_to_width("\xF0\x9F\x98\x80" "a\xF0\x9F\x98\x80", width)) == width);
+        CHECK(display_width(pad_to_width("\xF0\x9F\x98\x80"
+                                         "a\xF0\x9F\x98\x80",
+                                         width)) == width);
     }
 }
 
-TEST_CASE("boundaries step over a letter with its accents and a wide character as one unit", "[tui][text_width]") {
-    const std::string text = "e\xCC\x81\xE4\xB8\xAD\xF0\x9F\x98\x80" "a"; // é(3) 中(3) 😀(4) a(1)
+TEST_CASE("boundaries step over a letter with its accents and a wide character as one unit",
+          "[tui][text_width]") {
+    const std::string text = "e\xCC\x81\xE4\xB8\xAD\xF0\x9F\x98\x80"
+                             "a"; // é(3) 中(3) 😀(4) a(1)
     CHECK(next_boundary(text, 0) == 3);
     CHECK(next_boundary(text, 3) == 6);
     CHECK(next_boundary(text, 6) == 10);
@@ -276,7 +297,8 @@ TEST_CASE("boundaries step over a letter with its accents and a wide character a
     CHECK(previous_boundary("", 0) == 0);
 }
 
-TEST_CASE("boundaries always make progress and agree both ways on well-formed text", "[tui][text_width]") {
+TEST_CASE("boundaries always make progress and agree both ways on well-formed text",
+          "[tui][text_width]") {
     std::mt19937 engine(7);
     for (int round = 0; round < 500; ++round) {
         const auto bytes = random_bytes(engine, 1 + static_cast<std::size_t>(round % 40));
@@ -285,13 +307,16 @@ TEST_CASE("boundaries always make progress and agree both ways on well-formed te
             REQUIRE(next > at);
             REQUIRE(next <= bytes.size());
         }
-        for (std::size_t at = 1; at <= bytes.size(); ++at) REQUIRE(previous_boundary(bytes, at) < at);
+        for (std::size_t at = 1; at <= bytes.size(); ++at)
+            REQUIRE(previous_boundary(bytes, at) < at);
 
         const auto clean = sanitize(bytes);
         std::vector<std::size_t> forward{0};
-        while (forward.back() < clean.size()) forward.push_back(next_boundary(clean, forward.back()));
+        while (forward.back() < clean.size())
+            forward.push_back(next_boundary(clean, forward.back()));
         std::vector<std::size_t> backward{clean.size()};
-        while (backward.back() > 0) backward.push_back(previous_boundary(clean, backward.back()));
+        while (backward.back() > 0)
+            backward.push_back(previous_boundary(clean, backward.back()));
         std::reverse(backward.begin(), backward.end());
         REQUIRE(forward == backward);
     }

@@ -7,7 +7,8 @@ using namespace sotto::tui;
 namespace {
 
 bool uses_color(const text_style& style) {
-    return style.foreground != color::terminal_default || style.background != color::terminal_default;
+    return style.foreground != color::terminal_default ||
+           style.background != color::terminal_default;
 }
 
 } // namespace
@@ -29,7 +30,8 @@ TEST_CASE("every status severity looks different even without colours", "[tui][t
         CHECK(danger.bold);
         CHECK(danger.reverse == (support == color_support::monochrome));
         for (const auto other : severities) {
-            if (other == status_severity::danger) continue;
+            if (other == status_severity::danger)
+                continue;
             CHECK(style_for(role_for(other), support) != danger);
         }
         CHECK(style_for(role_for(status_severity::pending), support) !=
@@ -42,8 +44,10 @@ TEST_CASE("every status severity looks different even without colours", "[tui][t
 TEST_CASE("the current tab and contact stand out in both modes", "[tui][theme]") {
     for (const auto support : {color_support::monochrome, color_support::colors}) {
         CHECK(style_for(style_role::tab_current, support) != style_for(style_role::tab, support));
-        CHECK(style_for(style_role::contact_current, support) != style_for(style_role::contact, support));
-        CHECK(style_for(style_role::delivery_mark_read, support) != style_for(style_role::delivery_mark, support));
+        CHECK(style_for(style_role::contact_current, support) !=
+              style_for(style_role::contact, support));
+        CHECK(style_for(style_role::delivery_mark_read, support) !=
+              style_for(style_role::delivery_mark, support));
         CHECK(style_for(style_role::tab_unread, support) != style_for(style_role::tab, support));
     }
 }

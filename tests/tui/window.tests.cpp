@@ -20,7 +20,8 @@ TEST_CASE("a window is move-only and a default window owns nothing", "[tui][wind
     CHECK(empty.get() == nullptr);
 }
 
-TEST_CASE("moving an empty window leaves both empty and drawing on it does nothing", "[tui][window]") {
+TEST_CASE("moving an empty window leaves both empty and drawing on it does nothing",
+          "[tui][window]") {
     window first;
     window second(std::move(first));
     CHECK_FALSE(second);
@@ -32,7 +33,8 @@ TEST_CASE("moving an empty window leaves both empty and drawing on it does nothi
     CHECK_FALSE(window::create(rect{0, 0, 0, 0}));
 }
 
-TEST_CASE("a terminal session is move-only and restores the terminal when destroyed", "[tui][window]") {
+TEST_CASE("a terminal session is move-only and restores the terminal when destroyed",
+          "[tui][window]") {
     STATIC_REQUIRE_FALSE(std::is_copy_constructible_v<terminal_session>);
     STATIC_REQUIRE(std::is_nothrow_move_constructible_v<terminal_session>);
     STATIC_REQUIRE(std::is_nothrow_destructible_v<terminal_session>);

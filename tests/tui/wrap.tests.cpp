@@ -25,14 +25,15 @@ std::vector<std::string> lines_of(std::string_view text, std::size_t width) {
 
 using lines = std::vector<std::string>;
 
-const std::string chinese = "\xE4\xB8\xAD"; // 中
+const std::string chinese = "\xE4\xB8\xAD";  // 中
 const std::string grin = "\xF0\x9F\x98\x80"; // 😀
 
 // Everything but the spaces, in order: what wrapping must never lose or reorder.
 std::string without_spaces(std::string_view text) {
     std::string out;
     for (char c : text) {
-        if (c != ' ' && c != '\n') out.push_back(c);
+        if (c != ' ' && c != '\n')
+            out.push_back(c);
     }
     return out;
 }
@@ -79,7 +80,8 @@ TEST_CASE("a word longer than the width is broken hard", "[tui][wrap]") {
     const std::string url = "https://example.org/" + std::string(300, 'x');
     const auto wrapped = wrap(url, 50);
     CHECK(wrapped.size() == 7);
-    for (const auto& line : wrapped) CHECK(line.width <= 50);
+    for (const auto& line : wrapped)
+        CHECK(line.width <= 50);
 }
 
 TEST_CASE("a width of one puts one character on each line", "[tui][wrap]") {
@@ -96,7 +98,8 @@ TEST_CASE("wide characters are kept whole", "[tui][wrap]") {
     CHECK(lines_of("a" + grin + "b", 2) == lines{"a", grin, "b"});
 }
 
-TEST_CASE("a character wider than the width gets a line of its own and nothing is lost", "[tui][wrap]") {
+TEST_CASE("a character wider than the width gets a line of its own and nothing is lost",
+          "[tui][wrap]") {
     CHECK(lines_of(grin, 1) == lines{grin});
     CHECK(lines_of("a" + grin + "b", 1) == lines{"a", grin, "b"});
     const auto ranges = wrap(grin + grin, 1);
@@ -106,14 +109,14 @@ TEST_CASE("a character wider than the width gets a line of its own and nothing i
 
 TEST_CASE("a line of CJK and emoji wraps by columns", "[tui][wrap]") {
     // "你好 世界 😀👍 ok": 4 + 1 + 4 + 1 + 4 + 1 + 2 columns
-    const std::string text = "\xE4\xBD\xA0\xE5\xA5\xBD \xE4\xB8\x96\xE7\x95\x8C " + grin +
-                             "\xF0\x9F\x91\x8D ok";
-    CHECK(lines_of(text, 9) == lines{"\xE4\xBD\xA0\xE5\xA5\xBD \xE4\xB8\x96\xE7\x95\x8C",
-                                     grin + "\xF0\x9F\x91\x8D ok"});
+    const std::string text =
+        "\xE4\xBD\xA0\xE5\xA5\xBD \xE4\xB8\x96\xE7\x95\x8C " + grin + "\xF0\x9F\x91\x8D ok";
+    CHECK(lines_of(text, 9) ==
+          lines{"\xE4\xBD\xA0\xE5\xA5\xBD \xE4\xB8\x96\xE7\x95\x8C", grin + "\xF0\x9F\x91\x8D ok"});
     CHECK(lines_of(text, 4) == lines{"\xE4\xBD\xA0\xE5\xA5\xBD", "\xE4\xB8\x96\xE7\x95\x8C",
                                      grin + "\xF0\x9F\x91\x8D", "ok"});
-    CHECK(lines_of(text, 3) == lines{"\xE4\xBD\xA0", "\xE5\xA5\xBD", "\xE4\xB8\x96",
-                                     "\xE7\x95\x8C", grin, "\xF0\x9F\x91\x8D", "ok"});
+    CHECK(lines_of(text, 3) == lines{"\xE4\xBD\xA0", "\xE5\xA5\xBD", "\xE4\xB8\x96", "\xE7\x95\x8C",
+                                     grin, "\xF0\x9F\x91\x8D", "ok"});
 }
 
 TEST_CASE("invalid UTF-8 wraps without crashing and loses no byte", "[tui][wrap]") {
@@ -124,18 +127,20 @@ TEST_CASE("invalid UTF-8 wraps without crashing and loses no byte", "[tui][wrap]
 
 TEST_CASE("random text wraps within the width and keeps every character in order", "[tui][wrap]") {
     std::mt19937 engine(99);
-    const std::vector<std::string> pieces = {"a", "bc", " ", " ", "  ", "\n", chinese, grin,
-                                             "e\xCC\x81", "\xFF", "longerword"};
+    const std::vector<std::string> pieces = {"a",     "bc", " ",         " ",    "  ",        "\n",
+                                             chinese, grin, "e\xCC\x81", "\xFF", "longerword"};
     std::uniform_int_distribution<std::size_t> pick(0, pieces.size() - 1);
     for (int round = 0; round < 500; ++round) {
         std::string text;
-        for (int i = 0; i < round % 30; ++i) text += pieces[pick(engine)];
+        for (int i = 0; i < round % 30; ++i)
+            text += pieces[pick(engine)];
         for (std::size_t width = 1; width <= 12; ++width) {
             std::string joined;
             for (const auto& line : wrap(text, width)) {
                 const auto piece = std::string_view(text).substr(line.begin, line.end - line.begin);
                 // Only a single too-wide character may exceed the width.
-                if (line.width > width) REQUIRE(next_boundary(piece, 0) == piece.size());
+                if (line.width > width)
+                    REQUIRE(next_boundary(piece, 0) == piece.size());
                 joined += piece;
             }
             REQUIRE(without_spaces(joined) == without_spaces(text));
@@ -144,10 +149,11 @@ TEST_CASE("random text wraps within the width and keeps every character in order
 }
 
 TEST_CASE("a hanging indent lines continuation lines up under the message text", "[tui][wrap]") {
-    const auto rows = wrap_with_hanging_indent("14:02 bob    ", "are you there? the file is big", 30);
-    CHECK(rows == lines{"14:02 bob    are you there?",
-                        "             the file is big"});
-    for (const auto& row : rows) CHECK(display_width(row) <= 30);
+    const auto rows =
+        wrap_with_hanging_indent("14:02 bob    ", "are you there? the file is big", 30);
+    CHECK(rows == lines{"14:02 bob    are you there?", "             the file is big"});
+    for (const auto& row : rows)
+        CHECK(display_width(row) <= 30);
     CHECK(wrap_with_hanging_indent("14:02 bob    ", "", 30) == lines{"14:02 bob    "});
     CHECK(wrap_with_hanging_indent("14:02 bob    ", "hi", 0).empty());
 }
