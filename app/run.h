@@ -5,9 +5,6 @@
 
 namespace sotto::app {
 
-// Exit code of a mode that this build does not contain yet (sysexits EX_UNAVAILABLE).
-inline constexpr int exit_not_built = 69;
-
 int run_client(const client_options& options);
 int run_relay(const relay_options& options);
 int run_invite(const invite_options& options);
