@@ -33,7 +33,7 @@ constexpr std::string_view ctx_ratchet = "sotto-client/ratchet";
 constexpr std::string_view ctx_body = "sotto-client/message-body";
 constexpr std::string_view ctx_outbox = "sotto-client/outbox-content";
 
-constexpr std::array<sqlite::migration, 1> client_migrations{{
+constexpr std::array<sqlite::migration, 2> client_migrations{{
     {"initial client schema", R"sql(
 CREATE TABLE header (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -96,6 +96,10 @@ CREATE TABLE pending_inbound (
     UNIQUE (contact_id, id)
 );
 )sql"},
+    // History pages start before a message id; without this index that lookup scanned every
+    // message of the conversation (22 ms at 100,000 messages).
+    {"index messages by id for history paging",
+     "CREATE INDEX messages_by_id ON messages(contact_id, id);"},
 }};
 
 unix_millis now_millis() {
