@@ -19,3 +19,16 @@ function(sotto_add_module name)
   target_link_libraries(sotto_${name} PUBLIC ${arg_PUBLIC_LIBS} PRIVATE ${arg_PRIVATE_LIBS})
   sotto_set_warnings(sotto_${name})
 endfunction()
+
+# Generates C++ for one .proto into its own static library `<target>`. Generated code is not ours
+# to make warning-free, so it gets no -Werror and its include directory is SYSTEM; sources
+# include it as "<subdir>/<name>.pb.h".
+function(sotto_add_proto_library target proto subdir)
+  add_library(${target} STATIC)
+  set(out ${PROJECT_BINARY_DIR}/generated/${subdir})
+  file(MAKE_DIRECTORY ${out})
+  protobuf_generate(TARGET ${target} LANGUAGE cpp APPEND_PATH PROTOS ${proto} PROTOC_OUT_DIR ${out})
+  target_include_directories(${target} SYSTEM PUBLIC ${PROJECT_BINARY_DIR}/generated)
+  target_link_libraries(${target} PUBLIC protobuf::libprotobuf)
+  target_compile_features(${target} PUBLIC cxx_std_20)
+endfunction()
