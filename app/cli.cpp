@@ -20,7 +20,12 @@ std::string relay_for_profile(const client_options& options) {
 }
 
 std::string version_string() {
+#ifdef SOTTO_TEST_HOOKS
+    // Says so, so that a test build is never mistaken for a release.
+    return std::string("sotto ") + SOTTO_VERSION + " (test build: honours SOTTO_TEST_* knobs)";
+#else
     return std::string("sotto ") + SOTTO_VERSION;
+#endif
 }
 
 namespace {

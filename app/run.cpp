@@ -66,8 +66,10 @@ void batch_error(std::string_view code, std::string_view message) {
               << std::flush;
 }
 
-// Tuning for tests (docs/BATCH.md "Test knobs"); never set these for real profiles.
-void apply_test_knobs(client::engine_options& options) {
+// Tuning for tests (docs/BATCH.md "Test knobs"), compiled only into test and benchmark builds
+// (SOTTO_TEST_HOOKS): a packaged binary never weakens a profile's KDF because of its environment.
+void apply_test_knobs([[maybe_unused]] client::engine_options& options) {
+#ifdef SOTTO_TEST_HOOKS
     if (const char* fast = std::getenv("SOTTO_INSECURE_TEST_KDF");
         fast != nullptr && std::string_view(fast) == "1") {
         options.kdf = crypto::kdf_params::cheap();
@@ -83,6 +85,7 @@ void apply_test_knobs(client::engine_options& options) {
             options.outbox_retry = base;
         }
     }
+#endif
 }
 
 int run_full_screen(const client_options& options) {

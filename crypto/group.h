@@ -52,11 +52,11 @@ enum class group_change_kind : std::uint8_t { create, add, remove, leave, rename
 
 struct group_change {
     group_change_kind kind = group_change_kind::create;
-    std::string author;                   // username of the signer
-    std::vector<std::string> subjects;    // added, removed or leaving members
-    std::int64_t timestamp_ms = 0;        // author's clock
-    group_state result;                   // the whole state after the change
-    signature sig;                        // author's identity key over the canonical encoding
+    std::string author;                // username of the signer
+    std::vector<std::string> subjects; // added, removed or leaving members
+    std::int64_t timestamp_ms = 0;     // author's clock
+    group_state result;                // the whole state after the change
+    signature sig;                     // author's identity key over the canonical encoding
 
     // The canonical encoding of everything but the signature, with the label; what is signed.
     [[nodiscard]] std::vector<byte> signed_bytes() const;
@@ -66,13 +66,13 @@ struct group_change {
 };
 
 enum class group_change_error : std::uint8_t {
-    malformed,          // inconsistent state (unsorted, duplicate or too many members, ...)
-    wrong_group,        // another group id
-    stale,              // version <= the current one (a replay or an old change)
-    gap,                // version > current + 1 (an earlier change is missing)
-    not_authorized,     // author not an admin (or, for leave, not the member leaving)
-    bad_signature,      // does not verify against the author's pinned key
-    inconsistent,       // result does not follow from the current state and the kind
+    malformed,      // inconsistent state (unsorted, duplicate or too many members, ...)
+    wrong_group,    // another group id
+    stale,          // version <= the current one (a replay or an old change)
+    gap,            // version > current + 1 (an earlier change is missing)
+    not_authorized, // author not an admin (or, for leave, not the member leaving)
+    bad_signature,  // does not verify against the author's pinned key
+    inconsistent,   // result does not follow from the current state and the kind
 };
 
 [[nodiscard]] std::string_view to_string(group_change_error error) noexcept;
@@ -81,8 +81,7 @@ enum class group_change_error : std::uint8_t {
 // and `author` as its only admin). The caller fills `next` from `current`.
 [[nodiscard]] group_change make_group_change(group_change_kind kind,
                                              const identity_key_pair& author_key,
-                                             std::string author,
-                                             std::vector<std::string> subjects,
+                                             std::string author, std::vector<std::string> subjects,
                                              std::int64_t timestamp_ms, group_state next);
 
 // Checks `change` against `current`. `author_identity` is the key the receiver pinned for the
