@@ -302,6 +302,7 @@ class batch_session {
                                         {"text", m.text},
                                         {"id", m.id},
                                         {"ts", m.ts},
+                                        {"received_at", m.received_at},
                                         {"direction", m.outgoing ? "out" : "in"},
                                         {"status", to_string(m.status)}});
                 }

@@ -511,3 +511,82 @@ TEST_CASE("a read command sends a read receipt for what was shown", "[e2e]") {
     CHECK(history["messages"].back()["status"] == "read");
     CHECK(f.bob->command({{"cmd", "read"}, {"with", "alice"}})["count"] == 0);
 }
+
+TEST_CASE("bob registers an hour later by the clock and gets everything in order, each once",
+          "[e2e]") {
+    e2e_directory dir;
+    simulated_clock clock(dir.path / "faketime");
+    relay_process relay(dir.path / "relay", free_port(), clock.environment());
+    batch_client alice("alice", dir.path / "alice", relay, "pass-phrase", true,
+                       batch_client::pin_mode::fingerprint, clock.environment());
+    const auto sent = numbered("a note from an hour ago", 5);
+    std::vector<std::string> ids;
+    for (const auto& text : sent) {
+        ids.push_back(alice.send("bob", text));
+    }
+    alice.wait_for(handshake_with("bob", "offering"));
+    const auto sent_before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count() +
+                             1'000;
+
+    clock.set("+1h"); // the relay's and alice's wall clocks move an hour on; bob starts then
+    batch_client bob("bob", dir.path / "bob", relay, "pass-phrase", true,
+                     batch_client::pin_mode::fingerprint, clock.environment());
+    bob.wait_for(is_event("request"), 20s, "the message request");
+    REQUIRE(bob.command({{"cmd", "accept"}, {"with", "alice"}})["event"] == "result");
+    bob.wait_messages("alice", sent.size());
+    CHECK(texts(bob.messages_from("alice")) == sent);
+    for (const auto& id : ids) {
+        alice.wait_for(receipt_for(id, "delivered"), 20s, "a delivered receipt");
+    }
+    bob.drain(500ms);
+    CHECK(bob.messages_from("alice").size() == sent.size());
+
+    // The messages carry alice's clock from before the hour; bob stored them an hour later.
+    const auto history = bob.command({{"cmd", "history"}, {"with", "alice"}});
+    REQUIRE(history["messages"].size() == sent.size());
+    for (const auto& m : history["messages"]) {
+        CHECK(m["ts"].get<std::int64_t>() < sent_before);
+        CHECK(m["received_at"].get<std::int64_t>() - m["ts"].get<std::int64_t>() >= 3'599'000);
+    }
+    // And the session works both ways afterwards.
+    bob.send("alice", "got them, an hour late");
+    alice.wait_messages("bob", 1);
+}
+
+TEST_CASE("what crosses the wire is TLS and holds no plaintext of the messages", "[e2e]") {
+    e2e_directory dir;
+    relay_process relay(dir.path / "relay", free_port());
+    tcp_recorder wire(relay.port);
+    batch_client alice("alice", dir.path / "alice", relay, "pass-phrase", true,
+                       batch_client::pin_mode::fingerprint, {}, wire.address());
+    batch_client bob("bob", dir.path / "bob", relay, "pass-phrase", true,
+                     batch_client::pin_mode::fingerprint, {}, wire.address());
+    const auto sent = numbered("wiretap canary", 10);
+    for (const auto& text : sent) {
+        alice.send("bob", text);
+    }
+    bob.wait_for(is_event("request"), 20s, "the message request");
+    REQUIRE(bob.command({{"cmd", "accept"}, {"with", "alice"}})["event"] == "result");
+    bob.wait_messages("alice", sent.size());
+    bob.send("alice", "wiretap canary reply");
+    alice.wait_messages("bob", 1);
+    CHECK(alice.quit() == 0);
+    CHECK(bob.quit() == 0);
+
+    CHECK(wire.connections() >= 2);
+    const auto up = wire.client_to_target();
+    const auto down = wire.target_to_client();
+    // Both directions start with a TLS handshake record and carry only TLS records.
+    REQUIRE(up.size() > 5);
+    REQUIRE(down.size() > 5);
+    CHECK(up[0] == '\x16');
+    CHECK(down[0] == '\x16');
+    CHECK(up.find("\x17\x03\x03") != std::string::npos); // application data
+    for (const auto* text : {"wiretap canary", "wiretap", "alice", "hello"}) {
+        INFO(text);
+        CHECK(up.find(text) == std::string::npos);
+        CHECK(down.find(text) == std::string::npos);
+    }
+}

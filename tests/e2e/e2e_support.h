@@ -4,6 +4,7 @@
 // SOTTO_TEST_RESEND_MS (short handshake resend and reconnect periods), see docs/BATCH.md.
 
 #include "tests/support/child.h"
+#include "tests/support/tcp_recorder.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -40,21 +41,52 @@ struct e2e_directory {
 };
 
 // `sotto --relay` on 127.0.0.1:<port> with a data directory (so it can be restarted).
+// A wall clock that tests move: processes started with environment() see the real time plus
+// the offset written to a file (libfaketime's FAKETIME_TIMESTAMP_FILE, re-read every second),
+// so "an hour later" is a write, not an hour. The monotonic clock is left alone, so timers,
+// timeouts and backoff behave as they would.
+class simulated_clock {
+  public:
+    explicit simulated_clock(std::filesystem::path file) : file_(std::move(file)) { set("+0"); }
+    // A libfaketime offset such as "+1h" or "-30m".
+    void set(const std::string& offset) {
+        const auto temporary = file_.string() + ".new";
+        std::ofstream(temporary) << offset << "\n";
+        std::filesystem::rename(temporary, file_);
+        // Every process reads the file again within FAKETIME_CACHE_DURATION.
+        std::this_thread::sleep_for(1500ms);
+    }
+    [[nodiscard]] std::map<std::string, std::string> environment() const {
+        return {{"LD_PRELOAD", library},
+                {"FAKETIME_TIMESTAMP_FILE", file_.string()},
+                {"FAKETIME_CACHE_DURATION", "1"},
+                {"FAKETIME_DONT_FAKE_MONOTONIC", "1"},
+                {"FAKETIME_DONT_RESET", "1"}};
+    }
+    static constexpr const char* library = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+  private:
+    std::filesystem::path file_;
+};
+
 struct relay_process {
     std::filesystem::path data;
     std::uint16_t port;
     std::string fingerprint;
     std::unique_ptr<child_process> child;
+    std::map<std::string, std::string> environment;
 
-    relay_process(std::filesystem::path data_directory, std::uint16_t listen_port)
-        : data(std::move(data_directory)), port(listen_port) {
+    relay_process(std::filesystem::path data_directory, std::uint16_t listen_port,
+                  std::map<std::string, std::string> extra_environment = {})
+        : data(std::move(data_directory)), port(listen_port),
+          environment(std::move(extra_environment)) {
         start();
     }
     void start() {
         child = std::make_unique<child_process>(
             std::vector<std::string>{SOTTO_BINARY, "--relay", "--listen", address(), "--data-dir",
                                      data.string(), "--log-level", "warn"},
-            std::map<std::string, std::string>{}, data.parent_path() / "relay.err");
+            environment, data.parent_path() / "relay.err");
         const std::string marker = "certificate fingerprint (SHA-256): ";
         const auto deadline = std::chrono::steady_clock::now() + 20s;
         while (std::chrono::steady_clock::now() < deadline) {
@@ -93,6 +125,7 @@ class batch_client {
     std::string user;
     std::filesystem::path profile;
     std::vector<json> events;
+    std::map<std::string, std::string> environment; // added to every launch
 
     // How the relay certificate is pinned: by its fingerprint (the default), trust on first use,
     // or not at all.
@@ -101,9 +134,13 @@ class batch_client {
     batch_client(std::string name, std::filesystem::path profile_directory,
                  const relay_process& relay,
                  std::string passphrase = "pass-" + std::string("phrase"), bool wait_ready = true,
-                 pin_mode pin = pin_mode::fingerprint)
-        : user(std::move(name)), profile(std::move(profile_directory)), pin_(pin) {
-        launch(relay.address(), relay.fingerprint, passphrase);
+                 pin_mode pin = pin_mode::fingerprint,
+                 std::map<std::string, std::string> extra_environment = {},
+                 const std::string& relay_address = {})
+        : user(std::move(name)), profile(std::move(profile_directory)),
+          environment(std::move(extra_environment)), pin_(pin) {
+        launch(relay_address.empty() ? relay.address() : relay_address, relay.fingerprint,
+               passphrase);
         if (wait_ready) {
             wait_for([](const json& e) { return e["event"] == "ready"; }, 20s);
         }
@@ -121,12 +158,11 @@ class batch_client {
         } else if (pin_ == pin_mode::trust_on_first_use) {
             arguments.emplace_back("--trust-on-first-use");
         }
-        child_ = std::make_unique<child_process>(
-            arguments,
-            std::map<std::string, std::string>{{"SOTTO_PASSPHRASE", passphrase},
-                                               {"SOTTO_INSECURE_TEST_KDF", "1"},
-                                               {"SOTTO_TEST_RESEND_MS", resend_ms}},
-            profile.string() + ".err");
+        auto variables = environment;
+        variables.insert({{"SOTTO_PASSPHRASE", passphrase},
+                          {"SOTTO_INSECURE_TEST_KDF", "1"},
+                          {"SOTTO_TEST_RESEND_MS", resend_ms}});
+        child_ = std::make_unique<child_process>(arguments, variables, profile.string() + ".err");
     }
 
     // Reads events until one matches (searching from the start of the log); fails the test on
