@@ -77,7 +77,8 @@ class sender_key_sender {
 
     // Encrypts `plaintext` (already padded, see padding.h) with the next message key, signs
     // header || ciphertext, and advances the chain. `associated_data` is authenticated too
-    // (the engine passes the sender's identity key). Never fails.
+    // (the engine passes the sender's identity key) and signed. Never fails, except that a chain
+    // is good for 2^32 - 1 messages: the next throws std::logic_error (rotate long before).
     [[nodiscard]] std::vector<byte> encrypt(bytes_view plaintext, bytes_view associated_data);
 
     [[nodiscard]] const group_id& group() const noexcept;
@@ -125,6 +126,9 @@ class sender_key_receiver {
 
     void expire_skipped(wall_time now);
     [[nodiscard]] std::size_t skipped_keys() const noexcept;
+    // Chain-key derivations performed by this object since it was built or loaded: lets tests
+    // see that refused messages derived nothing. Not part of the serialized state.
+    [[nodiscard]] std::uint64_t chain_steps() const noexcept;
     [[nodiscard]] const group_id& group() const noexcept;
     [[nodiscard]] std::uint32_t chain_id() const noexcept;
 
