@@ -180,6 +180,11 @@ std::optional<group_message_header> parse_group_message_header(bytes_view messag
 // Sender
 
 struct sender_key_sender::data {
+    data(const group_id& of_group, std::uint32_t id, std::uint32_t first, key32 key,
+         identity_key_pair pair)
+        : group(of_group), chain_id(id), iteration(first), chain_key(std::move(key)),
+          signing(std::move(pair)) {}
+
     group_id group;
     std::uint32_t chain_id = 0;
     std::uint32_t iteration = 0;
@@ -197,11 +202,10 @@ sender_key_sender sender_key_sender::generate(const group_id& group, random_sour
     random.fill(id);
     key32 chain;
     random.fill(chain.mutable_view());
-    auto d = std::unique_ptr<data>(
-        new data{group,
-                 (std::uint32_t{id[0]} << 24U) | (std::uint32_t{id[1]} << 16U) |
-                     (std::uint32_t{id[2]} << 8U) | std::uint32_t{id[3]},
-                 0, std::move(chain), identity_key_pair::generate(random)});
+    const std::uint32_t chain_id = (std::uint32_t{id[0]} << 24U) | (std::uint32_t{id[1]} << 16U) |
+                                   (std::uint32_t{id[2]} << 8U) | std::uint32_t{id[3]};
+    auto d = std::make_unique<data>(group, chain_id, 0, std::move(chain),
+                                    identity_key_pair::generate(random));
     return sender_key_sender(std::move(d));
 }
 
@@ -285,8 +289,8 @@ std::optional<sender_key_sender> sender_key_sender::deserialize(bytes_view bytes
     if (!signing) {
         return std::nullopt;
     }
-    return sender_key_sender(std::unique_ptr<data>(
-        new data{group, chain_id, iteration, std::move(chain), std::move(*signing)}));
+    return sender_key_sender(
+        std::make_unique<data>(group, chain_id, iteration, std::move(chain), std::move(*signing)));
 }
 
 // ---------------------------------------------------------------------------------------------

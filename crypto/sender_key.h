@@ -32,7 +32,8 @@ using group_id = fixed_bytes<group_id_size, struct group_id_tag>;
 
 // version(1) || group id(16) || chain id(4) || iteration(4), all big-endian.
 inline constexpr std::size_t group_message_header_size = 1 + group_id_size + 4 + 4;
-// Header, AEAD tag and the Ed25519 signature over header || ciphertext.
+// Header, AEAD tag and the Ed25519 signature over a label, the associated data, header and
+// ciphertext (PROTOCOL.md 2.9).
 inline constexpr std::size_t group_message_overhead =
     group_message_header_size + aead_tag_size + signature_size;
 
