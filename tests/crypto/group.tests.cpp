@@ -511,3 +511,24 @@ TEST_CASE("a group state survives serialization and garbage states are refused",
     empty.members.clear();
     CHECK(deserialize_group_state(serialize(empty)) == empty);
 }
+
+TEST_CASE("after the last admin leaves nobody can change the membership but members can leave",
+          "[crypto][group]") {
+    const people p;
+    const group_state v1 = initial(p);
+    const auto alice_leaves =
+        make_group_change(group_change_kind::leave, p.key("alice"), "alice", {"alice"}, 2000,
+                          next_of(v1, [](group_state& s) { erase_member(s, "alice"); }));
+    const group_state v2 = state_of(apply_group_change(v1, alice_leaves, p.pub("alice")));
+    CHECK(v2.members.size() == 2);
+    const auto bob_renames =
+        make_group_change(group_change_kind::rename, p.key("bob"), "bob", {}, 3000,
+                          next_of(v2, [](group_state& s) { s.name = "b"; }));
+    CHECK(error_of(apply_group_change(v2, bob_renames, p.pub("bob"))) ==
+          group_change_error::not_authorized);
+    const auto carol_leaves =
+        make_group_change(group_change_kind::leave, p.key("carol"), "carol", {"carol"}, 3000,
+                          next_of(v2, [](group_state& s) { erase_member(s, "carol"); }));
+    CHECK(state_of(apply_group_change(v2, carol_leaves, p.pub("carol"))).members ==
+          std::vector<sotto::crypto::group_member>{p.member("bob")});
+}
