@@ -490,3 +490,16 @@ TEST_CASE("twenty members with random sends, reordering and drops read every del
         CHECK(count == 1);
     }
 }
+
+TEST_CASE("an empty plaintext and empty associated data round-trip", "[crypto][sender_key]") {
+    seeded_random random(14);
+    auto sender = sender_key_sender::generate(group_of(15), random);
+    auto receiver = sender_key_receiver::from_distribution(sender.distribution());
+    const auto message = sender.encrypt({}, {});
+    CHECK(message.size() == group_message_overhead);
+    const auto result = receiver.decrypt(message, {}, t0);
+    REQUIRE_FALSE(error_of(result).has_value());
+    CHECK(std::get<secret_buffer>(result).empty());
+    CHECK(error_of(receiver.decrypt(message, {}, t0)) == sender_key_error::replay);
+    CHECK(to_string(sender_key_error::bad_signature) == "bad signature");
+}
