@@ -8,6 +8,14 @@
 // is consistent with the kind of change. Anything else, such as a change the relay or a
 // non-admin member makes up, is rejected with a reason the conversation shows.
 //
+// Rules (PROTOCOL.md 2.9): admins are a flag per member. The creator is the only admin of
+// version 1; an admin may add members as admins or not, remove any member but itself (an
+// admin leaves with `leave`), and rename. `leave` is signed by the member leaving and lists
+// only it. add/remove/leave change nothing but the member list, rename only the name.
+//
+// Spell the type sotto::crypto::group_member (or crypto::group_member) where a using-directive
+// is in effect: glibc's <unistd.h> declares a function ::group_member.
+//
 // Pure logic: no clock or randomness of its own; the engine passes identity keys it pinned.
 
 #include "crypto/identity.h"
@@ -77,8 +85,10 @@ enum class group_change_error : std::uint8_t {
 
 [[nodiscard]] std::string_view to_string(group_change_error error) noexcept;
 
-// Builds and signs a change. `current` is nullopt for create (then `next` must have version 1
-// and `author` as its only admin). The caller fills `next` from `current`.
+// Builds and signs a change. For create `next` must have version 1, `author` as its only admin
+// and `subjects` = every other member. The caller fills `next` from the current state; the
+// subjects and members are sorted (and subjects deduplicated) here, so the encoding is
+// canonical.
 [[nodiscard]] group_change make_group_change(group_change_kind kind,
                                              const identity_key_pair& author_key,
                                              std::string author, std::vector<std::string> subjects,
@@ -89,8 +99,10 @@ enum class group_change_error : std::uint8_t {
 // the author's key in the state must equal it. With `current` nullopt (the receiver does not
 // know the group yet) a create, or an add that lists the receiver (a welcome for a member
 // added later), is accepted when its author is an admin of its result with `author_identity`;
-// the engine checks that the receiver is in the result. Returns the new state or why it was
-// refused; `current` itself is never modified.
+// the engine checks that the receiver is in the result. Any other kind with `current` nullopt
+// is `wrong_group` (a group the receiver does not know). Checks in this order: malformed,
+// wrong_group, stale/gap, not_authorized, bad_signature, inconsistent. Returns the new state or
+// why it was refused; `current` itself is never modified.
 [[nodiscard]] std::variant<group_state, group_change_error>
 apply_group_change(const std::optional<group_state>& current, const group_change& change,
                    const identity_public_key& author_identity);

@@ -32,7 +32,8 @@ using group_id = fixed_bytes<group_id_size, struct group_id_tag>;
 
 // version(1) || group id(16) || chain id(4) || iteration(4), all big-endian.
 inline constexpr std::size_t group_message_header_size = 1 + group_id_size + 4 + 4;
-// Header, AEAD tag and the Ed25519 signature over header || ciphertext.
+// Header, AEAD tag and the Ed25519 signature over a label, the associated data, header and
+// ciphertext (PROTOCOL.md 2.9).
 inline constexpr std::size_t group_message_overhead =
     group_message_header_size + aead_tag_size + signature_size;
 
@@ -77,7 +78,8 @@ class sender_key_sender {
 
     // Encrypts `plaintext` (already padded, see padding.h) with the next message key, signs
     // header || ciphertext, and advances the chain. `associated_data` is authenticated too
-    // (the engine passes the sender's identity key). Never fails.
+    // (the engine passes the sender's identity key) and signed. Never fails, except that a chain
+    // is good for 2^32 - 1 messages: the next throws std::logic_error (rotate long before).
     [[nodiscard]] std::vector<byte> encrypt(bytes_view plaintext, bytes_view associated_data);
 
     [[nodiscard]] const group_id& group() const noexcept;
@@ -125,6 +127,9 @@ class sender_key_receiver {
 
     void expire_skipped(wall_time now);
     [[nodiscard]] std::size_t skipped_keys() const noexcept;
+    // Chain-key derivations performed by this object since it was built or loaded: lets tests
+    // see that refused messages derived nothing. Not part of the serialized state.
+    [[nodiscard]] std::uint64_t chain_steps() const noexcept;
     [[nodiscard]] const group_id& group() const noexcept;
     [[nodiscard]] std::uint32_t chain_id() const noexcept;
 

@@ -6,6 +6,7 @@
 #include "crypto/ratchet.h"
 #include "crypto/safety_number.h"
 #include "crypto/seal.h"
+#include "crypto/sender_key.h"
 #include "tests/crypto/session_support.h"
 #include "tests/crypto/test_support.h"
 
@@ -79,6 +80,19 @@ std::map<std::string, std::string> generate_vectors() {
         b.bytes[i] = static_cast<byte>(0x20 + i);
     }
     v["safety.number"] = *safety_number(a, "alice", b, "bob");
+
+    // Drawn last from the same stream, so the vectors above do not move.
+    group_id group;
+    for (std::size_t i = 0; i < group.size(); ++i) {
+        group.bytes[i] = static_cast<byte>(i);
+    }
+    auto sender = sender_key_sender::generate(group, random);
+    const auto distribution = sender.distribution();
+    const auto sender_state = sender.serialize();
+    v["group.chain_key"] = to_hex(distribution.chain_key.view());
+    v["group.signing_seed"] = to_hex(sender_state.view().subspan(1 + 16 + 4 + 4 + 32, 32));
+    v["group.message_0"] = to_hex(sender.encrypt(hello, alice_id.public_key().view()));
+    v["group.message_1"] = to_hex(sender.encrypt(hello, alice_id.public_key().view()));
     return v;
 }
 

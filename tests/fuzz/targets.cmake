@@ -4,3 +4,4 @@ sotto_add_fuzz_target(tui_text SOURCES ${PROJECT_SOURCE_DIR}/tests/tui/text.fuzz
 sotto_add_fuzz_target(tui_input SOURCES ${PROJECT_SOURCE_DIR}/tests/tui/input.fuzz.cpp LIBS sotto::tui)
 sotto_add_fuzz_target(frame SOURCES ${PROJECT_SOURCE_DIR}/tests/net/frame.fuzz.cpp LIBS sotto::net)
 sotto_add_fuzz_target(relay_session SOURCES ${PROJECT_SOURCE_DIR}/tests/net/relay_session.fuzz.cpp LIBS sotto::net)
+sotto_add_fuzz_target(group SOURCES ${PROJECT_SOURCE_DIR}/tests/fuzz/group.fuzz.cpp LIBS sotto::crypto)
