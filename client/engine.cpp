@@ -37,6 +37,10 @@ constexpr std::size_t max_text_size = 16'000;
 constexpr std::size_t max_pending_inbound = 1000;
 constexpr std::size_t max_receipt_ids = 200;
 
+// Messages read from the store at a time when a whole conversation is walked (export, the
+// messages of an accepted request), so that none is ever held in memory whole.
+constexpr std::size_t history_page_size = 500;
+
 crypto::wall_time wall_now() {
     return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
@@ -1001,23 +1005,18 @@ class engine::impl : public std::enable_shared_from_this<impl> {
         store_->set_request_state(contact.id, store::request_state::none);
         auto& p = load_peer(contact);
         // Everything that waited is shown now, oldest first, and acknowledged to the sender.
-        std::vector<store::stored_message> all;
-        std::optional<store::message_id> before;
+        std::optional<store::message_id> after;
         for (;;) {
-            auto page = store_->history(contact.id, before, 500);
+            const auto page = store_->history_after(contact.id, after, history_page_size);
             if (page.empty()) {
                 break;
             }
-            before = page.front().id;
-            all.insert(all.begin(), page.begin(), page.end());
-            if (page.size() < 500) {
-                break;
-            }
-        }
-        for (const auto& message : all) {
-            if (message.way == store::direction::incoming) {
-                emit(events::message{p.name, message.text, hex(message.id), message.sent_at});
-                pending_receipts_[p.name].push_back(message.id);
+            after = page.back().id;
+            for (const auto& message : page) {
+                if (message.way == store::direction::incoming) {
+                    emit(events::message{p.name, message.text, hex(message.id), message.sent_at});
+                    pending_receipts_[p.name].push_back(message.id);
+                }
             }
         }
         post_flush();
@@ -1234,16 +1233,6 @@ class engine::impl : public std::enable_shared_from_this<impl> {
         if (!contact) {
             return unknown(with);
         }
-        std::vector<store::stored_message> all;
-        std::optional<store::message_id> before;
-        for (;;) {
-            auto page = store_->history(contact->id, before, 500);
-            if (page.empty()) {
-                break;
-            }
-            before = page.front().id;
-            all.insert(all.begin(), page.begin(), page.end());
-        }
         const int fd =
             ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0) {
@@ -1251,38 +1240,54 @@ class engine::impl : public std::enable_shared_from_this<impl> {
         }
         ::close(fd);
         std::ofstream out(path, std::ios::trunc);
+        const auto from = [&](const store::stored_message& m) -> const std::string& {
+            return m.way == store::direction::outgoing ? username_ : with;
+        };
         if (format == export_format::json) {
-            nlohmann::json messages = nlohmann::json::array();
-            for (const auto& m : all) {
-                messages.push_back(
-                    {{"id", hex(m.id)},
-                     {"from", m.way == store::direction::outgoing ? username_ : with},
-                     {"direction", m.way == store::direction::outgoing ? "out" : "in"},
-                     {"text", m.text},
-                     {"ts", m.sent_at},
-                     {"status", to_string(m.status)}});
-            }
-            out << nlohmann::json{{"with", with}, {"user", username_}, {"messages", messages}}.dump(
-                       2)
-                << '\n';
+            // One message a line, written page by page: a long conversation is never in memory.
+            out << "{\"with\":" << nlohmann::json(with).dump()
+                << ",\"user\":" << nlohmann::json(username_).dump() << ",\"messages\":[";
         } else {
             out << "# Conversation between " << username_ << " and " << with << "\n\n";
-            for (const auto& m : all) {
-                const std::time_t seconds = static_cast<std::time_t>(m.sent_at / 1000);
-                std::tm parts{};
-                ::gmtime_r(&seconds, &parts);
-                std::array<char, 32> stamp{};
-                std::strftime(stamp.data(), stamp.size(), "%Y-%m-%d %H:%M:%S UTC", &parts);
-                out << "- " << stamp.data() << " **"
-                    << (m.way == store::direction::outgoing ? username_ : with) << "**: " << m.text
-                    << '\n';
+        }
+        std::size_t count = 0;
+        std::optional<store::message_id> after;
+        for (;;) {
+            const auto page = store_->history_after(contact->id, after, history_page_size);
+            if (page.empty()) {
+                break;
             }
+            after = page.back().id;
+            for (const auto& m : page) {
+                if (format == export_format::json) {
+                    out << (count == 0 ? "\n" : ",\n")
+                        << nlohmann::json{{"id", hex(m.id)},
+                                          {"from", from(m)},
+                                          {"direction",
+                                           m.way == store::direction::outgoing ? "out" : "in"},
+                                          {"text", m.text},
+                                          {"ts", m.sent_at},
+                                          {"status", to_string(m.status)}}
+                               .dump();
+                } else {
+                    const auto seconds = static_cast<std::time_t>(m.sent_at / 1000);
+                    std::tm parts{};
+                    ::gmtime_r(&seconds, &parts);
+                    std::array<char, 32> stamp{};
+                    std::strftime(stamp.data(), stamp.size(), "%Y-%m-%d %H:%M:%S UTC", &parts);
+                    out << "- " << stamp.data() << " **" << from(m) << "**: " << m.text << '\n';
+                }
+                ++count;
+            }
+        }
+        if (format == export_format::json) {
+            out << "\n]}\n";
         }
         out.flush();
         if (!out) {
             return command_error{"io", "cannot write " + path.string()};
         }
-        return all.size();
+        return count;
     }
 
     std::optional<conversation_status> status(const std::string& with) {

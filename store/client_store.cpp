@@ -165,6 +165,23 @@ struct client_store::impl {
         }
         return std::move(std::get<crypto::secret_buffer>(opened));
     }
+    // The rows of a query selecting id, direction, body, sent_at, received_at, status.
+    std::vector<stored_message> read_messages(SQLite::Statement& query, contact_id contact) {
+        std::vector<stored_message> out;
+        while (query.executeStep()) {
+            stored_message message;
+            message.contact = contact;
+            message.id = id_of(query.getColumn(0));
+            message.way = static_cast<direction>(query.getColumn(1).getInt());
+            message.text = open_text(query.getColumn(2), ctx_body);
+            message.sent_at = query.getColumn(3).getInt64();
+            message.received_at = query.getColumn(4).getInt64();
+            message.status = static_cast<message_status>(query.getColumn(5).getInt());
+            out.push_back(std::move(message));
+        }
+        return out;
+    }
+
     std::string open_text(const SQLite::Column& column, std::string_view context) {
         const auto opened = open(column, context);
         return {reinterpret_cast<const char*>(opened.data()), opened.size()};
@@ -805,43 +822,57 @@ void client_store::remove_pending_inbound(std::int64_t sequence) {
     });
 }
 
+namespace {
+
+// The sequence of message `id` in a conversation (its first copy), or `otherwise`.
+std::int64_t sequence_of(SQLite::Database& database, contact_id contact,
+                         const std::optional<message_id>& id, std::int64_t otherwise) {
+    if (!id) {
+        return otherwise;
+    }
+    SQLite::Statement find(database,
+                           "SELECT min(sequence) FROM messages WHERE contact_id = ? AND id = ?");
+    find.bind(1, contact);
+    find.bind(2, id->data(), static_cast<int>(id->size()));
+    if (find.executeStep() && !find.getColumn(0).isNull()) {
+        return find.getColumn(0).getInt64();
+    }
+    return otherwise;
+}
+
+} // namespace
+
 std::vector<stored_message> client_store::history(contact_id contact,
                                                   const std::optional<message_id>& before,
                                                   std::size_t limit) {
     impl_->require_unlocked();
     return guarded([&] {
-        std::vector<stored_message> out;
-        std::int64_t before_sequence = INT64_MAX;
-        if (before) {
-            SQLite::Statement find(
-                impl_->database,
-                "SELECT min(sequence) FROM messages WHERE contact_id = ? AND id = ?");
-            find.bind(1, contact);
-            find.bind(2, before->data(), static_cast<int>(before->size()));
-            if (find.executeStep() && !find.getColumn(0).isNull()) {
-                before_sequence = find.getColumn(0).getInt64();
-            }
-        }
         SQLite::Statement query(
             impl_->database,
             "SELECT id, direction, body, sent_at, received_at, status FROM messages "
             "WHERE contact_id = ? AND sequence < ? ORDER BY sequence DESC LIMIT ?");
         query.bind(1, contact);
-        query.bind(2, before_sequence);
+        query.bind(2, sequence_of(impl_->database, contact, before, INT64_MAX));
         query.bind(3, static_cast<std::int64_t>(limit));
-        while (query.executeStep()) {
-            stored_message message;
-            message.contact = contact;
-            message.id = id_of(query.getColumn(0));
-            message.way = static_cast<direction>(query.getColumn(1).getInt());
-            message.text = impl_->open_text(query.getColumn(2), ctx_body);
-            message.sent_at = query.getColumn(3).getInt64();
-            message.received_at = query.getColumn(4).getInt64();
-            message.status = static_cast<message_status>(query.getColumn(5).getInt());
-            out.push_back(std::move(message));
-        }
+        auto out = impl_->read_messages(query, contact);
         std::reverse(out.begin(), out.end());
         return out;
+    });
+}
+
+std::vector<stored_message> client_store::history_after(contact_id contact,
+                                                        const std::optional<message_id>& after,
+                                                        std::size_t limit) {
+    impl_->require_unlocked();
+    return guarded([&] {
+        SQLite::Statement query(
+            impl_->database,
+            "SELECT id, direction, body, sent_at, received_at, status FROM messages "
+            "WHERE contact_id = ? AND sequence > ? ORDER BY sequence ASC LIMIT ?");
+        query.bind(1, contact);
+        query.bind(2, sequence_of(impl_->database, contact, after, -1));
+        query.bind(3, static_cast<std::int64_t>(limit));
+        return impl_->read_messages(query, contact);
     });
 }
 

@@ -179,6 +179,10 @@ class client_store {
     // Reads only those rows.
     [[nodiscard]] std::vector<stored_message>
     history(contact_id contact, const std::optional<message_id>& before, std::size_t limit);
+    // The other direction, for reading a whole conversation page by page (export): the `limit`
+    // messages after `after` (from the first when nullopt), oldest first.
+    [[nodiscard]] std::vector<stored_message>
+    history_after(contact_id contact, const std::optional<message_id>& after, std::size_t limit);
     // Deletes the messages of a contact (a declined request).
     void delete_messages(contact_id contact);
 

@@ -209,6 +209,38 @@ TEST_CASE("history pages backwards from an id without skipping or repeating",
     CHECK(db->history(bob.id, oldest.front().id, 10).empty());
 }
 
+TEST_CASE("history pages forwards from an id without skipping or repeating",
+          "[store][client_store]") {
+    auto db = store::client_store::open_in_memory();
+    profile_fixture fixture;
+    fixture.create(*db);
+    const auto bob = db->ensure_contact("bob");
+    const auto carol = db->ensure_contact("carol");
+    db->save_session(bob.id, bytes("h"), bytes("r"));
+    for (std::uint8_t i = 0; i < 25; ++i) {
+        db->queue_outgoing(bob.id, make_id(i), "message " + std::to_string(i), i, bytes("c"));
+        db->queue_outgoing(carol.id, make_id(static_cast<std::uint8_t>(100 + i)), "other", i,
+                           bytes("c"));
+    }
+    std::vector<std::string> seen;
+    std::optional<store::message_id> after;
+    for (;;) {
+        const auto page = db->history_after(bob.id, after, 10);
+        if (page.empty()) {
+            break;
+        }
+        CHECK(page.size() <= 10);
+        for (const auto& message : page) {
+            seen.push_back(message.text);
+        }
+        after = page.back().id;
+    }
+    REQUIRE(seen.size() == 25);
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+        CHECK(seen[i] == "message " + std::to_string(i));
+    }
+}
+
 TEST_CASE("a received message and its ratchet state are written in one transaction",
           "[store][client_store]") {
     temp_dir dir;
