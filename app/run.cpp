@@ -85,6 +85,13 @@ void apply_test_knobs([[maybe_unused]] client::engine_options& options) {
             options.outbox_retry = base;
         }
     }
+    if (const char* forgery = std::getenv("SOTTO_TEST_GROUP_FORGERY"); forgery != nullptr) {
+        const std::string_view mode(forgery);
+        options.forge_group_changes = mode == "unauthorized" ? client::group_forgery::unauthorized
+                                      : mode == "bad_signature"
+                                          ? client::group_forgery::bad_signature
+                                          : client::group_forgery::none;
+    }
 #endif
 }
 

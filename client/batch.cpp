@@ -89,12 +89,53 @@ json event_json(const event& e) {
         e);
 }
 
+json group_event_json(const group_event& e) {
+    return std::visit(
+        [](const auto& value) -> json {
+            using type = std::decay_t<decltype(value)>;
+            if constexpr (std::is_same_v<type, events::group>) {
+                return {{"event", "group"},         {"group", value.group},
+                        {"name", value.name},       {"change", value.change},
+                        {"by", value.by},           {"subjects", value.subjects},
+                        {"members", value.members}, {"member", value.member}};
+            } else if constexpr (std::is_same_v<type, events::group_rejected>) {
+                return {{"event", "group_rejected"},
+                        {"group", value.group},
+                        {"from", value.from},
+                        {"reason", value.reason}};
+            } else if constexpr (std::is_same_v<type, events::group_message>) {
+                return {{"event", "message"}, {"group", value.group}, {"from", value.from},
+                        {"text", value.text}, {"id", value.id},       {"ts", value.ts}};
+            } else {
+                return {{"event", "receipt"},
+                        {"group", value.group},
+                        {"id", value.id},
+                        {"status", to_string(value.status)}};
+            }
+        },
+        e);
+}
+
+json group_json(const group_summary& group) {
+    json members = json::array();
+    for (const auto& m : group.members) {
+        members.push_back({{"user", m.user}, {"admin", m.admin}});
+    }
+    return {{"group", group.id},
+            {"name", group.name},
+            {"member", group.member},
+            {"version", group.version},
+            {"members", members}};
+}
+
 class batch_session {
   public:
     batch_session(asio::io_context& io, engine_options options, int input_fd, int output_fd)
         : io_(io), input_(io, ::dup(input_fd)), output_fd_(output_fd),
           signals_(io, SIGINT, SIGTERM),
-          engine_(io, std::move(options), [this](const event& e) { on_event(e); }) {}
+          engine_(io, std::move(options), [this](const event& e) { on_event(e); }) {
+        engine_.on_group_event([this](const group_event& e) { write(group_event_json(e)); });
+    }
 
     int run(crypto::secret_buffer passphrase) {
         signals_.async_wait([this](std::error_code error, int) {
@@ -242,6 +283,27 @@ class batch_session {
         try {
             if (cmd == "quit") {
                 return true;
+            }
+            auto names_field = [&](const char* name) -> std::optional<std::vector<std::string>> {
+                const auto found = command.find(name);
+                bool valid = found != command.end() && found->is_array();
+                if (valid) {
+                    for (const auto& item : *found) {
+                        valid = valid && item.is_string();
+                    }
+                }
+                if (!valid) {
+                    error("bad_command",
+                          "'" + cmd + "' needs a field '" + name + "' with a list of usernames",
+                          tag);
+                    return std::nullopt;
+                }
+                return found->get<std::vector<std::string>>();
+            };
+            if (cmd.rfind("group", 0) == 0 || (cmd == "send" && command.contains("group")) ||
+                (cmd == "history" && command.contains("group"))) {
+                handle_group(cmd, command, tag, text_field, names_field);
+                return false;
             }
             if (cmd == "send") {
                 const auto to = text_field("to");
@@ -413,6 +475,120 @@ class batch_session {
             error("io", failure.what(), tag);
         }
         return false;
+    }
+
+    // Group commands (docs/BATCH.md "Groups").
+    template <typename TextField, typename NamesField>
+    void handle_group(const std::string& cmd, const json& command, const json& tag,
+                      TextField& text_field, NamesField& names_field) {
+        auto bool_answer = [this, cmd, tag](const std::string& group, const result<bool>& outcome) {
+            if (failed(outcome)) {
+                report(std::get<command_error>(outcome), tag);
+            } else {
+                answer(cmd, tag, {{"group", group}, {"changed", std::get<bool>(outcome)}});
+            }
+        };
+        if (cmd == "groups") {
+            json list = json::array();
+            for (const auto& group : engine_.groups()) {
+                list.push_back(group_json(group));
+            }
+            answer(cmd, tag, {{"groups", list}});
+            return;
+        }
+        if (cmd == "group_create") {
+            const auto name = text_field("name");
+            const auto members = name ? names_field("members") : std::nullopt;
+            if (!members) {
+                return;
+            }
+            engine_.create_group(
+                *name, *members, [this, cmd, tag, name = *name](result<group_id_hex> outcome) {
+                    if (failed(outcome)) {
+                        report(std::get<command_error>(outcome), tag);
+                    } else {
+                        answer(cmd, tag,
+                               {{"group", std::get<group_id_hex>(outcome)}, {"name", name}});
+                    }
+                });
+            return;
+        }
+        const auto group = text_field("group");
+        if (!group) {
+            return;
+        }
+        if (cmd == "send") {
+            const auto text = text_field("text");
+            if (!text) {
+                return;
+            }
+            const auto outcome = engine_.send_group(*group, *text);
+            if (failed(outcome)) {
+                report(std::get<command_error>(outcome), tag);
+            } else {
+                answer(cmd, tag, {{"id", std::get<message_id_hex>(outcome)}, {"group", *group}});
+            }
+        } else if (cmd == "history") {
+            std::size_t limit = 50;
+            if (command.contains("limit")) {
+                if (!command["limit"].is_number_integer() ||
+                    command["limit"].get<std::int64_t>() < 1 ||
+                    command["limit"].get<std::int64_t>() > 1000) {
+                    error("bad_command", "'limit' must be an integer from 1 to 1000", tag);
+                    return;
+                }
+                limit = command["limit"].get<std::size_t>();
+            }
+            std::optional<std::string> before;
+            if (command.contains("before")) {
+                if (!command["before"].is_string()) {
+                    error("bad_command", "'before' must be a message id", tag);
+                    return;
+                }
+                before = command["before"].get<std::string>();
+            }
+            const auto outcome = engine_.group_history(*group, before, limit);
+            if (failed(outcome)) {
+                report(std::get<command_error>(outcome), tag);
+                return;
+            }
+            json messages = json::array();
+            for (const auto& m : std::get<std::vector<group_history_entry>>(outcome)) {
+                messages.push_back({{"from", m.from},
+                                    {"group", *group},
+                                    {"text", m.text},
+                                    {"id", m.id},
+                                    {"ts", m.ts},
+                                    {"kind", m.event ? "event" : "text"},
+                                    {"direction", m.outgoing ? "out" : "in"},
+                                    {"status", to_string(m.status)}});
+            }
+            answer(cmd, tag, {{"group", *group}, {"messages", messages}});
+        } else if (cmd == "group_invite") {
+            const auto members = names_field("members");
+            if (!members) {
+                return;
+            }
+            engine_.invite(*group, *members, [bool_answer, group = *group](result<bool> outcome) {
+                bool_answer(group, outcome);
+            });
+        } else if (cmd == "group_remove") {
+            const auto members = names_field("members");
+            if (!members) {
+                return;
+            }
+            bool_answer(*group, engine_.remove_members(*group, *members));
+        } else if (cmd == "group_leave") {
+            bool_answer(*group, engine_.leave_group(*group));
+        } else if (cmd == "group_rename") {
+            const auto name = text_field("name");
+            if (!name) {
+                return;
+            }
+            bool_answer(*group, engine_.rename_group(*group, *name));
+        } else {
+            error("unknown_command", "unknown command '" + cmd + "'", tag);
+        }
     }
 
   public:

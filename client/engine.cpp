@@ -1,6 +1,7 @@
 #include "client/engine.h"
 
 #include "client/e2e.pb.h"
+#include "client/groups.h"
 #include "crypto/identity.h"
 #include "crypto/padding.h"
 #include "crypto/ratchet.h"
@@ -124,11 +125,12 @@ std::string_view state_name(crypto::handshake_state state) noexcept {
     return "none";
 }
 
-class engine::impl : public std::enable_shared_from_this<impl> {
+class engine::impl : public std::enable_shared_from_this<impl>, public group_host {
   public:
     impl(asio::io_context& io, engine_options options, std::function<void(const event&)> on_event)
         : io_(io), options_(std::move(options)), on_event_(std::move(on_event)),
-          tls_(net::make_client_context()), reconnect_timer_(io), retry_timer_(io) {}
+          tls_(net::make_client_context()), reconnect_timer_(io), retry_timer_(io),
+          groups_(std::make_unique<group_manager>(*this, options_.forge_group_changes)) {}
 
     ~impl() {
         if (worker_.joinable()) {
@@ -182,6 +184,73 @@ class engine::impl : public std::enable_shared_from_this<impl> {
     bool flush_posted_ = false;
     bool retry_armed_ = false;
     std::deque<std::function<void(result<std::vector<std::string>>)>> users_waiters_;
+    std::unique_ptr<group_manager> groups_;
+    std::function<void(const group_event&)> on_group_event_;
+    // Identity-key lookups on the relay (KeyLookup/KeyInfo) waiting for an answer, by username.
+    using key_waiter = std::function<void(std::optional<crypto::identity_public_key>, bool)>;
+    std::map<std::string, std::vector<key_waiter>> key_waiters_;
+
+    // ---- group_host ----------------------------------------------------------------------
+
+    store::client_store& group_store() override { return *store_; }
+    const crypto::identity_key_pair& group_identity() override { return *identity_; }
+    const std::string& group_username() override { return username_; }
+    crypto::random_source& group_random() override { return random_; }
+
+    void queue_pairwise(const std::string& to, e2e::Content content) override {
+        store::message_id id{};
+        random_.fill(id);
+        content.set_id(as_string(id));
+        const auto bytes = content.SerializeAsString();
+        const auto contact = store_->ensure_contact(to);
+        store_->queue_control(contact.id, id, view_of(bytes));
+        auto& p = load_peer(contact);
+        watch(to);
+        ensure_handshake(p);
+        if (p.handshake->state() == crypto::handshake_state::no_session) {
+            run(p, p.handshake->open(wall_now(), random_));
+        }
+        post_pump(to);
+    }
+
+    // Encrypts a peer's outbox from the io_context, after the current handler: a handler that
+    // is receiving from that peer commits its ratchet state first.
+    void post_pump(const std::string& name) {
+        asio::post(io_, [weak = weak_from_this(), name]() {
+            auto self = weak.lock();
+            if (!self || self->stopping_) {
+                return;
+            }
+            const auto found = self->peers_.find(name);
+            if (found != self->peers_.end()) {
+                self->guard([&] { self->pump(found->second); });
+            }
+        });
+    }
+
+    bool transmit_group(const store::message_id& id, const std::vector<std::string>& recipients,
+                        const std::vector<std::uint8_t>& envelope) override {
+        if (!connected_ || !link_) {
+            return false;
+        }
+        wire::Frame frame;
+        auto& send = *frame.mutable_send();
+        for (const auto& name : recipients) {
+            send.add_recipients(name);
+            watch(name);
+        }
+        send.set_id(as_string(id));
+        send.set_ciphertext(envelope.data(), envelope.size());
+        return link_->send(frame);
+    }
+
+    void emit_group(group_event e) override {
+        if (on_group_event_) {
+            on_group_event_(e);
+        }
+    }
+
+    void arm_group_retry() override { arm_retry(); }
 
     void emit(event e) {
         if (on_event_) {
@@ -446,13 +515,16 @@ class engine::impl : public std::enable_shared_from_this<impl> {
         for (auto& [name, p] : peers_) {
             pump(p);
         }
+        groups_->pump();
     }
 
     void on_disconnected() {
         connected_ = false;
         in_flight_.clear();
+        groups_->on_disconnected();
         pending_acks_.clear();
         fail_users_waiters();
+        fail_key_waiters();
         for (auto& [name, online] : online_) {
             online = false;
         }
@@ -463,6 +535,30 @@ class engine::impl : public std::enable_shared_from_this<impl> {
             auto done = std::move(users_waiters_.front());
             users_waiters_.pop_front();
             done(command_error{"io", "not connected to the relay"});
+        }
+    }
+
+    void fail_key_waiters() {
+        auto waiters = std::move(key_waiters_);
+        key_waiters_.clear();
+        for (auto& [name, list] : waiters) {
+            for (auto& waiter : list) {
+                waiter(std::nullopt, true);
+            }
+        }
+    }
+
+    void on_key_info(const wire::KeyInfo& info) {
+        const auto found = key_waiters_.find(info.username());
+        if (found == key_waiters_.end()) {
+            return;
+        }
+        auto waiters = std::move(found->second);
+        key_waiters_.erase(found);
+        crypto::identity_public_key key;
+        const bool known = crypto::identity_public_key::from(view_of(info.identity_key()), key);
+        for (auto& waiter : waiters) {
+            waiter(known ? std::optional(key) : std::nullopt, false);
         }
     }
 
@@ -495,6 +591,9 @@ class engine::impl : public std::enable_shared_from_this<impl> {
             }
             break;
         }
+        case wire::Frame::kKeyInfo:
+            on_key_info(frame.key_info());
+            break;
         case wire::Frame::kError:
             emit(events::error{"relay_error", frame.error().message(), false});
             break;
@@ -770,6 +869,29 @@ class engine::impl : public std::enable_shared_from_this<impl> {
         if (!id) {
             return;
         }
+        // For a group message: settled when stored for every recipient that exists (an account
+        // gone from the relay will never take it; retrying would go on forever).
+        bool stored_for_everyone = result.results_size() > 0;
+        std::vector<std::string> full;
+        for (const auto& recipient : result.results()) {
+            if (recipient.status() != wire::SendResult::QUEUED &&
+                recipient.status() != wire::SendResult::DUPLICATE &&
+                recipient.status() != wire::SendResult::UNKNOWN_RECIPIENT) {
+                stored_for_everyone = false;
+                if (recipient.status() == wire::SendResult::QUEUE_FULL) {
+                    full.push_back(recipient.username());
+                }
+            }
+        }
+        if (groups_->on_send_result(*id, stored_for_everyone)) {
+            for (const auto& name : full) {
+                emit(events::error{"queue_full",
+                                   name + "'s queue on the relay is full; the group message is "
+                                          "retried",
+                                   false});
+            }
+            return;
+        }
         const auto found = in_flight_.find(*id);
         if (found == in_flight_.end()) {
             return; // a handshake envelope: its own timer resends it
@@ -811,6 +933,7 @@ class engine::impl : public std::enable_shared_from_this<impl> {
                 for (auto& [name, p] : self->peers_) {
                     self->pump(p);
                 }
+                self->groups_->pump();
             });
         });
     }
@@ -831,6 +954,13 @@ class engine::impl : public std::enable_shared_from_this<impl> {
             return;
         }
         auto contact = store_->find_contact(sender);
+        if (envelope.body_case() == e2e::Envelope::kGroup) {
+            // A sender-key message may come from a member this side has not talked to yet.
+            if (!contact || contact->request != store::request_state::declined) {
+                groups_->on_group_message(sender, *id, view_of(envelope.group()));
+            }
+            return;
+        }
         if (!contact) {
             if (envelope.body_case() != e2e::Envelope::kOffer) {
                 return; // nothing but an offer can start a conversation
@@ -913,6 +1043,17 @@ class engine::impl : public std::enable_shared_from_this<impl> {
             pending_receipts_[p.name].push_back(id);
             post_flush();
             return true;
+        }
+        // Group content is applied before the ratchet state and the seen id are committed: a
+        // crash in between means a redelivery, which the group logic takes idempotently (a
+        // change applied already is ignored, a chain stored already is kept), so nothing is
+        // lost. What it queues for peers is encrypted only after this commit (post_pump).
+        if (content.body_case() == e2e::Content::kGroupChange) {
+            if (p.stored_pin) {
+                groups_->on_change(p.name, *p.stored_pin, content.group_change());
+            }
+        } else if (content.body_case() == e2e::Content::kSenderKey) {
+            groups_->on_distribution(p.name, p.contact, content.sender_key());
         }
         if (!store_->commit_received(p.contact, id, std::nullopt, 0, now_ms(), state.view())) {
             return true;
@@ -1290,6 +1431,146 @@ class engine::impl : public std::enable_shared_from_this<impl> {
         return count;
     }
 
+    // ---- group commands ------------------------------------------------------------------
+
+    // The identity keys of `names`: pinned ones at once, the others looked up on the relay and
+    // pinned (trust on first use, as a first handshake would). `done` may run later.
+    void lookup_keys(const std::vector<std::string>& names,
+                     std::function<void(result<std::vector<crypto::group_member>>)> done) {
+        struct pending_lookup {
+            std::vector<crypto::group_member> members;
+            std::size_t missing = 0;
+            bool finished = false;
+            std::function<void(result<std::vector<crypto::group_member>>)> done;
+        };
+        auto state = std::make_shared<pending_lookup>();
+        state->done = std::move(done);
+        std::vector<std::string> to_look_up;
+        std::set<std::string> unique;
+        for (const auto& name : names) {
+            if (!store::valid_username(name) || name == username_) {
+                return state->done(command_error{"unknown_user", "cannot add '" + name + "'"});
+            }
+            if (!unique.insert(name).second) {
+                continue;
+            }
+            const auto contact = store_->find_contact(name);
+            if (contact && contact->keys == store::key_state::changed) {
+                return state->done(command_error{
+                    "key_changed", name + "'s identity key changed; accept it first"});
+            }
+            if (contact && contact->pinned_key) {
+                state->members.push_back({name, *contact->pinned_key, false});
+            } else {
+                to_look_up.push_back(name);
+            }
+        }
+        if (to_look_up.empty()) {
+            return state->done(std::move(state->members));
+        }
+        if (!connected_ || !link_) {
+            return state->done(command_error{"io", "not connected to the relay, and the key of '" +
+                                                       to_look_up.front() + "' is not known yet"});
+        }
+        state->missing = to_look_up.size();
+        for (const auto& name : to_look_up) {
+            const bool asked = key_waiters_.contains(name);
+            key_waiters_[name].push_back([this, state,
+                                          name](std::optional<crypto::identity_public_key> key,
+                                                bool offline) {
+                if (state->finished) {
+                    return;
+                }
+                if (!key) {
+                    state->finished = true;
+                    return state->done(
+                        offline
+                            ? command_error{"io", "disconnected while looking up '" + name + "'"}
+                            : command_error{"unknown_user", "no user '" + name + "' on the relay"});
+                }
+                const auto contact = store_->ensure_contact(name);
+                auto pinned = contact.pinned_key;
+                if (!pinned) {
+                    store_->set_pinned_key(contact.id, *key);
+                    pinned = key;
+                    const auto found = peers_.find(name);
+                    if (found != peers_.end() && !found->second.stored_pin) {
+                        found->second.stored_pin = key;
+                    }
+                }
+                state->members.push_back({name, *pinned, false});
+                if (--state->missing == 0) {
+                    state->finished = true;
+                    state->done(std::move(state->members));
+                }
+            });
+            if (!asked) {
+                wire::Frame frame;
+                frame.mutable_key_lookup()->set_username(name);
+                link_->send(frame);
+            }
+        }
+    }
+
+    void create_group(const std::string& name, const std::vector<std::string>& members,
+                      std::function<void(result<group_id_hex>)> done) {
+        if (auto error = not_ready()) {
+            return done(*error);
+        }
+        if (name.empty() || name.size() > crypto::max_group_name_bytes) {
+            return done(command_error{"bad_command", "a group name has 1 to 64 bytes"});
+        }
+        if (members.empty()) {
+            return done(command_error{"bad_command", "a group needs at least one other member"});
+        }
+        std::weak_ptr<impl> weak = weak_from_this();
+        lookup_keys(members, [weak, name, done](result<std::vector<crypto::group_member>> keys) {
+            auto self = weak.lock();
+            if (!self) {
+                return;
+            }
+            if (auto* error = std::get_if<command_error>(&keys)) {
+                return done(*error);
+            }
+            result<group_id_hex> outcome = command_error{"io", "not created"};
+            try {
+                outcome = self->groups_->create(
+                    name, std::move(std::get<std::vector<crypto::group_member>>(keys)));
+            } catch (const std::exception& failure) {
+                outcome = command_error{"io", failure.what()};
+            }
+            done(outcome);
+        });
+    }
+
+    void invite(const group_id_hex& group, const std::vector<std::string>& members,
+                std::function<void(result<bool>)> done) {
+        if (auto error = not_ready()) {
+            return done(*error);
+        }
+        if (auto error = groups_->check_invite(group, members)) {
+            return done(*error);
+        }
+        std::weak_ptr<impl> weak = weak_from_this();
+        lookup_keys(members, [weak, group, done](result<std::vector<crypto::group_member>> keys) {
+            auto self = weak.lock();
+            if (!self) {
+                return;
+            }
+            if (auto* error = std::get_if<command_error>(&keys)) {
+                return done(*error);
+            }
+            result<bool> outcome = false;
+            try {
+                outcome = self->groups_->add(
+                    group, std::move(std::get<std::vector<crypto::group_member>>(keys)));
+            } catch (const std::exception& failure) {
+                outcome = command_error{"io", failure.what()};
+            }
+            done(outcome);
+        });
+    }
+
     std::optional<conversation_status> status(const std::string& with) {
         if (not_ready()) {
             return std::nullopt;
@@ -1392,10 +1673,73 @@ std::optional<conversation_status> engine::status(const std::string& with) {
     return impl_->status(with);
 }
 std::size_t engine::unacknowledged() const noexcept {
-    return impl_->in_flight_.size();
+    return impl_->in_flight_.size() + impl_->groups_->in_flight();
 }
 bool engine::connected() const noexcept {
     return impl_->connected_;
 }
+
+void engine::on_group_event(std::function<void(const group_event&)> callback) {
+    impl_->on_group_event_ = std::move(callback);
+}
+
+namespace {
+// Group commands need the unlocked profile like every other command.
+template <typename T, typename Function>
+result<T> ready_and_checked(engine::impl& impl, Function&& function);
+} // namespace
+
+void engine::create_group(const std::string& name, const std::vector<std::string>& members,
+                          std::function<void(result<group_id_hex>)> done) {
+    try {
+        impl_->create_group(name, members, done);
+    } catch (const std::exception& error) {
+        done(command_error{"io", error.what()});
+    }
+}
+void engine::invite(const group_id_hex& group, const std::vector<std::string>& members,
+                    std::function<void(result<bool>)> done) {
+    try {
+        impl_->invite(group, members, done);
+    } catch (const std::exception& error) {
+        done(command_error{"io", error.what()});
+    }
+}
+result<bool> engine::remove_members(const group_id_hex& group,
+                                    const std::vector<std::string>& members) {
+    return ready_and_checked<bool>(*impl_, [&] { return impl_->groups_->remove(group, members); });
+}
+result<bool> engine::leave_group(const group_id_hex& group) {
+    return ready_and_checked<bool>(*impl_, [&] { return impl_->groups_->leave(group); });
+}
+result<bool> engine::rename_group(const group_id_hex& group, const std::string& name) {
+    return ready_and_checked<bool>(*impl_, [&] { return impl_->groups_->rename(group, name); });
+}
+result<message_id_hex> engine::send_group(const group_id_hex& group, const std::string& text) {
+    return ready_and_checked<message_id_hex>(*impl_,
+                                             [&] { return impl_->groups_->send(group, text); });
+}
+std::vector<group_summary> engine::groups() {
+    if (impl_->not_ready()) {
+        return {};
+    }
+    return impl_->groups_->list();
+}
+result<std::vector<group_history_entry>>
+engine::group_history(const group_id_hex& group, const std::optional<message_id_hex>& before,
+                      std::size_t limit) {
+    return ready_and_checked<std::vector<group_history_entry>>(
+        *impl_, [&] { return impl_->groups_->history(group, before, limit); });
+}
+
+namespace {
+template <typename T, typename Function>
+result<T> ready_and_checked(engine::impl& impl, Function&& function) {
+    if (auto error = impl.not_ready()) {
+        return *error;
+    }
+    return checked<T>(std::forward<Function>(function));
+}
+} // namespace
 
 } // namespace sotto::client

@@ -33,6 +33,14 @@
 
 namespace sotto::client {
 
+// A test knob (SOTTO_TEST_GROUP_FORGERY, docs/BATCH.md): a client that forges membership changes,
+// so tests can show that the other members refuse them. Never for real profiles.
+enum class group_forgery {
+    none,
+    unauthorized,  // changes are signed and sent without the local admin check, never applied here
+    bad_signature, // as unauthorized, and the signature is corrupted before sending
+};
+
 struct engine_options {
     std::filesystem::path profile_directory;
     std::string username;          // required to create a profile; must match an existing one
@@ -45,10 +53,13 @@ struct engine_options {
     net::link::backoff_policy reconnect;
     // Resend period of outbox entries the relay refused for now (queue full, unknown user).
     std::chrono::milliseconds outbox_retry{5'000};
+    group_forgery forge_group_changes = group_forgery::none; // tests only
 };
 
 // Message ids on the API are 32 lowercase hex digits.
 using message_id_hex = std::string;
+// Group ids likewise (16 random bytes chosen by the group's creator).
+using group_id_hex = std::string;
 
 namespace events {
 struct ready {
@@ -97,6 +108,46 @@ struct error {
 
 using event = std::variant<events::ready, events::handshake, events::message, events::receipt,
                            events::presence, events::request, events::connection, events::error>;
+
+// Group conversations (docs/PROTOCOL.md 2.8 "Groups"). Their events come through their own
+// callback (engine::on_group_event) so a front end that does not show groups yet keeps
+// compiling and sees none of them.
+namespace events {
+// An accepted membership change, also written to the group's history ("alice added carol").
+struct group {
+    group_id_hex group;
+    std::string name;
+    std::string change;                // "create", "add", "remove", "leave", "rename"
+    std::string by;                    // the author (an admin, or the member who left)
+    std::vector<std::string> subjects; // added, removed or leaving members
+    std::vector<std::string> members;  // everyone in the group after the change
+    bool member = true;                // false when I am no longer in it
+};
+// A membership change that was refused and never applied; also written to the history when
+// the group is known here.
+struct group_rejected {
+    group_id_hex group;
+    std::string from;
+    std::string reason; // "not_authorized", "bad_signature", "stale", "gap", "wrong_group",
+                        // "inconsistent", "malformed" (docs/BATCH.md)
+};
+struct group_message {
+    group_id_hex group;
+    std::string from;
+    std::string text;
+    message_id_hex id;
+    std::int64_t ts = 0; // sender's clock
+};
+// Only `sent` (the relay stored it for every recipient) exists for group messages.
+struct group_receipt {
+    group_id_hex group;
+    message_id_hex id;
+    store::message_status status = store::message_status::sent;
+};
+} // namespace events
+
+using group_event = std::variant<events::group, events::group_rejected, events::group_message,
+                                 events::group_receipt>;
 
 // A failed command: code and message as in events::error.
 struct command_error {
@@ -147,6 +198,30 @@ struct verification {
 
 enum class export_format { markdown, json };
 
+struct group_member_summary {
+    std::string user;
+    bool admin = false;
+};
+
+struct group_summary {
+    group_id_hex id;
+    std::string name;
+    std::vector<group_member_summary> members; // sorted by name
+    bool member = true;                        // false after I left or was removed
+    std::uint64_t version = 0;                 // number of changes applied
+};
+
+struct group_history_entry {
+    message_id_hex id;
+    std::string from; // the sender; for an event, its author
+    bool outgoing = false;
+    bool event = false; // a membership event ("alice added carol") rather than a text
+    std::string text;
+    std::int64_t ts = 0;
+    std::int64_t received_at = 0;
+    store::message_status status = store::message_status::queued;
+};
+
 class engine {
   public:
     engine(asio::io_context& io, engine_options options,
@@ -194,6 +269,36 @@ class engine {
     // waits a moment for this to reach zero; nothing is lost either way).
     [[nodiscard]] std::size_t unacknowledged() const noexcept;
     [[nodiscard]] bool connected() const noexcept;
+
+    // ---- groups (docs/PROTOCOL.md 2.8 "Groups") -------------------------------------------
+    // Set before start(): receives every group event.
+    void on_group_event(std::function<void(const group_event&)> callback);
+    // Creates a group with me as its admin and sends the signed change and my sender key to
+    // every member over the pairwise sessions (queued in their outboxes until each session is
+    // established). Members whose identity key is not pinned yet are looked up on the relay
+    // first (trust on first use, as a first handshake), so `done` may be called later. Errors:
+    // bad_command (name empty or too long, no members, too many), unknown_user, key_changed,
+    // io (offline and a key is unknown).
+    void create_group(const std::string& name, const std::vector<std::string>& members,
+                      std::function<void(result<group_id_hex>)> done);
+    // Adds members (admin only). Errors as create_group, plus unknown_group, not_member,
+    // not_admin.
+    void invite(const group_id_hex& group, const std::vector<std::string>& members,
+                std::function<void(result<bool>)> done);
+    // Removes members (admin only); every remaining member rotates its sender key.
+    result<bool> remove_members(const group_id_hex& group, const std::vector<std::string>& members);
+    // Leaves the group; the others rotate their sender keys.
+    result<bool> leave_group(const group_id_hex& group);
+    // Renames the group (admin only).
+    result<bool> rename_group(const group_id_hex& group, const std::string& name);
+    // Encrypts `text` once under my sender key and sends it in one Send to every other member.
+    // Errors: unknown_group, not_member, bad_command, io.
+    result<message_id_hex> send_group(const group_id_hex& group, const std::string& text);
+    [[nodiscard]] std::vector<group_summary> groups();
+    // Up to `limit` entries before `before` (newest when nullopt), oldest first, like history().
+    result<std::vector<group_history_entry>>
+    group_history(const group_id_hex& group, const std::optional<message_id_hex>& before,
+                  std::size_t limit);
 
     class impl;
 

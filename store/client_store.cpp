@@ -32,8 +32,13 @@ constexpr std::string_view ctx_handshake = "sotto-client/handshake";
 constexpr std::string_view ctx_ratchet = "sotto-client/ratchet";
 constexpr std::string_view ctx_body = "sotto-client/message-body";
 constexpr std::string_view ctx_outbox = "sotto-client/outbox-content";
+constexpr std::string_view ctx_group_state = "sotto-client/group-state";
+constexpr std::string_view ctx_group_sender = "sotto-client/group-sender-chain";
+constexpr std::string_view ctx_group_chain = "sotto-client/group-receiver-chain";
+constexpr std::string_view ctx_group_member = "sotto-client/group-member";
+constexpr std::string_view ctx_group_recipients = "sotto-client/group-recipients";
 
-constexpr std::array<sqlite::migration, 2> client_migrations{{
+constexpr std::array<sqlite::migration, 3> client_migrations{{
     {"initial client schema", R"sql(
 CREATE TABLE header (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -100,6 +105,55 @@ CREATE TABLE pending_inbound (
     // message of the conversation (22 ms at 100,000 messages).
     {"index messages by id for history paging",
      "CREATE INDEX messages_by_id ON messages(contact_id, id);"},
+    {"groups: state, sender chains, group history, outbox and pending messages", R"sql(
+CREATE TABLE groups (
+    id INTEGER PRIMARY KEY,
+    group_id BLOB NOT NULL UNIQUE,  -- 16 bytes, public (in every group message header)
+    state BLOB NOT NULL,            -- sealed crypto::group_state
+    sender BLOB,                    -- sealed sender_key_sender; NULL when not a member
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE group_chains (
+    group_id BLOB NOT NULL,         -- not a reference: a chain may come before the group
+    contact_id INTEGER NOT NULL REFERENCES contacts(id),
+    chain_id INTEGER NOT NULL,
+    state BLOB NOT NULL,            -- sealed sender_key_receiver
+    added INTEGER NOT NULL,
+    PRIMARY KEY (group_id, contact_id, chain_id)
+);
+CREATE TABLE group_messages (
+    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+    group_ref INTEGER NOT NULL REFERENCES groups(id),
+    id BLOB NOT NULL,
+    sender_hash BLOB NOT NULL,      -- keyed hash of the sender's name
+    sender BLOB NOT NULL,           -- sealed name
+    kind INTEGER NOT NULL,          -- 0 text, 1 membership event
+    direction INTEGER NOT NULL,
+    body BLOB NOT NULL,             -- sealed
+    sent_at INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    UNIQUE (group_ref, sender_hash, id)
+);
+CREATE INDEX group_messages_by_group ON group_messages(group_ref, sequence);
+CREATE INDEX group_messages_by_id ON group_messages(group_ref, id);
+CREATE TABLE group_outbox (
+    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+    group_ref INTEGER NOT NULL REFERENCES groups(id),
+    id BLOB NOT NULL UNIQUE,
+    recipients BLOB NOT NULL,       -- sealed, newline-separated usernames
+    ciphertext BLOB NOT NULL        -- the Envelope, until the relay stored it for everyone
+);
+CREATE TABLE group_pending (
+    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+    group_id BLOB NOT NULL,
+    sender_hash BLOB NOT NULL,
+    id BLOB NOT NULL,
+    ciphertext BLOB NOT NULL,       -- a sender-key message: ciphertext already
+    UNIQUE (sender_hash, id)
+);
+CREATE INDEX group_pending_by_sender ON group_pending(group_id, sender_hash);
+)sql"},
 }};
 
 unix_millis now_millis() {
@@ -208,6 +262,10 @@ struct client_store::impl {
             crypto::bytes_view(reinterpret_cast<const std::uint8_t*>(input.data()), input.size()),
             out);
         return out;
+    }
+
+    std::array<std::uint8_t, 32> member_hash(std::string_view name) const {
+        return name_hash(name);
     }
 
     contact read_contact(SQLite::Statement& row) {
@@ -882,6 +940,405 @@ void client_store::delete_messages(contact_id contact) {
         SQLite::Statement remove(impl_->database, "DELETE FROM messages WHERE contact_id = ?");
         remove.bind(1, contact);
         remove.exec();
+    });
+}
+
+// ---- groups ------------------------------------------------------------------------------
+
+namespace {
+
+group_key group_key_of(const SQLite::Column& column) {
+    group_key id{};
+    const auto bytes = blob_of(column);
+    if (bytes.size() == id.size()) {
+        std::copy(bytes.begin(), bytes.end(), id.begin());
+    }
+    return id;
+}
+
+constexpr const char* group_columns = "id, group_id, state, sender";
+
+group_record read_group(client_store::impl& store, SQLite::Statement& row) {
+    group_record out;
+    out.ref = row.getColumn(0).getInt64();
+    out.id = group_key_of(row.getColumn(1));
+    out.state = store.open(row.getColumn(2), ctx_group_state);
+    if (!row.getColumn(3).isNull()) {
+        out.sender = store.open(row.getColumn(3), ctx_group_sender);
+    }
+    return out;
+}
+
+// False when (group, sender, id) exists already and `ignore_duplicate` is set.
+bool insert_group_entry(client_store::impl& store, group_ref group, const group_entry& entry,
+                        bool ignore_duplicate) {
+    const auto hash = store.member_hash(entry.sender);
+    const auto sender = store.seal(std::string_view(entry.sender), ctx_group_member);
+    const auto body = store.seal(std::string_view(entry.text), ctx_body);
+    SQLite::Statement insert(
+        store.database,
+        fmt::format("INSERT {} INTO group_messages (group_ref, id, sender_hash, sender, kind, "
+                    "direction, body, sent_at, received_at, status) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    ignore_duplicate ? "OR IGNORE" : ""));
+    insert.bind(1, group);
+    insert.bind(2, entry.id.data(), static_cast<int>(entry.id.size()));
+    insert.bind(3, hash.data(), static_cast<int>(hash.size()));
+    insert.bind(4, data_of(sender), size_of(sender));
+    insert.bind(5, static_cast<int>(entry.kind));
+    insert.bind(6, static_cast<int>(entry.way));
+    insert.bind(7, data_of(body), size_of(body));
+    insert.bind(8, entry.sent_at);
+    insert.bind(9, entry.received_at);
+    insert.bind(10, static_cast<int>(entry.status));
+    return insert.exec() == 1;
+}
+
+} // namespace
+
+std::optional<group_record> client_store::find_group(const group_key& id) {
+    impl_->require_unlocked();
+    return guarded([&]() -> std::optional<group_record> {
+        SQLite::Statement query(
+            impl_->database,
+            fmt::format("SELECT {} FROM groups WHERE group_id = ?", group_columns));
+        query.bind(1, id.data(), static_cast<int>(id.size()));
+        if (!query.executeStep()) {
+            return std::nullopt;
+        }
+        return read_group(*impl_, query);
+    });
+}
+
+std::optional<group_record> client_store::get_group(group_ref ref) {
+    impl_->require_unlocked();
+    return guarded([&]() -> std::optional<group_record> {
+        SQLite::Statement query(impl_->database,
+                                fmt::format("SELECT {} FROM groups WHERE id = ?", group_columns));
+        query.bind(1, ref);
+        if (!query.executeStep()) {
+            return std::nullopt;
+        }
+        return read_group(*impl_, query);
+    });
+}
+
+std::vector<group_record> client_store::groups() {
+    impl_->require_unlocked();
+    return guarded([&] {
+        std::vector<group_record> out;
+        SQLite::Statement query(impl_->database,
+                                fmt::format("SELECT {} FROM groups ORDER BY id", group_columns));
+        while (query.executeStep()) {
+            out.push_back(read_group(*impl_, query));
+        }
+        return out;
+    });
+}
+
+group_ref client_store::save_group(const group_key& id, crypto::bytes_view state,
+                                   const std::optional<crypto::bytes_view>& sender,
+                                   const std::optional<group_entry>& entry) {
+    impl_->require_unlocked();
+    return guarded([&] {
+        const auto sealed_state = impl_->seal(state, ctx_group_state);
+        SQLite::Transaction transaction(impl_->database);
+        SQLite::Statement upsert(
+            impl_->database, "INSERT INTO groups (group_id, state, created_at) VALUES (?, ?, ?) "
+                             "ON CONFLICT(group_id) DO UPDATE SET state = excluded.state");
+        upsert.bind(1, id.data(), static_cast<int>(id.size()));
+        upsert.bind(2, data_of(sealed_state), size_of(sealed_state));
+        upsert.bind(3, now_millis());
+        upsert.exec();
+        SQLite::Statement find(impl_->database, "SELECT id FROM groups WHERE group_id = ?");
+        find.bind(1, id.data(), static_cast<int>(id.size()));
+        find.executeStep();
+        const group_ref ref = find.getColumn(0).getInt64();
+        find.reset();
+        if (sender) {
+            SQLite::Statement update(impl_->database, "UPDATE groups SET sender = ? WHERE id = ?");
+            if (sender->empty()) {
+                update.bind(1);
+            } else {
+                const auto sealed = impl_->seal(*sender, ctx_group_sender);
+                update.bind(1, data_of(sealed), size_of(sealed));
+            }
+            update.bind(2, ref);
+            update.exec();
+        }
+        if (entry) {
+            insert_group_entry(*impl_, ref, *entry, true);
+        }
+        transaction.commit();
+        return ref;
+    });
+}
+
+bool client_store::add_group_entry(group_ref group, const group_entry& entry) {
+    impl_->require_unlocked();
+    return guarded([&] { return insert_group_entry(*impl_, group, entry, true); });
+}
+
+bool client_store::add_group_chain(const group_key& group, contact_id member,
+                                   std::uint32_t chain_id, crypto::bytes_view state,
+                                   std::size_t max_per_member) {
+    impl_->require_unlocked();
+    return guarded([&] {
+        const auto sealed = impl_->seal(state, ctx_group_chain);
+        SQLite::Transaction transaction(impl_->database);
+        SQLite::Statement insert(
+            impl_->database,
+            "INSERT OR IGNORE INTO group_chains (group_id, contact_id, chain_id, state, added) "
+            "VALUES (?, ?, ?, ?, (SELECT coalesce(max(added), 0) + 1 FROM group_chains))");
+        insert.bind(1, group.data(), static_cast<int>(group.size()));
+        insert.bind(2, member);
+        insert.bind(3, static_cast<std::int64_t>(chain_id));
+        insert.bind(4, data_of(sealed), size_of(sealed));
+        if (insert.exec() == 0) {
+            return false;
+        }
+        SQLite::Statement trim(
+            impl_->database,
+            "DELETE FROM group_chains WHERE group_id = ?1 AND contact_id = ?2 AND added NOT IN "
+            "(SELECT added FROM group_chains WHERE group_id = ?1 AND contact_id = ?2 "
+            "ORDER BY added DESC LIMIT ?3)");
+        trim.bind(1, group.data(), static_cast<int>(group.size()));
+        trim.bind(2, member);
+        trim.bind(3, static_cast<std::int64_t>(max_per_member));
+        trim.exec();
+        transaction.commit();
+        return true;
+    });
+}
+
+std::optional<crypto::secret_buffer>
+client_store::group_chain(const group_key& group, contact_id member, std::uint32_t chain_id) {
+    impl_->require_unlocked();
+    return guarded([&]() -> std::optional<crypto::secret_buffer> {
+        SQLite::Statement query(impl_->database,
+                                "SELECT state FROM group_chains WHERE group_id = ? AND "
+                                "contact_id = ? AND chain_id = ?");
+        query.bind(1, group.data(), static_cast<int>(group.size()));
+        query.bind(2, member);
+        query.bind(3, static_cast<std::int64_t>(chain_id));
+        if (!query.executeStep()) {
+            return std::nullopt;
+        }
+        return impl_->open(query.getColumn(0), ctx_group_chain);
+    });
+}
+
+void client_store::delete_group_chains(const group_key& group, std::optional<contact_id> member) {
+    impl_->require_unlocked();
+    guarded([&] {
+        SQLite::Statement remove(impl_->database,
+                                 member ? "DELETE FROM group_chains WHERE group_id = ? AND "
+                                          "contact_id = ?"
+                                        : "DELETE FROM group_chains WHERE group_id = ?");
+        remove.bind(1, group.data(), static_cast<int>(group.size()));
+        if (member) {
+            remove.bind(2, *member);
+        }
+        remove.exec();
+    });
+}
+
+void client_store::queue_group_outgoing(group_ref group, const group_entry& entry,
+                                        crypto::bytes_view ciphertext,
+                                        const std::vector<std::string>& recipients,
+                                        crypto::bytes_view sender) {
+    impl_->require_unlocked();
+    guarded([&] {
+        std::string list;
+        for (const auto& name : recipients) {
+            list += name;
+            list += '\n';
+        }
+        const auto sealed_list = impl_->seal(std::string_view(list), ctx_group_recipients);
+        const auto sealed_sender = impl_->seal(sender, ctx_group_sender);
+        SQLite::Transaction transaction(impl_->database);
+        insert_group_entry(*impl_, group, entry, false);
+        SQLite::Statement outbox(
+            impl_->database,
+            "INSERT INTO group_outbox (group_ref, id, recipients, ciphertext) VALUES (?, ?, ?, ?)");
+        outbox.bind(1, group);
+        outbox.bind(2, entry.id.data(), static_cast<int>(entry.id.size()));
+        outbox.bind(3, data_of(sealed_list), size_of(sealed_list));
+        outbox.bind(4, data_of(ciphertext), size_of(ciphertext));
+        outbox.exec();
+        SQLite::Statement update(impl_->database, "UPDATE groups SET sender = ? WHERE id = ?");
+        update.bind(1, data_of(sealed_sender), size_of(sealed_sender));
+        update.bind(2, group);
+        update.exec();
+        transaction.commit();
+    });
+}
+
+std::vector<group_outbox_entry> client_store::group_outbox() {
+    impl_->require_unlocked();
+    return guarded([&] {
+        std::vector<group_outbox_entry> out;
+        SQLite::Statement query(impl_->database,
+                                "SELECT sequence, group_ref, id, recipients, ciphertext FROM "
+                                "group_outbox ORDER BY sequence");
+        while (query.executeStep()) {
+            group_outbox_entry entry;
+            entry.sequence = query.getColumn(0).getInt64();
+            entry.group = query.getColumn(1).getInt64();
+            entry.id = id_of(query.getColumn(2));
+            const auto list = impl_->open_text(query.getColumn(3), ctx_group_recipients);
+            std::size_t start = 0;
+            for (auto end = list.find('\n'); end != std::string::npos;
+                 start = end + 1, end = list.find('\n', start)) {
+                entry.recipients.push_back(list.substr(start, end - start));
+            }
+            entry.ciphertext = blob_of(query.getColumn(4));
+            out.push_back(std::move(entry));
+        }
+        return out;
+    });
+}
+
+std::optional<group_ref> client_store::group_outbox_acknowledged(const message_id& id) {
+    impl_->require_unlocked();
+    return guarded([&]() -> std::optional<group_ref> {
+        SQLite::Transaction transaction(impl_->database);
+        SQLite::Statement find(impl_->database, "SELECT group_ref FROM group_outbox WHERE id = ?");
+        find.bind(1, id.data(), static_cast<int>(id.size()));
+        if (!find.executeStep()) {
+            return std::nullopt;
+        }
+        const group_ref group = find.getColumn(0).getInt64();
+        find.reset();
+        SQLite::Statement remove(impl_->database, "DELETE FROM group_outbox WHERE id = ?");
+        remove.bind(1, id.data(), static_cast<int>(id.size()));
+        remove.exec();
+        SQLite::Statement status(impl_->database,
+                                 "UPDATE group_messages SET status = 1 WHERE group_ref = ? AND "
+                                 "direction = 1 AND id = ? AND status < 1");
+        status.bind(1, group);
+        status.bind(2, id.data(), static_cast<int>(id.size()));
+        status.exec();
+        transaction.commit();
+        return group;
+    });
+}
+
+bool client_store::commit_group_received(group_ref group, const group_entry& entry,
+                                         const group_key& group_id, contact_id member,
+                                         std::uint32_t chain_id, crypto::bytes_view chain) {
+    impl_->require_unlocked();
+    return guarded([&] {
+        const auto sealed_chain = impl_->seal(chain, ctx_group_chain);
+        SQLite::Transaction transaction(impl_->database);
+        if (!insert_group_entry(*impl_, group, entry, true)) {
+            return false;
+        }
+        SQLite::Statement update(impl_->database,
+                                 "UPDATE group_chains SET state = ? WHERE group_id = ? AND "
+                                 "contact_id = ? AND chain_id = ?");
+        update.bind(1, data_of(sealed_chain), size_of(sealed_chain));
+        update.bind(2, group_id.data(), static_cast<int>(group_id.size()));
+        update.bind(3, member);
+        update.bind(4, static_cast<std::int64_t>(chain_id));
+        if (update.exec() != 1) {
+            throw store_error("no sender chain to write a group receiving state to");
+        }
+        transaction.commit();
+        return true;
+    });
+}
+
+void client_store::add_group_pending(const group_key& group, const std::string& sender,
+                                     const message_id& id, crypto::bytes_view message,
+                                     std::size_t max_per_group) {
+    impl_->require_unlocked();
+    guarded([&] {
+        SQLite::Statement count(impl_->database,
+                                "SELECT count(*) FROM group_pending WHERE group_id = ?");
+        count.bind(1, group.data(), static_cast<int>(group.size()));
+        count.executeStep();
+        if (static_cast<std::size_t>(count.getColumn(0).getInt64()) >= max_per_group) {
+            return;
+        }
+        const auto hash = impl_->member_hash(sender);
+        SQLite::Statement insert(impl_->database,
+                                 "INSERT OR IGNORE INTO group_pending (group_id, sender_hash, id, "
+                                 "ciphertext) VALUES (?, ?, ?, ?)");
+        insert.bind(1, group.data(), static_cast<int>(group.size()));
+        insert.bind(2, hash.data(), static_cast<int>(hash.size()));
+        insert.bind(3, id.data(), static_cast<int>(id.size()));
+        insert.bind(4, data_of(message), size_of(message));
+        insert.exec();
+    });
+}
+
+std::vector<group_pending> client_store::group_pending_for(const group_key& group,
+                                                           const std::string& sender) {
+    impl_->require_unlocked();
+    return guarded([&] {
+        std::vector<group_pending> out;
+        const auto hash = impl_->member_hash(sender);
+        SQLite::Statement query(impl_->database,
+                                "SELECT sequence, id, ciphertext FROM group_pending WHERE "
+                                "group_id = ? AND sender_hash = ? ORDER BY sequence");
+        query.bind(1, group.data(), static_cast<int>(group.size()));
+        query.bind(2, hash.data(), static_cast<int>(hash.size()));
+        while (query.executeStep()) {
+            out.push_back({query.getColumn(0).getInt64(), id_of(query.getColumn(1)),
+                           blob_of(query.getColumn(2))});
+        }
+        return out;
+    });
+}
+
+void client_store::remove_group_pending(std::int64_t sequence) {
+    impl_->require_unlocked();
+    guarded([&] {
+        SQLite::Statement remove(impl_->database, "DELETE FROM group_pending WHERE sequence = ?");
+        remove.bind(1, sequence);
+        remove.exec();
+    });
+}
+
+std::vector<group_entry> client_store::group_history(group_ref group,
+                                                     const std::optional<message_id>& before,
+                                                     std::size_t limit) {
+    impl_->require_unlocked();
+    return guarded([&] {
+        std::vector<group_entry> out;
+        std::int64_t before_sequence = INT64_MAX;
+        if (before) {
+            SQLite::Statement find(
+                impl_->database,
+                "SELECT min(sequence) FROM group_messages WHERE group_ref = ? AND id = ?");
+            find.bind(1, group);
+            find.bind(2, before->data(), static_cast<int>(before->size()));
+            if (find.executeStep() && !find.getColumn(0).isNull()) {
+                before_sequence = find.getColumn(0).getInt64();
+            }
+        }
+        SQLite::Statement query(
+            impl_->database,
+            "SELECT id, sender, kind, direction, body, sent_at, received_at, status FROM "
+            "group_messages WHERE group_ref = ? AND sequence < ? ORDER BY sequence DESC LIMIT ?");
+        query.bind(1, group);
+        query.bind(2, before_sequence);
+        query.bind(3, static_cast<std::int64_t>(limit));
+        while (query.executeStep()) {
+            group_entry entry;
+            entry.id = id_of(query.getColumn(0));
+            entry.sender = impl_->open_text(query.getColumn(1), ctx_group_member);
+            entry.kind = static_cast<group_entry_kind>(query.getColumn(2).getInt());
+            entry.way = static_cast<direction>(query.getColumn(3).getInt());
+            entry.text = impl_->open_text(query.getColumn(4), ctx_body);
+            entry.sent_at = query.getColumn(5).getInt64();
+            entry.received_at = query.getColumn(6).getInt64();
+            entry.status = static_cast<message_status>(query.getColumn(7).getInt());
+            out.push_back(std::move(entry));
+        }
+        std::reverse(out.begin(), out.end());
+        return out;
     });
 }
 

@@ -17,6 +17,7 @@
 #include "crypto/secret.h"
 #include "store/relay_store.h" // store_error, message_id
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -88,6 +89,49 @@ struct pending_inbound {
 };
 
 enum class unlock_result { unlocked, wrong_passphrase, no_profile };
+
+// Groups (docs/PROTOCOL.md 2.8). A group is found by its 16-byte id (public: the relay sees it
+// in every group message header); its state and my sending chain are sealed.
+using group_key = std::array<std::uint8_t, 16>;
+using group_ref = std::int64_t; // local row id of a group
+
+struct group_record {
+    group_ref ref = 0;
+    group_key id{};
+    crypto::secret_buffer state;                 // serialized crypto::group_state
+    std::optional<crypto::secret_buffer> sender; // serialized sender_key_sender; none: not a member
+};
+
+// A line of a group conversation: a text, or a membership event ("alice added carol", "carol
+// tried to remove bob: not_authorized").
+enum class group_entry_kind : std::uint8_t { text = 0, event = 1 };
+
+struct group_entry {
+    message_id id{};
+    std::string sender; // username; mine for outgoing texts; the author for events
+    direction way = direction::incoming;
+    group_entry_kind kind = group_entry_kind::text;
+    std::string text;
+    unix_millis sent_at = 0;
+    unix_millis received_at = 0;
+    message_status status = message_status::queued;
+};
+
+// A group message encrypted once, waiting for the relay to store it for every recipient.
+struct group_outbox_entry {
+    std::int64_t sequence = 0;
+    group_ref group = 0;
+    message_id id{};
+    std::vector<std::string> recipients;  // the members when it was sent, without me
+    std::vector<std::uint8_t> ciphertext; // the serialized Envelope
+};
+
+// A group message whose sender key was not known when it arrived.
+struct group_pending {
+    std::int64_t sequence = 0;
+    message_id id{};
+    std::vector<std::uint8_t> ciphertext; // the sender-key message (not the Envelope)
+};
 
 class client_store {
   public:
@@ -185,6 +229,57 @@ class client_store {
     history_after(contact_id contact, const std::optional<message_id>& after, std::size_t limit);
     // Deletes the messages of a contact (a declined request).
     void delete_messages(contact_id contact);
+
+    // Groups.
+    [[nodiscard]] std::optional<group_record> find_group(const group_key& id);
+    [[nodiscard]] std::optional<group_record> get_group(group_ref ref);
+    [[nodiscard]] std::vector<group_record> groups();
+    // Creates or updates a group: its state, my sending chain (an empty view deletes it, nullopt
+    // keeps it) and, when given, a history entry, in one transaction. Returns the group's ref.
+    group_ref save_group(const group_key& id, crypto::bytes_view state,
+                         const std::optional<crypto::bytes_view>& sender,
+                         const std::optional<group_entry>& entry = std::nullopt);
+    // A history entry of a group (membership events). False when its id exists already.
+    bool add_group_entry(group_ref group, const group_entry& entry);
+
+    // Received sender chains, per (group, member, chain id). Adding keeps an existing chain of
+    // the same id (a repeated distribution must not rewind it) and at most `max_per_member`
+    // chains per member, dropping the oldest. False when the chain existed already.
+    bool add_group_chain(const group_key& group, contact_id member, std::uint32_t chain_id,
+                         crypto::bytes_view state, std::size_t max_per_member);
+    [[nodiscard]] std::optional<crypto::secret_buffer>
+    group_chain(const group_key& group, contact_id member, std::uint32_t chain_id);
+    // Discards the chains of one member (nullopt: of every member) in a group.
+    void delete_group_chains(const group_key& group, std::optional<contact_id> member);
+
+    // Outgoing: the history entry (status queued), the outbox entry and my sending chain after
+    // encrypting it, in ONE transaction.
+    void queue_group_outgoing(group_ref group, const group_entry& entry,
+                              crypto::bytes_view ciphertext,
+                              const std::vector<std::string>& recipients,
+                              crypto::bytes_view sender);
+    [[nodiscard]] std::vector<group_outbox_entry> group_outbox();
+    // The relay stored it for every recipient: the entry goes, the message becomes sent.
+    // Returns the group, or nullopt when the id is not in the group outbox.
+    std::optional<group_ref> group_outbox_acknowledged(const message_id& id);
+
+    // Incoming: the message (unless its (sender, id) is known: then nothing is written and the
+    // answer is false) and the receiving chain's new state, in ONE transaction.
+    bool commit_group_received(group_ref group, const group_entry& entry, const group_key& group_id,
+                               contact_id member, std::uint32_t chain_id, crypto::bytes_view chain);
+
+    // Messages waiting for their sender key, at most `max_per_group` per group (more are
+    // dropped).
+    void add_group_pending(const group_key& group, const std::string& sender, const message_id& id,
+                           crypto::bytes_view message, std::size_t max_per_group);
+    [[nodiscard]] std::vector<group_pending> group_pending_for(const group_key& group,
+                                                               const std::string& sender);
+    void remove_group_pending(std::int64_t sequence);
+
+    // History of a group, paged like history(): oldest first, the `limit` entries before
+    // `before` (the newest when nullopt). Reads only those rows.
+    [[nodiscard]] std::vector<group_entry>
+    group_history(group_ref group, const std::optional<message_id>& before, std::size_t limit);
 
     struct impl;
 

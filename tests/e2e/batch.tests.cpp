@@ -516,7 +516,7 @@ TEST_CASE("bob registers an hour later by the clock and gets everything in order
           "[e2e]") {
     e2e_directory dir;
     simulated_clock clock(dir.path / "faketime");
-    relay_process relay(dir.path / "relay", free_port(), clock.environment());
+    relay_process relay(dir.path / "relay", free_port(), {}, clock.environment());
     batch_client alice("alice", dir.path / "alice", relay, "pass-phrase", true,
                        batch_client::pin_mode::fingerprint, clock.environment());
     const auto sent = numbered("a note from an hour ago", 5);

@@ -76,17 +76,21 @@ struct relay_process {
     std::unique_ptr<child_process> child;
     std::map<std::string, std::string> environment;
 
+    std::vector<std::string> extra_arguments; // e.g. {"--max-queue", "5"}
+
     relay_process(std::filesystem::path data_directory, std::uint16_t listen_port,
+                  std::vector<std::string> arguments = {},
                   std::map<std::string, std::string> extra_environment = {})
         : data(std::move(data_directory)), port(listen_port),
-          environment(std::move(extra_environment)) {
+          environment(std::move(extra_environment)), extra_arguments(std::move(arguments)) {
         start();
     }
     void start() {
-        child = std::make_unique<child_process>(
-            std::vector<std::string>{SOTTO_BINARY, "--relay", "--listen", address(), "--data-dir",
-                                     data.string(), "--log-level", "warn"},
-            environment, data.parent_path() / "relay.err");
+        std::vector<std::string> command{SOTTO_BINARY, "--relay",     "--listen",    address(),
+                                         "--data-dir", data.string(), "--log-level", "warn"};
+        command.insert(command.end(), extra_arguments.begin(), extra_arguments.end());
+        child =
+            std::make_unique<child_process>(command, environment, data.parent_path() / "relay.err");
         const std::string marker = "certificate fingerprint (SHA-256): ";
         const auto deadline = std::chrono::steady_clock::now() + 20s;
         while (std::chrono::steady_clock::now() < deadline) {
@@ -220,10 +224,11 @@ class batch_client {
 
     void write_raw(const std::string& line) { REQUIRE(child_->write_line(line)); }
 
+    // Pairwise messages from `from` (group messages carry a "group" field and are not counted).
     std::vector<json> messages_from(const std::string& from) const {
         std::vector<json> out;
         for (const auto& e : events) {
-            if (e["event"] == "message" && e["from"] == from) {
+            if (e["event"] == "message" && e["from"] == from && !e.contains("group")) {
                 out.push_back(e);
             }
         }
@@ -240,6 +245,31 @@ class batch_client {
             if (left.count() <= 0 || !pump(left)) {
                 INFO(user << " has " << messages_from(from).size() << " of " << count << " from "
                           << from << "; last events: " << tail());
+                FAIL("timed out");
+            }
+        }
+    }
+
+    [[nodiscard]] std::vector<json> matching(const std::function<bool(const json&)>& match) const {
+        std::vector<json> out;
+        for (const auto& e : events) {
+            if (match(e)) {
+                out.push_back(e);
+            }
+        }
+        return out;
+    }
+
+    // Waits until `count` events match.
+    void wait_count(const std::function<bool(const json&)>& match, std::size_t count,
+                    std::chrono::milliseconds timeout = 30s, const char* what = "events") {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (matching(match).size() < count) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0 || !pump(left)) {
+                INFO(user << " has " << matching(match).size() << " of " << count << " " << what
+                          << "; last events: " << tail());
                 FAIL("timed out");
             }
         }
