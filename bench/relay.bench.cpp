@@ -7,6 +7,7 @@
 // The sotto relay runs twice where it matters: durable (SQLite, synchronous=FULL, the default)
 // and --ephemeral (memory queue), since mosquitto's default keeps QoS 1 messages in memory only.
 // Usage: bench_relay [--pairs N] [--seconds S] [--connections C] [--repeat R]
+//                    [--only throughput|latency|memory]
 #include "crypto/identity.h"
 #include "net/link/link.h"
 #include "net/tls.h"
@@ -33,6 +34,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -59,6 +61,10 @@ struct settings {
     double seconds = 3.0;
     int connections = 10'000;
     int repeat = 3;
+    // "" runs every phase; "throughput", "latency" or "memory" only that one (for iterating on
+    // one figure; the summary line then shows nan for the others).
+    std::string only;
+    [[nodiscard]] bool runs(const char* phase) const { return only.empty() || only == phase; }
 };
 
 std::uint16_t free_port() {
@@ -198,7 +204,11 @@ double percentile(std::vector<double> values, double p) {
 }
 
 double median(std::vector<double> values) {
-    return percentile(std::move(values), 0.5);
+    return values.empty() ? std::nan("") : percentile(std::move(values), 0.5);
+}
+
+double last(const std::vector<double>& values) {
+    return values.empty() ? std::nan("") : values.back();
 }
 
 std::string stamp_payload(std::uint64_t sequence) {
@@ -736,6 +746,8 @@ settings parse(int argc, char** argv) {
             s.connections = std::stoi(value);
         else if (flag == "--repeat")
             s.repeat = std::stoi(value);
+        else if (flag == "--only")
+            s.only = value;
     }
     return s;
 }
@@ -769,38 +781,38 @@ int run(int argc, char** argv) {
     std::vector<double> ours_durable, ours_ephemeral, theirs;
     std::vector<double> p50_durable, p99_durable, p50_ephemeral, p99_ephemeral, p50_theirs,
         p99_theirs;
-    for (int round = 0; round < s.repeat; ++round) {
+    for (int round = 0; round < s.repeat && (s.runs("throughput") || s.runs("latency")); ++round) {
         // Each measurement on a fresh server, so one run's backlog never slows the next.
-        {
+        if (s.runs("throughput")) {
             const auto port = free_port();
             auto relay = start_sotto(ws, port, false, "durable-t" + std::to_string(round));
             ours_durable.push_back(sotto_throughput(ws, port, s, round));
         }
-        {
+        if (s.runs("latency")) {
             const auto port = free_port();
             auto relay = start_sotto(ws, port, false, "durable-l" + std::to_string(round));
             const auto latencies = sotto_latency(ws, port, 2.0, 5000, round);
             p50_durable.push_back(percentile(latencies, 0.5));
             p99_durable.push_back(percentile(latencies, 0.99));
         }
-        {
+        if (s.runs("throughput")) {
             const auto port = free_port();
             auto relay = start_sotto(ws, port, true, "");
             ours_ephemeral.push_back(sotto_throughput(ws, port, s, round));
         }
-        {
+        if (s.runs("latency")) {
             const auto port = free_port();
             auto relay = start_sotto(ws, port, true, "");
             const auto latencies = sotto_latency(ws, port, 2.0, 5000, round);
             p50_ephemeral.push_back(percentile(latencies, 0.5));
             p99_ephemeral.push_back(percentile(latencies, 0.99));
         }
-        {
+        if (s.runs("throughput")) {
             const auto port = free_port();
             auto broker = start_mosquitto(ws, port);
             theirs.push_back(mosquitto_throughput(ws, port, s, round));
         }
-        {
+        if (s.runs("latency")) {
             const auto port = free_port();
             auto broker = start_mosquitto(ws, port);
             const auto latencies = mosquitto_latency(ws, port, 2.0, 5000, round);
@@ -810,20 +822,20 @@ int run(int argc, char** argv) {
         std::printf(
             "round %d: throughput msg/s sotto durable %.0f, sotto ephemeral %.0f, mosquitto %.0f; "
             "p99 us %.0f / %.0f / %.0f\n",
-            round + 1, ours_durable.back(), ours_ephemeral.back(), theirs.back(),
-            p99_durable.back(), p99_ephemeral.back(), p99_theirs.back());
+            round + 1, last(ours_durable), last(ours_ephemeral), last(theirs), last(p99_durable),
+            last(p99_ephemeral), last(p99_theirs));
         std::fflush(stdout);
     }
-    double mem_ours = 0;
-    double mem_theirs = 0;
-    {
+    double mem_ours = std::nan("");
+    double mem_theirs = std::nan("");
+    if (s.runs("memory")) {
         const auto port = free_port();
         auto relay = start_sotto(ws, port, true, "");
         mem_ours = sotto_memory_per_connection(ws, port, relay->pid, s.connections);
         std::printf("(c) sotto: %.0f B per idle connection\n", mem_ours);
         std::fflush(stdout);
     }
-    {
+    if (s.runs("memory")) {
         const auto port = free_port();
         auto broker = start_mosquitto(ws, port);
         mem_theirs = mosquitto_memory_per_connection(port, broker->pid, s.connections);
