@@ -19,6 +19,7 @@
 #include <asio/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <csignal>
@@ -39,6 +40,7 @@ constexpr std::size_t read_chunk_size = 16 * 1024;
 constexpr std::size_t pending_page = 256;
 constexpr std::size_t max_watched = 4096;
 constexpr std::size_t max_users_listed = 1000;
+constexpr auto closing_grace = std::chrono::seconds(2); // for a closing connection to flush
 
 store::unix_seconds unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(
@@ -89,9 +91,15 @@ class server::impl {
     std::shared_ptr<backend> backend_;
     crypto::system_random random_;
     std::atomic<bool> stopping_{false};
+    // lanes_[i]: the sessions running on contexts_[i], touched only on that context's thread.
+    std::vector<std::vector<std::weak_ptr<session>>> lanes_;
 
   private:
     asio::awaitable<void> accept_loop();
+    // One per context: every sweep_interval() it runs session::sweep on that context's sessions
+    // (deadlines, pings, idle buffers), so no connection needs a timer or coroutine of its own.
+    asio::awaitable<void> sweep_loop(std::size_t lane);
+    [[nodiscard]] clock_type::duration sweep_interval() const;
 
     std::atomic<std::size_t> connections_{0};
     std::mutex registry_mutex_;
@@ -116,15 +124,13 @@ namespace {
 
 class session final : public subscriber, public std::enable_shared_from_this<session> {
   public:
-    session(server::impl& owner, tcp::socket socket, std::string address)
-        : owner_(owner), executor_(socket.get_executor()), stream_(std::move(socket), owner.tls_),
-          address_(std::move(address)), state_(owner.options_.limits),
-          decoder_(owner.options_.limits.max_frame_size), accepted_at_(clock_type::now()),
-          last_activity_(accepted_at_), bucket_(owner.options_.limits.frames_per_second,
-                                                owner.options_.limits.frame_burst, accepted_at_),
-          write_wakeup_(executor_), watchdog_timer_(executor_) {
-        write_wakeup_.expires_at(clock_type::time_point::max());
-    }
+    session(server::impl& owner, std::size_t lane, tcp::socket socket, std::string address)
+        : owner_(owner), lane_(lane), executor_(socket.get_executor()),
+          stream_(std::move(socket), owner.tls_), address_(std::move(address)),
+          state_(owner.options_.limits), decoder_(owner.options_.limits.max_frame_size),
+          accepted_at_(clock_type::now()), last_activity_(accepted_at_),
+          bucket_(owner.options_.limits.frames_per_second, owner.options_.limits.frame_burst,
+                  accepted_at_) {}
 
     ~session() override { owner_.session_ended(address_, this); }
 
@@ -132,8 +138,50 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         auto self = shared_from_this();
         asio::co_spawn(
             executor_, [self]() { return self->read_loop(); }, asio::detached);
-        asio::co_spawn(
-            executor_, [self]() { return self->watchdog(); }, asio::detached);
+        asio::post(executor_, [self] { self->owner_.lanes_[self->lane_].push_back(self); });
+    }
+
+    // Called by the sweep of this session's context, on it. Enforces the auth deadline, the idle
+    // timeout (with a Ping at half of it) and the time a closing connection gets to flush, to
+    // within one sweep interval; and frees the output buffers of a connection that was quiet for
+    // a whole interval, so an idle connection holds none.
+    void sweep(clock_type::time_point now) {
+        if (finished_) {
+            return;
+        }
+        const auto& limits = owner_.options_.limits;
+        if (closing_) {
+            if (now >= closing_since_ + closing_grace) {
+                close_now();
+            }
+            return;
+        }
+        if (state_.current() != phase::authenticated) {
+            if (now >= accepted_at_ + limits.auth_deadline) {
+                if (handshake_done_) {
+                    fail(wire::Error::AUTH_TIMEOUT, "not authenticated in time", true);
+                } else {
+                    owner_.audit_limit(address_, {}, "TLS handshake not finished in time");
+                    close_now();
+                }
+            }
+            return;
+        }
+        if (ping_outstanding_ && now >= last_activity_ + limits.idle_timeout) {
+            return fail(wire::Error::IDLE_TIMEOUT, "idle for too long", false);
+        }
+        if (!ping_outstanding_ && now >= last_activity_ + limits.idle_timeout / 2) {
+            ping_outstanding_ = true; // the connection must answer before last_activity_ + idle
+            out_frame_.mutable_ping()->set_token(++ping_token_);
+            return queue_out_frame();
+        }
+        if (busy_since_sweep_) {
+            busy_since_sweep_ = false;
+        } else if (!writer_running_ && outbox_.empty()) {
+            std::string().swap(outbox_);
+            std::string().swap(writing_);
+            in_frame_.Clear();
+        }
     }
 
     // Graceful shutdown, step 1: stop taking frames, keep writing.
@@ -197,9 +245,6 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             }
             binding_ = *binding;
             handshake_done_ = true;
-            asio::co_spawn(
-                executor_, [self = shared_from_this()]() { return self->write_loop(); },
-                asio::detached);
             // One read buffer per thread: every byte read is decoded before the next co_await, and
             // the decoder copies only an incomplete frame (bounded by the frame limit).
             thread_local std::array<std::uint8_t, read_chunk_size> buffer;
@@ -210,6 +255,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
                 }
                 last_activity_ = clock_type::now();
                 ping_outstanding_ = false;
+                busy_since_sweep_ = true;
                 std::span<const std::uint8_t> input(buffer.data(), length);
                 while (!input.empty() && !closing_) {
                     const auto step = decoder_.decode(input, in_frame_);
@@ -241,30 +287,39 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         }
         if (!draining_ && !closing_) {
             closing_ = true; // the peer went away: flush what is queued and close
-            write_wakeup_.cancel();
+            closing_since_ = clock_type::now();
+            wake_writer();
         }
         leave();
     }
 
+    // The writer coroutine runs only while there is output: an idle connection keeps no frame
+    // or timer for it. It ends when the outbox is empty and closes the connection if closing.
+    void wake_writer() {
+        if (writer_running_ || finished_ || !handshake_done_) {
+            return;
+        }
+        writer_running_ = true;
+        asio::co_spawn(
+            executor_, [self = shared_from_this()]() { return self->write_loop(); },
+            asio::detached);
+    }
+
     asio::awaitable<void> write_loop() {
+        bool failed = false;
         try {
-            for (;;) {
-                if (outbox_.empty()) {
-                    if (closing_) {
-                        break;
-                    }
-                    co_await write_wakeup_.async_wait(use_tuple);
-                    continue;
-                }
+            while (!outbox_.empty()) {
                 writing_.swap(outbox_);
                 const auto error = co_await stream_.write_all(
                     {reinterpret_cast<const std::uint8_t*>(writing_.data()), writing_.size()});
+                busy_since_sweep_ = true;
                 if (writing_.capacity() > 64 * 1024) {
                     std::string().swap(writing_);
                 } else {
                     writing_.clear();
                 }
                 if (error) {
+                    failed = true;
                     break;
                 }
                 if (needs_resync_ && !syncing_ && !closing_ &&
@@ -275,50 +330,11 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             }
         } catch (const std::exception& error) {
             spdlog::error("writing to {}: {}", address_, error.what());
+            failed = true;
         }
-        close_now();
-    }
-
-    // Enforces the auth deadline, the idle timeout (with a Ping at half of it) and the time a
-    // closing connection gets to flush.
-    asio::awaitable<void> watchdog() {
-        const auto& limits = owner_.options_.limits;
-        while (!finished_) {
-            clock_type::time_point deadline;
-            if (closing_) {
-                deadline = closing_since_ + std::chrono::seconds(2);
-            } else if (state_.current() != phase::authenticated) {
-                deadline = accepted_at_ + limits.auth_deadline;
-            } else {
-                deadline = last_activity_ +
-                           (ping_outstanding_ ? limits.idle_timeout : limits.idle_timeout / 2);
-            }
-            watchdog_timer_.expires_at(deadline);
-            co_await watchdog_timer_.async_wait(use_tuple);
-            if (finished_) {
-                break;
-            }
-            const auto now = clock_type::now();
-            if (closing_) {
-                if (now >= closing_since_ + std::chrono::seconds(2)) {
-                    close_now();
-                }
-            } else if (state_.current() != phase::authenticated) {
-                if (now >= accepted_at_ + limits.auth_deadline) {
-                    if (handshake_done_) {
-                        fail(wire::Error::AUTH_TIMEOUT, "not authenticated in time", true);
-                    } else {
-                        owner_.audit_limit(address_, {}, "TLS handshake not finished in time");
-                        close_now();
-                    }
-                }
-            } else if (now >= last_activity_ + limits.idle_timeout && ping_outstanding_) {
-                fail(wire::Error::IDLE_TIMEOUT, "idle for too long", false);
-            } else if (now >= last_activity_ + limits.idle_timeout / 2 && !ping_outstanding_) {
-                ping_outstanding_ = true; // the connection must answer before last_activity_ + idle
-                out_frame_.mutable_ping()->set_token(++ping_token_);
-                queue_out_frame();
-            }
+        writer_running_ = false;
+        if (failed || closing_) {
+            close_now();
         }
     }
 
@@ -612,7 +628,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             if (!append_frame(out_frame_, outbox_, owner_.options_.limits.max_frame_size)) {
                 spdlog::error("an outgoing frame to {} exceeded the frame limit", address_);
             }
-            write_wakeup_.cancel();
+            wake_writer();
         }
         out_frame_.clear_body();
     }
@@ -639,10 +655,10 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     void begin_close() {
         closing_ = true;
         closing_since_ = clock_type::now();
-        write_wakeup_.cancel();
-        watchdog_timer_.cancel();
         if (!handshake_done_) {
             close_now();
+        } else {
+            wake_writer();
         }
     }
 
@@ -656,8 +672,6 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         }
         finished_ = true;
         stream_.close();
-        write_wakeup_.cancel();
-        watchdog_timer_.cancel();
         leave();
     }
 
@@ -670,6 +684,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     }
 
     server::impl& owner_;
+    std::size_t lane_;
     asio::any_io_executor executor_;
     tls_stream stream_;
     std::string address_;
@@ -683,8 +698,6 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     clock_type::time_point last_activity_;
     clock_type::time_point closing_since_;
     token_bucket bucket_;
-    asio::steady_timer write_wakeup_;
-    asio::steady_timer watchdog_timer_;
     std::array<std::uint8_t, challenge_nonce_size> nonce_{};
     channel_binding binding_{};
     std::string username_;
@@ -701,6 +714,8 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     bool error_pending_ = false;
     bool draining_ = false;
     bool finished_ = false;
+    bool writer_running_ = false;
+    bool busy_since_sweep_ = false;
 };
 
 } // namespace
@@ -714,6 +729,7 @@ server::impl::impl(const server_options& options, asio::ssl::context& tls,
     const auto threads = std::max<std::size_t>(1, options_.threads);
     for (std::size_t i = 0; i < threads; ++i) {
         contexts_.push_back(std::make_unique<asio::io_context>(1));
+        lanes_.emplace_back();
         work_.push_back(asio::make_work_guard(*contexts_.back()));
     }
     const auto address = asio::ip::make_address(options_.listen_host);
@@ -733,6 +749,10 @@ void server::impl::start() {
     started_ = true;
     asio::co_spawn(
         *contexts_.front(), [this]() { return accept_loop(); }, asio::detached);
+    for (std::size_t lane = 0; lane < contexts_.size(); ++lane) {
+        asio::co_spawn(
+            *contexts_[lane], [this, lane]() { return sweep_loop(lane); }, asio::detached);
+    }
     for (auto& context : contexts_) {
         threads_.emplace_back([&context] {
             for (;;) {
@@ -749,7 +769,8 @@ void server::impl::start() {
 
 asio::awaitable<void> server::impl::accept_loop() {
     while (!stopping_) {
-        auto& target = *contexts_[next_context_++ % contexts_.size()];
+        const auto lane = next_context_++ % contexts_.size();
+        auto& target = *contexts_[lane];
         auto [error, socket] = co_await acceptor_->async_accept(target, use_tuple);
         if (error) {
             if (error == asio::error::operation_aborted || stopping_) {
@@ -782,7 +803,7 @@ asio::awaitable<void> server::impl::accept_loop() {
             } else {
                 ++from_address;
                 ++connections_;
-                connection = std::make_shared<session>(*this, std::move(socket), address);
+                connection = std::make_shared<session>(*this, lane, std::move(socket), address);
                 sessions_.emplace(connection.get(), connection);
             }
         }
@@ -791,6 +812,33 @@ asio::awaitable<void> server::impl::accept_loop() {
             continue; // the socket closes as it goes out of scope
         }
         connection->start();
+    }
+}
+
+clock_type::duration server::impl::sweep_interval() const {
+    const auto& limits = options_.limits;
+    const clock_type::duration shortest = std::min({clock_type::duration(limits.auth_deadline),
+                                                    clock_type::duration(limits.idle_timeout / 2),
+                                                    clock_type::duration(closing_grace)});
+    return std::clamp(shortest / 4, clock_type::duration(std::chrono::milliseconds(5)),
+                      clock_type::duration(std::chrono::milliseconds(500)));
+}
+
+asio::awaitable<void> server::impl::sweep_loop(std::size_t lane) {
+    asio::steady_timer timer(*contexts_[lane]);
+    const auto interval = sweep_interval();
+    auto& sessions = lanes_[lane];
+    for (;;) {
+        timer.expires_after(interval);
+        co_await timer.async_wait(use_tuple);
+        const auto now = clock_type::now();
+        std::erase_if(sessions, [now](const std::weak_ptr<session>& weak) {
+            const auto alive = weak.lock();
+            if (alive) {
+                alive->sweep(now);
+            }
+            return !alive;
+        });
     }
 }
 
