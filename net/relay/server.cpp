@@ -130,7 +130,10 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
           state_(owner.options_.limits), decoder_(owner.options_.limits.max_frame_size),
           accepted_at_(clock_type::now()), last_activity_(accepted_at_),
           bucket_(owner.options_.limits.frames_per_second, owner.options_.limits.frame_burst,
-                  accepted_at_) {}
+                  accepted_at_),
+          write_wakeup_(executor_) {
+        write_wakeup_.expires_at(clock_type::time_point::max());
+    }
 
     ~session() override { owner_.session_ended(address_, this); }
 
@@ -177,10 +180,15 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         }
         if (busy_since_sweep_) {
             busy_since_sweep_ = false;
-        } else if (!writer_running_ && outbox_.empty()) {
+        } else if (outbox_.empty()) {
+            // The writer, if any, is waiting (the outbox is empty): nothing uses the buffers.
             std::string().swap(outbox_);
             std::string().swap(writing_);
             in_frame_.Clear();
+            if (writer_running_) {
+                retire_writer_ = true;
+                write_wakeup_.cancel();
+            }
         }
     }
 
@@ -293,10 +301,15 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         leave();
     }
 
-    // The writer coroutine runs only while there is output: an idle connection keeps no frame
-    // or timer for it. It ends when the outbox is empty and closes the connection if closing.
+    // The writer coroutine runs while the connection is busy: it waits on write_wakeup_ between
+    // bursts, and the sweep retires it once the connection was quiet for a whole interval, so an
+    // idle connection keeps no coroutine frames for it. It closes the connection when closing.
     void wake_writer() {
-        if (writer_running_ || finished_ || !handshake_done_) {
+        if (finished_ || !handshake_done_) {
+            return;
+        }
+        if (writer_running_) {
+            write_wakeup_.cancel();
             return;
         }
         writer_running_ = true;
@@ -308,7 +321,14 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     asio::awaitable<void> write_loop() {
         bool failed = false;
         try {
-            while (!outbox_.empty()) {
+            for (;;) {
+                if (outbox_.empty()) {
+                    if (closing_ || retire_writer_ || finished_) {
+                        break;
+                    }
+                    co_await write_wakeup_.async_wait(use_tuple);
+                    continue;
+                }
                 writing_.swap(outbox_);
                 const auto error = co_await stream_.write_all(
                     {reinterpret_cast<const std::uint8_t*>(writing_.data()), writing_.size()});
@@ -333,6 +353,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             failed = true;
         }
         writer_running_ = false;
+        retire_writer_ = false;
         if (failed || closing_) {
             close_now();
         }
@@ -672,6 +693,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         }
         finished_ = true;
         stream_.close();
+        write_wakeup_.cancel();
         leave();
     }
 
@@ -698,6 +720,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     clock_type::time_point last_activity_;
     clock_type::time_point closing_since_;
     token_bucket bucket_;
+    asio::steady_timer write_wakeup_;
     std::array<std::uint8_t, challenge_nonce_size> nonce_{};
     channel_binding binding_{};
     std::string username_;
@@ -715,6 +738,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     bool draining_ = false;
     bool finished_ = false;
     bool writer_running_ = false;
+    bool retire_writer_ = false;
     bool busy_since_sweep_ = false;
 };
 
