@@ -681,6 +681,7 @@ class app {
         contacts_.clear();
         contact_keys_.clear();
         user_names_.clear();
+        group_names_.clear();
         for (const auto& summary : engine_->contacts()) {
             contact_view view;
             view.name = summary.user;
@@ -716,6 +717,7 @@ class app {
             view.name = group.name;
             view.group = true;
             view.unread = open != nullptr ? open->unread : 0;
+            group_names_.push_back(group.name);
             contacts_.push_back(std::move(view));
             contact_keys_.push_back(group.id);
         }
@@ -876,6 +878,7 @@ class app {
         const auto layout = current_layout();
         controller_context context;
         context.user_names = user_names_;
+        context.group_names = group_names_;
         context.conversations = conversations_.size();
         context.message_rows = message_rows(layout);
         context.page_rows = static_cast<std::size_t>(std::max(1, layout.messages.height));
@@ -943,6 +946,9 @@ class app {
     // ---- commands ---------------------------------------------------------------------------
 
     void run_command(msg_command& command) {
+        if (command.group) {
+            return open_group(command);
+        }
         if (command.user == own_name_) {
             ui_.set_notice("that is you; /msg someone else");
             return;
@@ -954,6 +960,27 @@ class app {
             // Opening a conversation starts the handshake: the engine offers a key on send only, so
             // an empty /msg shows the conversation and waits for the first text.
             ui_.set_notice("type a message to start a secure session with " + command.user);
+        }
+        refresh_contacts();
+    }
+
+    // "/msg #team [TEXT]": the group I am in by that name, else one I was in.
+    void open_group(const msg_command& command) {
+        const client::group_summary* found = nullptr;
+        for (const auto& group : groups_) {
+            if (group.name == command.user &&
+                (found == nullptr || (group.member && !found->member))) {
+                found = &group;
+            }
+        }
+        if (found == nullptr) {
+            ui_.set_notice("no group #" + command.user + " - /group create " + command.user +
+                           " MEMBER... makes one");
+            return;
+        }
+        auto& c = group_conversation_for(found->id, true);
+        if (!command.text.empty()) {
+            send_to(c, command.text);
         }
         refresh_contacts();
     }
@@ -1434,6 +1461,7 @@ class app {
     std::vector<contact_view> contacts_;
     std::vector<std::string> contact_keys_; // per contact row: the user, or a group's id
     std::vector<std::string> user_names_;
+    std::vector<std::string> group_names_; // for completion of "/msg #team"
     std::vector<client::group_summary> groups_;
 
     int empty_wakeups_ = 0;

@@ -11,7 +11,8 @@ namespace sotto::tui {
 namespace {
 
 constexpr std::array command_table = {
-    command_info{"msg", "/msg NAME [TEXT]", "open a conversation with NAME and send TEXT"},
+    command_info{"msg", "/msg NAME [TEXT]",
+                 "open a conversation with NAME (or #GROUP) and send TEXT"},
     command_info{"users", "/users", "list who is online"},
     command_info{"history", "/history [N]", "load N older messages (default: a page)"},
     command_info{"help", "/help [COMMAND]", "show keys and commands"},
@@ -151,6 +152,12 @@ parsed_line parse_command(std::string_view body) {
     if (name == "msg") {
         if (args.empty())
             return usage(name);
+        if (args[0].text.starts_with("#")) {
+            const auto group = without_hash(args[0].text);
+            if (!looks_like_user_name(group))
+                return command_error{"/msg: " + quoted(args[0].text) + " is not a group name"};
+            return msg_command{std::string(group), std::string(rest_after(body, words, 2)), true};
+        }
         if (auto error = check_user(name, args[0].text))
             return *error;
         return msg_command{std::string(args[0].text), std::string(rest_after(body, words, 2))};
@@ -341,7 +348,8 @@ std::vector<std::string> command_help_lines() {
 }
 
 completion find_completions(std::string_view line, std::size_t cursor,
-                            std::span<const std::string> user_names) {
+                            std::span<const std::string> user_names,
+                            std::span<const std::string> group_names) {
     cursor = std::min(cursor, line.size());
     const auto before = line.substr(0, cursor);
     const auto space = before.find_last_of(" \t");
@@ -351,6 +359,7 @@ completion find_completions(std::string_view line, std::size_t cursor,
     const auto typed = line.substr(found.begin, found.end - found.begin);
 
     std::vector<std::string_view> users(user_names.begin(), user_names.end());
+    std::vector<std::string_view> groups(group_names.begin(), group_names.end());
     std::vector<std::string_view> names;
     for (const auto& command : command_table)
         names.push_back(command.name);
@@ -367,9 +376,13 @@ completion find_completions(std::string_view line, std::size_t cursor,
         const auto argument = words.size() - 1; // index of the argument being completed
         static constexpr std::array<std::string_view, 1> create = {"create"};
         static constexpr std::array<std::string_view, 2> formats = {"md", "json"};
-        if ((command == "msg" || command == "verify" || command == "accept" || command == "reset" ||
-             command == "invite" || command == "remove") &&
-            argument == 0) {
+        if (command == "msg" && argument == 0) {
+            // Groups once a '#' is typed, so "/msg " and Tab still cycles through people.
+            found.candidates =
+                typed.starts_with("#") ? matching(groups, typed, "#") : matching(users, typed);
+        } else if ((command == "verify" || command == "accept" || command == "reset" ||
+                    command == "invite" || command == "remove") &&
+                   argument == 0) {
             found.candidates = matching(users, typed);
         } else if (command == "group" && argument == 0) {
             found.candidates = matching(create, typed);

@@ -17,9 +17,10 @@ struct send_text {
     std::string text;
 }; // a message for the current conversation
 struct msg_command {
-    std::string user;
+    std::string user; // or a group's name, without '#'
     std::string text;
-}; // empty text: only open it
+    bool group = false; // "/msg #team": the group's tab
+};                      // empty text: only open it
 struct users_command {};
 struct history_command {
     std::optional<std::size_t> count;
@@ -110,10 +111,12 @@ struct completion {
 };
 
 // What the word before `cursor` could become: a command name after a leading '/', an argument
-// of the command (user names where it takes a user, md/json for /export, ...), or a user name
-// in plain text. Matching ignores ASCII case. `cursor` beyond the end counts as the end.
+// of the command (user names where it takes a user, "#group" names after "/msg #", md/json for
+// /export, ...), or a user name in plain text. Matching ignores ASCII case. `cursor` beyond the
+// end counts as the end.
 [[nodiscard]] completion find_completions(std::string_view line, std::size_t cursor,
-                                          std::span<const std::string> user_names);
+                                          std::span<const std::string> user_names,
+                                          std::span<const std::string> group_names = {});
 
 // The longest prefix all candidates share (ASCII case-insensitively, spelled as the first).
 [[nodiscard]] std::string common_prefix(std::span<const std::string> candidates);

@@ -115,6 +115,32 @@ TEST_CASE("group create takes a name and members and drops repeated members", "[
     CHECK(error_of("/group create team bob c*rol") == "/group: 'c*rol' is not a user name");
 }
 
+TEST_CASE("msg with a hash opens a group by name", "[tui][commands][group]") {
+    const auto open = as<msg_command>(parse_line("/msg #team"));
+    CHECK(open.user == "team");
+    CHECK(open.group);
+    CHECK(open.text.empty());
+    const auto send = as<msg_command>(parse_line("/msg #team  hi all "));
+    CHECK(send.group);
+    CHECK(send.text == "hi all");
+    CHECK_FALSE(as<msg_command>(parse_line("/msg bob hi")).group);
+    CHECK(error_of("/msg #") == "/msg: '#' is not a group name");
+    CHECK(error_of("/msg #t*am hi") == "/msg: '#t*am' is not a group name");
+}
+
+TEST_CASE("msg completes group names with their hash after the user names",
+          "[tui][commands][group]") {
+    const std::vector<std::string> groups = {"team", "Bobsleigh"};
+    const auto complete = [&](std::string_view line) {
+        return find_completions(line, line.size(), users, groups).candidates;
+    };
+    CHECK(complete("/msg #") == strings{"#Bobsleigh", "#team"});
+    CHECK(complete("/msg #t") == strings{"#team"});
+    CHECK(complete("/msg b") == strings{"bob", "bobby"});
+    CHECK(complete("/invite #").empty());
+    CHECK(complete("hi #t").empty());
+}
+
 TEST_CASE("remove takes one member, rename one group name and leave nothing", "[tui][commands]") {
     CHECK(as<remove_command>(parse_line("/remove carol")).user == "carol");
     CHECK(as<remove_command>(parse_line("/REMOVE  carol ")).user == "carol");

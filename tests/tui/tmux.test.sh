@@ -251,6 +251,15 @@ T send-keys -t bob '/leave' Enter
 wait_for alice '-!- +bob left' || fail "alice sees no leave line"
 wait_for bob '#crew: you are no longer a member' || fail "bob's status line does not say he left"
 pass "refused and accepted membership changes show as system lines; /rename, /leave"
+T send-keys -t alice '/close' Enter
+wait_for alice '\[3 dave\] +\|' || fail "/close did not close the #crew tab"
+T send-keys -t alice '/msg #cr' Tab
+wait_for alice '> /msg #crew +\|' || fail "Tab does not complete #crew"
+T send-keys -t alice 'back again' Enter
+wait_for alice '\[4 #crew\]' || fail "/msg #crew did not reopen the tab"
+wait_for alice 'alice +back again' || fail "/msg #crew TEXT did not send to the group"
+wait_file "$work/erin.out" '"text":"back again"' 20 || fail "erin did not get the reopened tab's message"
+pass "/close and /msg #crew (Tab-completed) reopen a group tab and send to it"
 T send-keys -t bob '/quit' Enter
 wait_for bob '^EXITED 0' || fail "bob's third /quit did not exit 0"
 kill "$erin_pid" 2>/dev/null && wait "$erin_pid" 2>/dev/null
