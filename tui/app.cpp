@@ -1165,7 +1165,7 @@ class app {
         ui_.set_notice("creating #" + command.name + "...");
         engine_->create_group(
             command.name, command.members,
-            [this, name = command.name](client::result<client::group_id_hex> created) {
+            [this, name = command.name](const client::result<client::group_id_hex>& created) {
                 if (const auto* error = failed(created)) {
                     ui_.set_notice(error->message);
                 } else {
@@ -1180,7 +1180,7 @@ class app {
 
     void run_command(invite_command& command) {
         engine_->invite(current_group(), {command.user},
-                        [this, user = command.user](client::result<bool> invited) {
+                        [this, user = command.user](const client::result<bool>& invited) {
                             ui_.set_notice(failed(invited) != nullptr ? failed(invited)->message
                                                                       : "added " + user);
                             mark_dirty();
