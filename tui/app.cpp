@@ -5,6 +5,7 @@
 #include "tui/commands.h"
 #include "tui/controller.h"
 #include "tui/frame.h"
+#include "tui/members.h"
 #include "tui/setup_form.h"
 #include "tui/terminal_io.h"
 #include "tui/text_width.h"
@@ -26,6 +27,7 @@
 #include <iostream>
 #include <memory>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -97,12 +99,21 @@ const client::command_error* failed(const client::result<T>& result) {
 }
 
 struct conversation {
-    std::string peer;
+    std::string peer;  // the user of a direct conversation; empty for a group
+    std::string group; // the group id of a group conversation; empty for a direct one
     std::vector<message_view> messages; // the loaded window, oldest first
     std::vector<std::string> ids;       // same index as messages
     bool all_loaded = false;
     std::size_t unread = 0;
+
+    [[nodiscard]] bool is_group() const noexcept { return !group.empty(); }
 };
+
+// "not_authorized" -> "not authorized".
+std::string reason_words(std::string reason) {
+    std::replace(reason.begin(), reason.end(), '_', ' ');
+    return reason;
+}
 
 enum class phase { form, unlocking, confirm_relay, running, failed };
 
@@ -188,6 +199,7 @@ class app {
         phase_ = phase::unlocking;
         engine_ = std::make_unique<client::engine>(io_, options_.engine,
                                                    [this](const client::event& e) { on_event(e); });
+        engine_->on_group_event([this](const client::group_event& e) { on_group_event(e); });
         const crypto::bytes_view kept(kept_passphrase_.data(), kept_passphrase_.size());
         engine_->start(crypto::secret_buffer(kept));
         mark_dirty();
@@ -261,6 +273,7 @@ class app {
         own_name_ = ready.user;
         title_ = ready.user + "@" + ready.relay;
         form_.reset();
+        refresh_groups();
         open_recent_conversations();
         refresh_contacts();
     }
@@ -293,17 +306,19 @@ class app {
     }
 
     void handle(const client::events::receipt& r) {
-        auto* c = find_conversation(r.with);
-        if (c == nullptr) {
-            return;
+        if (auto* c = find_conversation(r.with)) {
+            update_mark(*c, r.id, r.status);
         }
-        for (std::size_t i = c->ids.size(); i-- > 0;) {
-            if (c->ids[i] == r.id) {
-                const auto state = delivery_of(r.status);
+    }
+
+    static void update_mark(conversation& c, const std::string& id, store::message_status status) {
+        for (std::size_t i = c.ids.size(); i-- > 0;) {
+            if (c.ids[i] == id) {
+                const auto state = delivery_of(status);
                 // Receipts can arrive out of order: a mark never goes back.
-                if (c->messages[i].delivery == delivery_state::queued ||
-                    c->messages[i].delivery < state) {
-                    c->messages[i].delivery = state;
+                if (c.messages[i].delivery == delivery_state::queued ||
+                    c.messages[i].delivery < state) {
+                    c.messages[i].delivery = state;
                 }
                 break;
             }
@@ -342,6 +357,73 @@ class app {
         ui_.set_notice(e.message);
     }
 
+    // ---- group events ---------------------------------------------------------------------
+
+    void on_group_event(const client::group_event& event) {
+        std::visit([this](const auto& e) { handle(e); }, event);
+        mark_dirty();
+    }
+
+    // An accepted membership change: the engine wrote it to the group's history, so the
+    // conversation (opened when it is new here) shows it as a system line.
+    void handle(const client::events::group& g) {
+        refresh_groups();
+        const bool added =
+            std::find(g.subjects.begin(), g.subjects.end(), own_name_) != g.subjects.end();
+        if (g.by != own_name_ && (g.change == "create" || (g.change == "add" && added))) {
+            ui_.set_notice(g.by + " added you to #" + g.name);
+        } else if (g.change == "remove" && added) {
+            ui_.set_notice(g.by + " removed you from #" + g.name);
+        }
+        show_group_lines(g.group);
+    }
+
+    // A refused change: in the group's history when the group is known here.
+    void handle(const client::events::group_rejected& r) {
+        if (find_group(r.group) == nullptr) {
+            ui_.set_notice("refused a group change from " + r.from + " (" + reason_words(r.reason) +
+                           ")");
+            return;
+        }
+        show_group_lines(r.group);
+    }
+
+    void handle(const client::events::group_message& m) {
+        auto& c = group_conversation_for(m.group, false);
+        if (std::find(c.ids.rbegin(), c.ids.rend(), m.id) != c.ids.rend()) {
+            return refresh_contacts();
+        }
+        c.messages.push_back({seconds_of(m.ts), m.from, m.text, delivery_state::incoming});
+        c.ids.push_back(m.id);
+        if (current_group() != m.group) {
+            ++c.unread;
+            if (options_.bell) {
+                ring_bell();
+            }
+        }
+        refresh_contacts();
+    }
+
+    void handle(const client::events::group_receipt& r) {
+        if (auto* c = find_group_conversation(r.group)) {
+            update_mark(*c, r.id, r.status);
+        }
+    }
+
+    // Opens the group's conversation or appends what its history has that the pane lacks.
+    void show_group_lines(const std::string& group) {
+        const bool open = find_group_conversation(group) != nullptr;
+        auto& c = group_conversation_for(group, false);
+        const auto before = c.messages.size();
+        if (open) {
+            append_newest(c);
+        }
+        if (current_group() != group) {
+            c.unread += open ? c.messages.size() - before : 1;
+        }
+        refresh_contacts();
+    }
+
     // What shows in the current conversation counts as read: the peer gets a read receipt.
     // Posted, because the engine may be in the middle of emitting an event.
     void mark_read_later(const std::string& peer) {
@@ -359,11 +441,56 @@ class app {
 
     conversation* find_conversation(const std::string& peer) {
         for (auto& c : conversations_) {
-            if (c.peer == peer) {
+            if (!c.is_group() && c.peer == peer) {
                 return &c;
             }
         }
         return nullptr;
+    }
+
+    conversation* find_group_conversation(const std::string& group) {
+        for (auto& c : conversations_) {
+            if (c.group == group) {
+                return &c;
+            }
+        }
+        return nullptr;
+    }
+
+    const client::group_summary* find_group(const std::string& group) const {
+        for (const auto& g : groups_) {
+            if (g.id == group) {
+                return &g;
+            }
+        }
+        return nullptr;
+    }
+
+    void refresh_groups() {
+        if (engine_) {
+            groups_ = engine_->groups();
+        }
+    }
+
+    // The group's name as tabs and the contacts pane show it (without '#').
+    std::string group_name(const std::string& group) const {
+        const auto* g = find_group(group);
+        return g != nullptr ? g->name : "?";
+    }
+
+    // The current group's id, or empty in a direct conversation or none.
+    std::string current_group() const {
+        const auto index = ui_.current_conversation();
+        return index < conversations_.size() ? conversations_[index].group : std::string{};
+    }
+
+    conversation_kind current_kind() const {
+        const auto index = ui_.current_conversation();
+        if (index >= conversations_.size()) {
+            return conversation_kind::none;
+        }
+        return conversations_[index].is_group() ? conversation_kind::group
+                                                : conversation_kind::direct;
     }
 
     std::string current_peer() const {
@@ -380,17 +507,34 @@ class app {
     conversation& conversation_for(const std::string& peer, bool focus) {
         auto* found = find_conversation(peer);
         if (found == nullptr) {
-            conversations_.push_back({peer, {}, {}, false, 0});
+            conversations_.push_back({peer, {}, {}, {}, false, 0});
             found = &conversations_.back();
             load_older(*found, page_messages);
         }
         if (focus) {
-            const auto index = static_cast<std::size_t>(found - conversations_.data());
-            ui_.set_current_conversation(index);
-            found->unread = 0;
-            mark_read_later(peer);
+            focus_on(*found);
         }
         return *found;
+    }
+
+    // The conversation of `group`, opened (with its newest page) when missing.
+    conversation& group_conversation_for(const std::string& group, bool focus) {
+        auto* found = find_group_conversation(group);
+        if (found == nullptr) {
+            conversations_.push_back({{}, group, {}, {}, false, 0});
+            found = &conversations_.back();
+            load_older(*found, page_messages);
+        }
+        if (focus) {
+            focus_on(*found);
+        }
+        return *found;
+    }
+
+    void focus_on(conversation& c) {
+        ui_.set_current_conversation(static_cast<std::size_t>(&c - conversations_.data()));
+        c.unread = 0;
+        mark_read_later(c.peer);
     }
 
     // Prepends up to `count` older messages from the store.
@@ -402,28 +546,18 @@ class app {
         if (!c.ids.empty()) {
             before = c.ids.front();
         }
-        auto loaded = engine_->history(c.peer, before, count);
-        if (const auto* error = failed(loaded)) {
-            if (error->code != "unknown_user") {
-                ui_.set_notice(error->message);
-            }
+        std::vector<message_view> views;
+        std::vector<std::string> ids;
+        const auto got = c.is_group() ? group_page(c.group, before, count, views, ids)
+                                      : direct_page(c.peer, before, count, views, ids);
+        if (!got) {
             c.all_loaded = true;
             return;
         }
-        auto& entries = std::get<std::vector<client::history_entry>>(loaded);
-        if (entries.size() < count) {
+        if (*got < count) {
             c.all_loaded = true;
         }
-        std::vector<message_view> views;
-        std::vector<std::string> ids;
-        views.reserve(entries.size() + c.messages.size());
-        for (auto& entry : entries) {
-            views.push_back(
-                {seconds_of(entry.ts), entry.outgoing ? own_name_ : entry.with,
-                 std::move(entry.text),
-                 entry.outgoing ? delivery_of(entry.status) : delivery_state::incoming});
-            ids.push_back(std::move(entry.id));
-        }
+        views.reserve(views.size() + c.messages.size());
         views.insert(views.end(), std::make_move_iterator(c.messages.begin()),
                      std::make_move_iterator(c.messages.end()));
         ids.insert(ids.end(), std::make_move_iterator(c.ids.begin()),
@@ -432,9 +566,73 @@ class app {
         c.ids = std::move(ids);
     }
 
+    // Up to `count` messages with `peer` before `before`, oldest first, appended to views and
+    // ids; how many, or nullopt (and a notice) on an error.
+    std::optional<std::size_t> direct_page(const std::string& peer,
+                                           const std::optional<std::string>& before,
+                                           std::size_t count, std::vector<message_view>& views,
+                                           std::vector<std::string>& ids) {
+        auto loaded = engine_->history(peer, before, count);
+        if (const auto* error = failed(loaded)) {
+            if (error->code != "unknown_user") {
+                ui_.set_notice(error->message);
+            }
+            return std::nullopt;
+        }
+        auto& entries = std::get<std::vector<client::history_entry>>(loaded);
+        for (auto& entry : entries) {
+            views.push_back(
+                {seconds_of(entry.ts), entry.outgoing ? own_name_ : entry.with,
+                 std::move(entry.text),
+                 entry.outgoing ? delivery_of(entry.status) : delivery_state::incoming});
+            ids.push_back(std::move(entry.id));
+        }
+        return entries.size();
+    }
+
+    // As direct_page for a group; membership events become system lines.
+    std::optional<std::size_t> group_page(const std::string& group,
+                                          const std::optional<std::string>& before,
+                                          std::size_t count, std::vector<message_view>& views,
+                                          std::vector<std::string>& ids) {
+        auto loaded = engine_->group_history(group, before, count);
+        if (const auto* error = failed(loaded)) {
+            ui_.set_notice(error->message);
+            return std::nullopt;
+        }
+        auto& entries = std::get<std::vector<client::group_history_entry>>(loaded);
+        for (auto& entry : entries) {
+            message_view view{seconds_of(entry.ts), entry.outgoing ? own_name_ : entry.from,
+                              std::move(entry.text),
+                              entry.outgoing && !entry.event ? delivery_of(entry.status)
+                                                             : delivery_state::incoming};
+            view.system = entry.event;
+            views.push_back(std::move(view));
+            ids.push_back(std::move(entry.id));
+        }
+        return entries.size();
+    }
+
+    // Appends the newest history entries of a group conversation that it does not show yet
+    // (a membership event, a refused change).
+    void append_newest(conversation& c) {
+        std::vector<message_view> views;
+        std::vector<std::string> ids;
+        if (!group_page(c.group, std::nullopt, 50, views, ids)) {
+            return;
+        }
+        for (std::size_t i = 0; i < views.size(); ++i) {
+            if (std::find(c.ids.begin(), c.ids.end(), ids[i]) == c.ids.end()) {
+                c.messages.push_back(std::move(views[i]));
+                c.ids.push_back(std::move(ids[i]));
+            }
+        }
+    }
+
     void open_recent_conversations() {
         const auto contacts = engine_->contacts();
-        std::vector<std::pair<std::int64_t, std::string>> recent;
+        // (last activity, is a group, user or group id)
+        std::vector<std::tuple<std::int64_t, bool, std::string>> recent;
         for (const auto& contact : contacts) {
             if (contact.request == store::request_state::pending) {
                 continue;
@@ -442,26 +640,37 @@ class app {
             auto last = engine_->history(contact.user, std::nullopt, 1);
             if (const auto* entries = std::get_if<std::vector<client::history_entry>>(&last);
                 entries != nullptr && !entries->empty()) {
-                recent.emplace_back(entries->back().received_at, contact.user);
+                recent.emplace_back(entries->back().received_at, false, contact.user);
+            }
+        }
+        for (const auto& group : groups_) {
+            auto last = engine_->group_history(group.id, std::nullopt, 1);
+            if (const auto* entries = std::get_if<std::vector<client::group_history_entry>>(&last);
+                entries != nullptr && !entries->empty()) {
+                recent.emplace_back(entries->back().received_at, true, group.id);
             }
         }
         std::sort(recent.begin(), recent.end(), std::greater<>());
         if (recent.size() > max_open_on_start) {
             recent.resize(max_open_on_start);
         }
-        for (const auto& [when, user] : recent) {
-            conversation_for(user, false);
+        for (const auto& [when, group, key] : recent) {
+            if (group) {
+                group_conversation_for(key, false);
+            } else {
+                conversation_for(key, false);
+            }
         }
         if (!conversations_.empty()) {
             ui_.set_current_conversation(0);
-            conversations_[0].unread = 0;
-            mark_read_later(conversations_[0].peer);
+            focus_on(conversations_[0]);
         }
     }
 
     void reset_conversations() {
         conversations_.clear();
         contacts_.clear();
+        contact_keys_.clear();
         ui_.set_current_conversation(0);
     }
 
@@ -470,7 +679,9 @@ class app {
             return;
         }
         contacts_.clear();
+        contact_keys_.clear();
         user_names_.clear();
+        group_names_.clear();
         for (const auto& summary : engine_->contacts()) {
             contact_view view;
             view.name = summary.user;
@@ -482,18 +693,64 @@ class app {
             view.unread =
                 open != nullptr ? open->unread : (view.message_request ? summary.unread : 0);
             contacts_.push_back(std::move(view));
+            contact_keys_.push_back(summary.user);
             user_names_.push_back(summary.user);
         }
         for (const auto& c : conversations_) {
-            if (std::none_of(contacts_.begin(), contacts_.end(),
-                             [&](const contact_view& v) { return v.name == c.peer; })) {
+            if (!c.is_group() &&
+                std::find(user_names_.begin(), user_names_.end(), c.peer) == user_names_.end()) {
                 contact_view view;
                 view.name = c.peer;
                 view.unread = c.unread;
                 contacts_.push_back(std::move(view));
+                contact_keys_.push_back(c.peer);
                 user_names_.push_back(c.peer);
             }
         }
+        // Groups after the people: the ones I am in, and any whose tab is open.
+        for (const auto& group : groups_) {
+            const auto* open = find_group_conversation(group.id);
+            if (!group.member && open == nullptr) {
+                continue;
+            }
+            contact_view view;
+            view.name = group.name;
+            view.group = true;
+            view.unread = open != nullptr ? open->unread : 0;
+            group_names_.push_back(group.name);
+            contacts_.push_back(std::move(view));
+            contact_keys_.push_back(group.id);
+        }
+    }
+
+    // The current group as the status line and /members show it.
+    group_status_view current_group_status() {
+        group_status_view view;
+        const auto* group = find_group(current_group());
+        if (group == nullptr || !engine_) {
+            return view;
+        }
+        view.name = group->name;
+        view.member = group->member;
+        const auto contacts = engine_->contacts();
+        for (const auto& m : group->members) {
+            group_member_view member;
+            member.name = m.user;
+            member.admin = m.admin;
+            member.you = m.user == own_name_;
+            const auto found =
+                std::find_if(contacts.begin(), contacts.end(),
+                             [&](const client::contact_summary& c) { return c.user == m.user; });
+            if (!member.you && found != contacts.end()) {
+                member.state = found->keys == store::key_state::changed
+                                   ? handshake_state::key_changed
+                                   : state_of(found->handshake);
+                member.online = found->online;
+                member.verified = found->verified;
+            }
+            view.members.push_back(std::move(member));
+        }
+        return view;
     }
 
     status_view current_status() {
@@ -621,6 +878,7 @@ class app {
         const auto layout = current_layout();
         controller_context context;
         context.user_names = user_names_;
+        context.group_names = group_names_;
         context.conversations = conversations_.size();
         context.message_rows = message_rows(layout);
         context.page_rows = static_cast<std::size_t>(std::max(1, layout.messages.height));
@@ -648,7 +906,7 @@ class app {
     }
 
     void send_to(conversation& c, const std::string& text) {
-        auto sent = engine_->send(c.peer, text);
+        auto sent = c.is_group() ? engine_->send_group(c.group, text) : engine_->send(c.peer, text);
         if (const auto* error = failed(sent)) {
             ui_.set_notice(error->message);
             return;
@@ -661,6 +919,10 @@ class app {
     }
 
     void apply(command_effect& e) {
+        if (auto error = check_conversation(e.command, current_kind())) {
+            ui_.set_notice(error->message);
+            return;
+        }
         std::visit([this](auto& command) { run_command(command); }, e.command);
     }
 
@@ -684,6 +946,9 @@ class app {
     // ---- commands ---------------------------------------------------------------------------
 
     void run_command(msg_command& command) {
+        if (command.group) {
+            return open_group(command);
+        }
         if (command.user == own_name_) {
             ui_.set_notice("that is you; /msg someone else");
             return;
@@ -695,6 +960,27 @@ class app {
             // Opening a conversation starts the handshake: the engine offers a key on send only, so
             // an empty /msg shows the conversation and waits for the first text.
             ui_.set_notice("type a message to start a secure session with " + command.user);
+        }
+        refresh_contacts();
+    }
+
+    // "/msg #team [TEXT]": the group I am in by that name, else one I was in.
+    void open_group(const msg_command& command) {
+        const client::group_summary* found = nullptr;
+        for (const auto& group : groups_) {
+            if (group.name == command.user &&
+                (found == nullptr || (group.member && !found->member))) {
+                found = &group;
+            }
+        }
+        if (found == nullptr) {
+            ui_.set_notice("no group #" + command.user + " - /group create " + command.user +
+                           " MEMBER... makes one");
+            return;
+        }
+        auto& c = group_conversation_for(found->id, true);
+        if (!command.text.empty()) {
+            send_to(c, command.text);
         }
         refresh_contacts();
     }
@@ -831,26 +1117,29 @@ class app {
         std::vector<std::string> found;
         std::optional<std::string> before;
         std::size_t scanned = 0;
+        constexpr std::size_t search_page = 1000;
         while (scanned < max_search_scan && found.size() < max_search_results) {
-            auto page = engine_->history(c->peer, before, 1000);
-            const auto* entries = std::get_if<std::vector<client::history_entry>>(&page);
-            if (entries == nullptr || entries->empty()) {
+            std::vector<message_view> views;
+            std::vector<std::string> ids;
+            const auto got = c->is_group() ? group_page(c->group, before, search_page, views, ids)
+                                           : direct_page(c->peer, before, search_page, views, ids);
+            if (!got || views.empty()) {
                 break;
             }
-            for (auto it = entries->rbegin();
-                 it != entries->rend() && found.size() < max_search_results; ++it) {
-                if (lowercase(it->text).find(needle) != std::string::npos) {
-                    const auto time = seconds_of(it->ts);
-                    found.push_back(format_day(time, utc_offset_) + " " +
-                                    format_clock(time, utc_offset_) + " " +
-                                    (it->outgoing ? own_name_ : it->with) + ": " + it->text);
+            for (std::size_t i = views.size(); i-- > 0 && found.size() < max_search_results;) {
+                const auto& view = views[i];
+                if (lowercase(view.text).find(needle) != std::string::npos) {
+                    found.push_back(format_day(view.time, utc_offset_) + " " +
+                                    format_clock(view.time, utc_offset_) + " " +
+                                    (view.system ? std::string(system_sender) : view.sender) +
+                                    ": " + view.text);
                 }
             }
-            scanned += entries->size();
-            if (entries->size() < 1000) {
+            scanned += views.size();
+            if (views.size() < search_page) {
                 break;
             }
-            before = entries->front().id;
+            before = ids.front();
         }
         std::vector<std::string> lines{std::to_string(found.size()) + " messages with \"" +
                                            command.text + "\" (newest first, Esc closes):",
@@ -867,9 +1156,58 @@ class app {
         }
     }
 
-    void run_command(group_create_command&) { ui_.set_notice("groups are not built yet"); }
-    void run_command(invite_command&) { ui_.set_notice("groups are not built yet"); }
-    void run_command(members_command&) { ui_.set_notice("groups are not built yet"); }
+    void run_command(group_create_command& command) {
+        if (std::find(command.members.begin(), command.members.end(), own_name_) !=
+            command.members.end()) {
+            ui_.set_notice("/group: you are in it anyway; name the others");
+            return;
+        }
+        ui_.set_notice("creating #" + command.name + "...");
+        engine_->create_group(
+            command.name, command.members,
+            [this, name = command.name](const client::result<client::group_id_hex>& created) {
+                if (const auto* error = failed(created)) {
+                    ui_.set_notice(error->message);
+                } else {
+                    refresh_groups();
+                    group_conversation_for(std::get<client::group_id_hex>(created), true);
+                    ui_.set_notice("created #" + name + " - /members shows who is secure yet");
+                    refresh_contacts();
+                }
+                mark_dirty();
+            });
+    }
+
+    void run_command(invite_command& command) {
+        engine_->invite(current_group(), {command.user},
+                        [this, user = command.user](const client::result<bool>& invited) {
+                            ui_.set_notice(failed(invited) != nullptr ? failed(invited)->message
+                                                                      : "added " + user);
+                            mark_dirty();
+                        });
+    }
+
+    void run_command(remove_command& command) {
+        auto removed = engine_->remove_members(current_group(), {command.user});
+        ui_.set_notice(failed(removed) != nullptr ? failed(removed)->message
+                                                  : "removed " + command.user);
+    }
+
+    void run_command(leave_command&) {
+        const auto group = current_group();
+        auto left = engine_->leave_group(group);
+        ui_.set_notice(failed(left) != nullptr
+                           ? failed(left)->message
+                           : "you left #" + group_name(group) + "; /close closes the tab");
+    }
+
+    void run_command(rename_command& command) {
+        auto renamed = engine_->rename_group(current_group(), command.name);
+        ui_.set_notice(failed(renamed) != nullptr ? failed(renamed)->message
+                                                  : "renamed to #" + command.name);
+    }
+
+    void run_command(members_command&) { ui_.show_overlay(member_lines(current_group_status())); }
     void run_command(quit_command&) { quit(0); }
     void run_command(help_command&) {}
     void run_command(send_text& text) {
@@ -955,7 +1293,13 @@ class app {
     pane_options message_options(const screen_layout& layout) const {
         pane_options options;
         options.width = static_cast<std::size_t>(std::max(0, layout.messages.width));
-        options.sender_columns = std::clamp<std::size_t>(display_width(own_name_), 6, 12);
+        std::size_t widest = display_width(own_name_);
+        if (const auto* group = find_group(current_group())) {
+            for (const auto& member : group->members) {
+                widest = std::max(widest, display_width(member.user));
+            }
+        }
+        options.sender_columns = std::clamp<std::size_t>(widest, 6, 12);
         options.utc_offset = utc_offset_;
         options.marks = marks_;
         return options;
@@ -980,14 +1324,17 @@ class app {
         if (phase_ == phase::running) {
             std::vector<tab_view> tabs;
             for (const auto& c : conversations_) {
-                tabs.push_back({c.peer, false, c.unread > 0});
+                tabs.push_back(
+                    {c.is_group() ? group_name(c.group) : c.peer, c.is_group(), c.unread > 0});
             }
             screen_model model;
             model.title = title_;
             model.contacts = contacts_;
-            const auto peer = current_peer();
-            for (std::size_t i = 0; i < contacts_.size(); ++i) {
-                if (contacts_[i].name == peer) {
+            const auto group = current_group();
+            const auto key = group.empty() ? current_peer() : group;
+            for (std::size_t i = 0; i < contacts_.size() && i < contact_keys_.size(); ++i) {
+                if (!key.empty() && contacts_[i].group == !group.empty() &&
+                    contact_keys_[i] == key) {
                     model.current_contact = i;
                 }
             }
@@ -1000,6 +1347,9 @@ class app {
             model.own_name = own_name_;
             model.message_options = message_options(layout);
             model.status = current_status();
+            if (!group.empty()) {
+                model.group_status = current_group_status();
+            }
             model.notice = !ui_.notice().empty() ? ui_.notice() : link_notice_;
             model.input_text = ui_.input().text();
             model.input = ui_.input().view(input_columns(layout));
@@ -1109,7 +1459,10 @@ class app {
     std::string verify_pending_;
     std::vector<conversation> conversations_;
     std::vector<contact_view> contacts_;
+    std::vector<std::string> contact_keys_; // per contact row: the user, or a group's id
     std::vector<std::string> user_names_;
+    std::vector<std::string> group_names_; // for completion of "/msg #team"
+    std::vector<client::group_summary> groups_;
 
     int empty_wakeups_ = 0;
     bool dirty_ = false;

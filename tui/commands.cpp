@@ -11,7 +11,8 @@ namespace sotto::tui {
 namespace {
 
 constexpr std::array command_table = {
-    command_info{"msg", "/msg NAME [TEXT]", "open a conversation with NAME and send TEXT"},
+    command_info{"msg", "/msg NAME [TEXT]",
+                 "open a conversation with NAME (or #GROUP) and send TEXT"},
     command_info{"users", "/users", "list who is online"},
     command_info{"history", "/history [N]", "load N older messages (default: a page)"},
     command_info{"help", "/help [COMMAND]", "show keys and commands"},
@@ -20,12 +21,16 @@ constexpr std::array command_table = {
     command_info{"accept", "/accept NAME", "accept NAME's new key after checking it"},
     command_info{"reset", "/reset NAME", "restart the secure session with NAME"},
     command_info{"close", "/close", "close the current conversation"},
-    command_info{"group", "/group create NAME MEMBER...", "create a group with these members"},
-    command_info{"invite", "/invite NAME", "add NAME to the current group"},
+    command_info{"group", "/group create NAME MEMBER...",
+                 "create the group #NAME with these members and open it"},
+    command_info{"invite", "/invite NAME", "add NAME to the current group (admin)"},
+    command_info{"remove", "/remove NAME", "remove NAME from the current group (admin)"},
+    command_info{"leave", "/leave", "leave the current group"},
+    command_info{"rename", "/rename NAME", "rename the current group (admin)"},
+    command_info{"members", "/members", "list the current group's members and their sessions"},
     command_info{"export", "/export [md|json] [FILE]", "save this conversation's history"},
     command_info{"search", "/search TEXT", "find TEXT in the current conversation"},
     command_info{"clear", "/clear", "clear the message pane"},
-    command_info{"members", "/members", "list the members of the current group"},
 };
 
 constexpr std::size_t max_name_length = 32;
@@ -147,6 +152,12 @@ parsed_line parse_command(std::string_view body) {
     if (name == "msg") {
         if (args.empty())
             return usage(name);
+        if (args[0].text.starts_with("#")) {
+            const auto group = without_hash(args[0].text);
+            if (!looks_like_user_name(group))
+                return command_error{"/msg: " + quoted(args[0].text) + " is not a group name"};
+            return msg_command{std::string(group), std::string(rest_after(body, words, 2)), true};
+        }
         if (auto error = check_user(name, args[0].text))
             return *error;
         return msg_command{std::string(args[0].text), std::string(rest_after(body, words, 2))};
@@ -212,6 +223,19 @@ parsed_line parse_command(std::string_view body) {
     }
     if (name == "invite")
         return single_user<invite_command>(name, args);
+    if (name == "remove")
+        return single_user<remove_command>(name, args);
+    if (name == "leave")
+        return no_arguments(leave_command{});
+    if (name == "rename") {
+        if (args.size() != 1)
+            return usage(name);
+        const auto group = without_hash(args[0].text);
+        if (!looks_like_user_name(group)) {
+            return command_error{"/rename: " + quoted(args[0].text) + " is not a group name"};
+        }
+        return rename_command{std::string(group)};
+    }
     if (name == "export") {
         export_command command;
         std::size_t file_word = 1; // index in `words` where the file name starts
@@ -262,6 +286,30 @@ std::vector<std::string> matching(std::span<const std::string_view> options,
 
 } // namespace
 
+std::optional<command_error> check_conversation(const parsed_line& line,
+                                                conversation_kind current) {
+    const auto group_only = [&](std::string_view name) -> std::optional<command_error> {
+        if (current == conversation_kind::group)
+            return std::nullopt;
+        return command_error{
+            "/" + std::string(name) +
+            " works in a group tab - switch to one or /group create NAME MEMBER..."};
+    };
+    if (std::holds_alternative<invite_command>(line))
+        return group_only("invite");
+    if (std::holds_alternative<remove_command>(line))
+        return group_only("remove");
+    if (std::holds_alternative<leave_command>(line))
+        return group_only("leave");
+    if (std::holds_alternative<rename_command>(line))
+        return group_only("rename");
+    if (std::holds_alternative<members_command>(line))
+        return group_only("members");
+    if (std::holds_alternative<export_command>(line) && current == conversation_kind::group)
+        return command_error{"/export saves direct conversations; a group's history stays here"};
+    return std::nullopt;
+}
+
 bool looks_like_user_name(std::string_view name) noexcept {
     if (name.empty() || name.size() > max_name_length)
         return false;
@@ -300,7 +348,8 @@ std::vector<std::string> command_help_lines() {
 }
 
 completion find_completions(std::string_view line, std::size_t cursor,
-                            std::span<const std::string> user_names) {
+                            std::span<const std::string> user_names,
+                            std::span<const std::string> group_names) {
     cursor = std::min(cursor, line.size());
     const auto before = line.substr(0, cursor);
     const auto space = before.find_last_of(" \t");
@@ -310,6 +359,7 @@ completion find_completions(std::string_view line, std::size_t cursor,
     const auto typed = line.substr(found.begin, found.end - found.begin);
 
     std::vector<std::string_view> users(user_names.begin(), user_names.end());
+    std::vector<std::string_view> groups(group_names.begin(), group_names.end());
     std::vector<std::string_view> names;
     for (const auto& command : command_table)
         names.push_back(command.name);
@@ -326,9 +376,13 @@ completion find_completions(std::string_view line, std::size_t cursor,
         const auto argument = words.size() - 1; // index of the argument being completed
         static constexpr std::array<std::string_view, 1> create = {"create"};
         static constexpr std::array<std::string_view, 2> formats = {"md", "json"};
-        if ((command == "msg" || command == "verify" || command == "accept" || command == "reset" ||
-             command == "invite") &&
-            argument == 0) {
+        if (command == "msg" && argument == 0) {
+            // Groups once a '#' is typed, so "/msg " and Tab still cycles through people.
+            found.candidates =
+                typed.starts_with("#") ? matching(groups, typed, "#") : matching(users, typed);
+        } else if ((command == "verify" || command == "accept" || command == "reset" ||
+                    command == "invite" || command == "remove") &&
+                   argument == 0) {
             found.candidates = matching(users, typed);
         } else if (command == "group" && argument == 0) {
             found.candidates = matching(create, typed);

@@ -17,9 +17,10 @@ struct send_text {
     std::string text;
 }; // a message for the current conversation
 struct msg_command {
-    std::string user;
+    std::string user; // or a group's name, without '#'
     std::string text;
-}; // empty text: only open it
+    bool group = false; // "/msg #team": the group's tab
+};                      // empty text: only open it
 struct users_command {};
 struct history_command {
     std::optional<std::size_t> count;
@@ -44,7 +45,14 @@ struct group_create_command {
 };
 struct invite_command {
     std::string user;
-};
+}; // to the current group
+struct remove_command {
+    std::string user;
+}; // from the current group
+struct leave_command {};
+struct rename_command {
+    std::string name;
+}; // the current group's new name, without '#'
 enum class export_format { markdown, json };
 struct export_command {
     export_format format = export_format::markdown;
@@ -59,11 +67,11 @@ struct command_error {
     std::string message;
 }; // one line, safe to draw
 
-using parsed_line =
-    std::variant<blank_line, send_text, msg_command, users_command, history_command, help_command,
-                 quit_command, verify_command, accept_command, reset_command, close_command,
-                 group_create_command, invite_command, export_command, search_command,
-                 clear_command, members_command, command_error>;
+using parsed_line = std::variant<blank_line, send_text, msg_command, users_command, history_command,
+                                 help_command, quit_command, verify_command, accept_command,
+                                 reset_command, close_command, group_create_command, invite_command,
+                                 remove_command, leave_command, rename_command, export_command,
+                                 search_command, clear_command, members_command, command_error>;
 
 inline constexpr std::size_t max_history_count = 100000;
 
@@ -72,6 +80,14 @@ inline constexpr std::size_t max_history_count = 100000;
 // as typed. Unknown commands and bad arguments give a command_error naming the usage; never
 // throws on any input.
 [[nodiscard]] parsed_line parse_line(std::string_view line);
+
+enum class conversation_kind { none, direct, group };
+
+// Whether `line` may run in the current conversation: /invite, /remove, /leave, /rename and
+// /members act on the current group and give a one-line error outside a group tab; /export saves
+// direct conversations only. nullopt: it may run.
+[[nodiscard]] std::optional<command_error> check_conversation(const parsed_line& line,
+                                                              conversation_kind current);
 
 // The shape the TUI accepts for user and group names before asking the relay, which has the last
 // word: 1 to 32 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit.
@@ -95,10 +111,12 @@ struct completion {
 };
 
 // What the word before `cursor` could become: a command name after a leading '/', an argument
-// of the command (user names where it takes a user, md/json for /export, ...), or a user name
-// in plain text. Matching ignores ASCII case. `cursor` beyond the end counts as the end.
+// of the command (user names where it takes a user, "#group" names after "/msg #", md/json for
+// /export, ...), or a user name in plain text. Matching ignores ASCII case. `cursor` beyond the
+// end counts as the end.
 [[nodiscard]] completion find_completions(std::string_view line, std::size_t cursor,
-                                          std::span<const std::string> user_names);
+                                          std::span<const std::string> user_names,
+                                          std::span<const std::string> group_names = {});
 
 // The longest prefix all candidates share (ASCII case-insensitively, spelled as the first).
 [[nodiscard]] std::string common_prefix(std::span<const std::string> candidates);

@@ -195,7 +195,8 @@ void controller::complete(bool backward, const controller_context& context) {
                             input_.text() == cycle_->produced &&
                             input_.cursor() == cycle_->produced_cursor;
     if (!continuing) {
-        auto found = find_completions(input_.text(), input_.cursor(), context.user_names);
+        auto found = find_completions(input_.text(), input_.cursor(), context.user_names,
+                                      context.group_names);
         if (found.candidates.empty()) {
             notice_ = "no completion";
             cycle_.reset();

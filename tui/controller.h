@@ -39,6 +39,7 @@ struct controller_context {
     std::size_t conversations = 0;           // open tabs
     std::size_t message_rows = 0;            // rows the current conversation's loaded messages take
     std::size_t page_rows = 1;               // height of the message pane
+    std::span<const std::string> group_names; // for completion of "/msg #team"
 };
 
 class controller {

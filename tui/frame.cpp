@@ -179,14 +179,19 @@ std::vector<styled_span> message_row_spans(const pane_row& row, const screen_mod
         const std::string_view text = row.text;
         const auto clock = prefix_within_width(text, 6);
         const auto name = prefix_within_width(text.substr(clock.bytes), options.sender_columns);
-        const bool own =
-            !model.own_name.empty() && model.messages[row.message].sender == model.own_name;
+        const auto& message = model.messages[row.message];
+        const bool own = !model.own_name.empty() && message.sender == model.own_name;
+        const auto name_role = message.system ? style_role::system_message
+                               : own          ? style_role::own_name
+                                              : style_role::peer_name;
         spans.push_back({std::string(text.substr(0, clock.bytes)), style_role::timestamp});
-        spans.push_back({std::string(text.substr(clock.bytes, name.bytes)),
-                         own ? style_role::own_name : style_role::peer_name});
-        spans.push_back({std::string(text.substr(clock.bytes + name.bytes)), style_role::text});
+        spans.push_back({std::string(text.substr(clock.bytes, name.bytes)), name_role});
+        spans.push_back({std::string(text.substr(clock.bytes + name.bytes)),
+                         message.system ? style_role::system_message : style_role::text});
     } else {
-        spans.push_back({row.text, style_role::text});
+        const bool system =
+            row.kind != row_kind::day_separator && model.messages[row.message].system;
+        spans.push_back({row.text, system ? style_role::system_message : style_role::text});
     }
     const auto text_width = display_width(row.text);
     if (text_width < width) {
@@ -255,7 +260,9 @@ void draw_status(canvas& out, const screen_layout& layout, const screen_model& m
     const auto& line = layout.status_line;
     if (!line.visible())
         return;
-    const auto status = format_status(model.status, columns_of(line));
+    const auto status = model.group_status
+                            ? format_group_status(*model.group_status, columns_of(line))
+                            : format_status(model.status, columns_of(line));
     out.put(line.y, line.x, status.text, columns_of(line), role_for(status.severity));
 }
 

@@ -51,6 +51,7 @@ struct screen_model {
     std::string own_name;                         // messages from this sender are styled as own
     pane_options message_options;                 // its width is ignored: the layout decides
     status_view status;
+    std::optional<group_status_view> group_status; // set in a group tab: shown instead of status
     std::string notice;               // a one-line error or note, shown in the separator
     std::string_view input_text;      // input_line::text()
     input_view input;                 // input_line::view(input_columns(layout))

@@ -100,9 +100,11 @@ std::vector<pane_row> layout_messages(std::span<const message_view> messages,
             last_day = day;
             has_last_day = true;
         }
-        const auto sender = pad_to_width(
-            truncate_to_width(sanitize(message.sender), options.sender_columns, ellipsis),
-            options.sender_columns);
+        const auto sender =
+            pad_to_width(truncate_to_width(message.system ? std::string(system_sender)
+                                                          : sanitize(message.sender),
+                                           options.sender_columns, ellipsis),
+                         options.sender_columns);
         const auto prefix = format_clock(message.time, options.utc_offset) + " " + sender + " ";
         const auto lines = wrap_with_hanging_indent(prefix, message.text, text_width);
         for (std::size_t i = 0; i < lines.size(); ++i) {

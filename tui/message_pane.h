@@ -1,8 +1,9 @@
 #pragma once
 // The message pane's rows: "14:02 bob    are you there?" with continuation lines indented under
-// the text, a delivery mark at the right of an outgoing message's last row, and a day
-// separator where the local date changes. Pure: time comes in as UTC seconds plus the local
-// offset, so the output does not depend on the machine's time zone.
+// the text, system lines ("14:02 -!-    alice added carol"), a delivery mark at the right of an
+// outgoing message's last row, and a day separator where the local date changes. Pure: time comes
+// in as UTC seconds plus the local offset, so the output does not depend on the machine's time
+// zone.
 
 #include <chrono>
 #include <cstddef>
@@ -25,10 +26,16 @@ enum class delivery_state {
 
 struct message_view {
     std::chrono::sys_seconds time{};
-    std::string sender;
+    std::string sender; // for a system line, who caused it (not shown: the text names them)
     std::string text;
     delivery_state delivery = delivery_state::incoming;
+    // A line of the conversation itself rather than a message, such as a group's membership
+    // change ("alice added carol") or a refused one: shown as "14:02 -!-    alice added carol".
+    bool system = false;
 };
+
+// What the sender column of a system line shows.
+inline constexpr std::string_view system_sender = "-!-";
 
 enum class mark_set { unicode, ascii }; // ascii for terminals without the check mark glyph
 

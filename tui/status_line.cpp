@@ -60,6 +60,65 @@ segmented build(const status_view& view) {
     return {{"unknown state"}, status_severity::danger};
 }
 
+segmented build_group(const group_status_view& view) {
+    const auto title = "#" + sanitize(view.name) + ": ";
+    if (!view.member)
+        return {{title + "you are no longer a member"}, status_severity::neutral};
+    std::vector<std::string> changed;
+    std::vector<std::string> waiting;
+    std::vector<std::string> unverified;
+    std::size_t others = 0;
+    std::size_t online = 0;
+    std::string only_other;
+    for (const auto& member : view.members) {
+        if (member.you)
+            continue;
+        const auto name = sanitize(member.name);
+        ++others;
+        only_other = name;
+        online += member.online ? 1 : 0;
+        if (member.state == handshake_state::key_changed)
+            changed.push_back(name);
+        else if (member.state != handshake_state::established)
+            waiting.push_back(name);
+        else if (!member.verified)
+            unverified.push_back(name);
+    }
+    const auto count = std::to_string(view.members.size()) + " members";
+    if (others == 0)
+        return {{title + "only you - /invite NAME adds someone"}, status_severity::neutral};
+    const auto online_segment =
+        std::to_string(online) + " of " + std::to_string(others) + " online";
+    if (changed.size() == 1) {
+        const auto& name = changed.front();
+        return {{title + name + "'s key CHANGED - /verify " + name + " or /accept " + name, count},
+                status_severity::danger};
+    }
+    if (!changed.empty()) {
+        return {
+            {title + "keys CHANGED for " + join_names(changed) + " - /members, then /verify each",
+             count},
+            status_severity::danger};
+    }
+    const auto secure = others - waiting.size();
+    if (!waiting.empty()) {
+        auto text =
+            title + count + ", secure with " +
+            (secure == 0 ? std::string("none yet") : std::to_string(secure)) + ", waiting for " +
+            (waiting.size() == 1 ? waiting.front() + "'s key" : "keys from " + join_names(waiting));
+        return {{std::move(text), online_segment}, status_severity::pending};
+    }
+    auto text = title + count + ", secure with " +
+                (others == 1 ? only_other : "all " + std::to_string(others));
+    if (unverified.empty())
+        return {{std::move(text), "all verified", online_segment}, status_severity::secure};
+    return {{std::move(text),
+             unverified.size() == 1 ? unverified.front() + " not verified"
+                                    : std::to_string(unverified.size()) + " not verified",
+             online_segment},
+            status_severity::unverified};
+}
+
 std::string join(const std::vector<std::string>& segments, std::size_t count) {
     std::string out;
     for (std::size_t i = 0; i < count; ++i) {
@@ -68,6 +127,19 @@ std::string join(const std::vector<std::string>& segments, std::size_t count) {
         out += segments[i];
     }
     return out;
+}
+
+status_text whole(const segmented& built) {
+    return {join(built.segments, built.segments.size()), built.severity};
+}
+
+status_text fitted(const segmented& built, std::size_t width) {
+    for (auto count = built.segments.size(); count > 1; --count) {
+        auto text = join(built.segments, count);
+        if (display_width(text) <= width)
+            return {std::move(text), built.severity};
+    }
+    return {truncate_to_width(built.segments.front(), width, ellipsis), built.severity};
 }
 
 } // namespace
@@ -80,19 +152,34 @@ std::string format_wait(unsigned seconds) {
            std::to_string(remainder) + "s";
 }
 
+std::string join_names(const std::vector<std::string>& names) {
+    constexpr std::size_t most_named = 3;
+    std::string out;
+    const auto named = names.size() > most_named ? most_named - 1 : names.size();
+    for (std::size_t i = 0; i < named; ++i) {
+        if (i > 0)
+            out += i + 1 == names.size() ? " and " : ", ";
+        out += names[i];
+    }
+    if (named < names.size())
+        out += " and " + std::to_string(names.size() - named) + " others";
+    return out;
+}
+
 status_text format_status(const status_view& view) {
-    const auto built = build(view);
-    return {join(built.segments, built.segments.size()), built.severity};
+    return whole(build(view));
 }
 
 status_text format_status(const status_view& view, std::size_t width) {
-    const auto built = build(view);
-    for (auto count = built.segments.size(); count > 1; --count) {
-        auto text = join(built.segments, count);
-        if (display_width(text) <= width)
-            return {std::move(text), built.severity};
-    }
-    return {truncate_to_width(built.segments.front(), width, ellipsis), built.severity};
+    return fitted(build(view), width);
+}
+
+status_text format_group_status(const group_status_view& view) {
+    return whole(build_group(view));
+}
+
+status_text format_group_status(const group_status_view& view, std::size_t width) {
+    return fitted(build_group(view), width);
 }
 
 } // namespace sotto::tui

@@ -2,12 +2,15 @@
 // The handshake status line of the current conversation, in words (DESIGN.md section 4):
 // "offering key to bob (bob offline, resent 3x, next in 16s)", "confirming with bob",
 // "secure - verified | bob online | ratchet #42", "bob's key CHANGED - /verify bob or /accept bob".
-// A pure formatter from a small view model that the client engine's state will fill.
+// For a group, what its pairwise sessions add up to: "#team: 4 members, secure with 2, waiting
+// for keys from carol and dave | 1 of 3 online". Pure formatters from small view models that the
+// client engine's state fills.
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace sotto::tui {
 
@@ -37,12 +40,38 @@ struct status_text {
     status_severity severity = status_severity::neutral;
 };
 
+// One member of a group as the status line and /members see it.
+struct group_member_view {
+    std::string name;
+    bool you = false;
+    bool admin = false;
+    // The pairwise session with this member, which carries its sender key (not for you).
+    handshake_state state = handshake_state::no_session;
+    bool online = false;
+    bool verified = false;
+};
+
+struct group_status_view {
+    std::string name;                       // without '#'
+    std::vector<group_member_view> members; // everyone, you included
+    bool member = true;                     // false after you left or were removed
+};
+
 // The whole line. The peer's name is sanitized (control characters cannot reach the terminal).
 [[nodiscard]] status_text format_status(const status_view& view);
 
 // The line fitted to `width` columns: the " | " segments at the end go first, then the first
 // segment is cut with an ellipsis. The severity never changes with the width.
 [[nodiscard]] status_text format_status(const status_view& view, std::size_t width);
+
+// A group's line, as format_status: names sanitized, trailing " | " segments dropped first when
+// `width` is given. Danger when a member's key changed, pending while a member's session is not
+// established, secure when every session is and every member is verified, else unverified.
+[[nodiscard]] status_text format_group_status(const group_status_view& view);
+[[nodiscard]] status_text format_group_status(const group_status_view& view, std::size_t width);
+
+// "carol", "carol and dave", "bob, carol and dave", "bob, carol and 2 others".
+[[nodiscard]] std::string join_names(const std::vector<std::string>& names);
 
 // "16s", "1m05s": a wait as the status line shows it.
 [[nodiscard]] std::string format_wait(unsigned seconds);

@@ -26,6 +26,8 @@ constexpr text_style monochrome_style(style_role role) noexcept {
         return {.bold = true};
     case style_role::delivery_failed:
         return {.bold = true, .reverse = true};
+    case style_role::system_message:
+        return {.dim = true};
     case style_role::status_pending:
         return {.bold = true};
     case style_role::status_unverified:
@@ -65,6 +67,8 @@ constexpr text_style colored_style(style_role role) noexcept {
         return {.foreground = color::cyan};
     case style_role::day_separator:
         return {.foreground = color::blue};
+    case style_role::system_message:
+        return {.foreground = color::magenta};
     case style_role::delivery_mark:
         return {.dim = true};
     case style_role::delivery_mark_read:

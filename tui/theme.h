@@ -48,6 +48,7 @@ enum class style_role {
     own_name,
     peer_name,
     day_separator,
+    system_message, // a group's membership change or a refused one
     delivery_mark,
     delivery_mark_read,
     delivery_failed,

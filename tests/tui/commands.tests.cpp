@@ -115,6 +115,76 @@ TEST_CASE("group create takes a name and members and drops repeated members", "[
     CHECK(error_of("/group create team bob c*rol") == "/group: 'c*rol' is not a user name");
 }
 
+TEST_CASE("msg with a hash opens a group by name", "[tui][commands][group]") {
+    const auto open = as<msg_command>(parse_line("/msg #team"));
+    CHECK(open.user == "team");
+    CHECK(open.group);
+    CHECK(open.text.empty());
+    const auto send = as<msg_command>(parse_line("/msg #team  hi all "));
+    CHECK(send.group);
+    CHECK(send.text == "hi all");
+    CHECK_FALSE(as<msg_command>(parse_line("/msg bob hi")).group);
+    CHECK(error_of("/msg #") == "/msg: '#' is not a group name");
+    CHECK(error_of("/msg #t*am hi") == "/msg: '#t*am' is not a group name");
+}
+
+TEST_CASE("msg completes group names with their hash after the user names",
+          "[tui][commands][group]") {
+    const std::vector<std::string> groups = {"team", "Bobsleigh"};
+    const auto complete = [&](std::string_view line) {
+        return find_completions(line, line.size(), users, groups).candidates;
+    };
+    CHECK(complete("/msg #") == strings{"#Bobsleigh", "#team"});
+    CHECK(complete("/msg #t") == strings{"#team"});
+    CHECK(complete("/msg b") == strings{"bob", "bobby"});
+    CHECK(complete("/invite #").empty());
+    CHECK(complete("hi #t").empty());
+}
+
+TEST_CASE("remove takes one member, rename one group name and leave nothing", "[tui][commands]") {
+    CHECK(as<remove_command>(parse_line("/remove carol")).user == "carol");
+    CHECK(as<remove_command>(parse_line("/REMOVE  carol ")).user == "carol");
+    CHECK(error_of("/remove") == "usage: /remove NAME");
+    CHECK(error_of("/remove carol dave") == "usage: /remove NAME");
+    CHECK(error_of("/remove c*rol") == "/remove: 'c*rol' is not a user name");
+    as<leave_command>(parse_line("/leave"));
+    CHECK(error_of("/leave now") == "usage: /leave");
+    CHECK(as<rename_command>(parse_line("/rename #crew")).name == "crew");
+    CHECK(as<rename_command>(parse_line("/rename crew")).name == "crew");
+    CHECK(error_of("/rename") == "usage: /rename NAME");
+    CHECK(error_of("/rename the crew") == "usage: /rename NAME");
+    CHECK(error_of("/rename #") == "/rename: '#' is not a group name");
+}
+
+TEST_CASE("group commands outside a group tab give a one-line error", "[tui][commands]") {
+    for (const auto* line :
+         {"/invite carol", "/remove carol", "/leave", "/rename crew", "/members"}) {
+        INFO(line);
+        const auto parsed = parse_line(line);
+        for (const auto kind : {conversation_kind::none, conversation_kind::direct}) {
+            const auto error = check_conversation(parsed, kind);
+            REQUIRE(error);
+            CHECK(error->message.find(" works in a group tab") != std::string::npos);
+            CHECK(error->message.find('\n') == std::string::npos);
+        }
+        CHECK_FALSE(check_conversation(parsed, conversation_kind::group));
+    }
+    CHECK(check_conversation(parse_line("/invite carol"), conversation_kind::direct)->message ==
+          "/invite works in a group tab - switch to one or /group create NAME MEMBER...");
+}
+
+TEST_CASE("export runs in a direct conversation and other commands anywhere", "[tui][commands]") {
+    CHECK(check_conversation(parse_line("/export"), conversation_kind::group));
+    CHECK_FALSE(check_conversation(parse_line("/export"), conversation_kind::direct));
+    for (const auto* line : {"/msg bob hi", "hello", "/group create team bob", "/verify bob",
+                             "/history", "/search x", "/close", "/help"}) {
+        INFO(line);
+        for (const auto kind :
+             {conversation_kind::none, conversation_kind::direct, conversation_kind::group})
+            CHECK_FALSE(check_conversation(parse_line(line), kind));
+    }
+}
+
 TEST_CASE("export takes an optional format and an optional file", "[tui][commands]") {
     const auto plain = as<export_command>(parse_line("/export"));
     CHECK(plain.format == export_format::markdown);
@@ -181,8 +251,9 @@ TEST_CASE("random lines never throw and errors stay one drawable line", "[tui][c
 TEST_CASE("every command is in the help with its usage", "[tui][commands]") {
     const auto lines = command_help_lines();
     REQUIRE(lines.size() == commands().size());
-    for (const auto* name : {"msg", "users", "history", "help", "quit", "verify", "accept", "reset",
-                             "close", "group", "invite", "export", "search", "clear", "members"}) {
+    for (const auto* name :
+         {"msg", "users", "history", "help", "quit", "verify", "accept", "reset", "close", "group",
+          "invite", "remove", "leave", "rename", "members", "export", "search", "clear"}) {
         INFO(name);
         const auto found = std::find_if(lines.begin(), lines.end(), [&](const std::string& line) {
             return line.rfind("/" + std::string(name), 0) == 0;
@@ -225,6 +296,10 @@ TEST_CASE("tab completes user names where a command takes a user", "[tui][comman
     CHECK(candidates("/group c") == strings{"create"});
     CHECK(candidates("/group create team c") == strings{"carol"});
     CHECK(candidates("/group create team bob a") == strings{"alice"});
+    CHECK(candidates("/invite c") == strings{"carol"});
+    CHECK(candidates("/remove bo") == strings{"bob", "bobby"});
+    CHECK(candidates("/rename b").empty());
+    CHECK(candidates("/le") == strings{"/leave"});
     CHECK(candidates("/help ex") == strings{"export"});
     CHECK(candidates("/export j") == strings{"json"});
     CHECK(candidates("/quit b").empty());

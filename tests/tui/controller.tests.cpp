@@ -10,10 +10,11 @@ using namespace sotto::tui;
 namespace {
 
 const std::vector<std::string> users = {"bob", "bobby", "carol"};
+const std::vector<std::string> groups = {"team"};
 
 controller_context context(std::size_t conversations = 3, std::size_t rows = 100,
                            std::size_t page = 20) {
-    return {users, conversations, rows, page};
+    return {users, conversations, rows, page, groups};
 }
 
 std::vector<effect> type(controller& c, std::u32string_view text) {
@@ -155,6 +156,21 @@ TEST_CASE("a unique completion adds a space and the cycle ends with typing", "[t
     type(c, U"b");
     press(c, tab);
     CHECK(c.input().text() == "/msg bobby ");
+}
+
+TEST_CASE("tab completes a group's name after /msg #", "[tui][controller][group]") {
+    controller c;
+    type(c, U"/msg #t");
+    press(c, tab);
+    CHECK(c.input().text() == "/msg #team ");
+    type(c, U"hi");
+    const auto effects = press(c, enter);
+    REQUIRE(effects.size() == 1);
+    const auto& command = std::get<command_effect>(effects[0]).command;
+    const auto& msg = std::get<msg_command>(command);
+    CHECK(msg.group);
+    CHECK(msg.user == "team");
+    CHECK(msg.text == "hi");
 }
 
 TEST_CASE("a paste is inserted whole with its line breaks as spaces", "[tui][controller]") {

@@ -123,6 +123,47 @@ TEST_CASE("spans carry the roles the theme styles", "[tui][frame]") {
     CHECK(danger);
 }
 
+TEST_CASE("a group tab shows the group's status line and system lines in their style",
+          "[tui][frame][group]") {
+    design_screen screen;
+    screen.tabs[1].unread = false;
+    screen.model.current_tab = 1;
+    screen.model.current_contact = 3;
+    group_status_view team;
+    team.name = "team";
+    team.members = {{.name = "alice", .you = true, .admin = true},
+                    {.name = "bob", .state = handshake_state::established, .online = true},
+                    {.name = "carol", .state = handshake_state::offering}};
+    screen.model.group_status = team;
+    message_view added{sunday_1402, "alice", "alice created team with bob and carol"};
+    added.system = true;
+    screen.messages = {added, {sunday_1402 + 1min, "bob", "hi all"}};
+    screen.model.messages = screen.messages;
+    screen.model.message_before = &screen.messages[0];
+    const auto f = screen.draw(80, 24);
+    const auto rows = plain_rows(f);
+    CHECK(rows[1] == "|Contacts      |" + pad_to_width("[1 bob] [2 #team] [3 carol]", 63) + "|");
+    CHECK(contains(rows[18], "14:02 -!-    alice created team with bob and carol"));
+    CHECK(contains(rows[19], "14:03 bob    hi all"));
+    CHECK(contains(rows[21], "|#team: 3 members, secure with 1, waiting for carol's key  "));
+    CHECK_FALSE(contains(rows[21], "online")); // the trailing segment does not fit in 63 columns
+    bool system = false;
+    for (const auto& span : f.rows[18])
+        system = system ||
+                 (span.role == style_role::system_message && contains(span.text, "alice created"));
+    CHECK(system);
+    bool pending = false;
+    for (const auto& span : f.rows[21])
+        pending =
+            pending || (span.role == style_role::status_pending && contains(span.text, "#team"));
+    CHECK(pending);
+    bool current = false;
+    for (const auto& span : f.rows[5])
+        current =
+            current || (span.role == style_role::contact_current && contains(span.text, "# team"));
+    CHECK(current);
+}
+
 TEST_CASE("resizing to 60x20 and 20x5 keeps the input and the cursor visible", "[tui][frame]") {
     design_screen screen;
     for (const auto& [columns, rows] :

@@ -25,7 +25,8 @@ void require(bool condition) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace sotto::tui;
     static const std::vector<std::string> users = {"bob", "bobby", "carol"};
-    const controller_context context{users, 3, 40, 10};
+    static const std::vector<std::string> groups = {"team", "teal"};
+    const controller_context context{users, 3, 40, 10, groups};
     controller c(input_line(8, 4096));
     key_reader reader;
     for (std::size_t i = 0; i < size; ++i) {

@@ -110,6 +110,23 @@ TEST_CASE("long sender names are cut and hostile text cannot reach the terminal"
     CHECK(sanitize(rows[0].text) == rows[0].text);
 }
 
+TEST_CASE("group messages name their senders and system lines show a marker instead",
+          "[tui][message_pane][group]") {
+    auto added = message(sunday_1402, "alice", "alice added carol and dave to the group");
+    added.system = true;
+    const std::vector<message_view> messages = {
+        message(sunday_1402, "bob", "hi all"), added, message(sunday_1402 + 1min, "carol", "hello"),
+        message(sunday_1402 + 1min, "alice", "welcome", delivery_state::sent)};
+    const auto rows = layout_messages(messages, {.width = 37}, &messages[0]);
+    CHECK(texts(rows) == strings{pad_to_width("14:02 bob    hi all", 34),
+                                 pad_to_width("14:02 -!-    alice added carol and", 34),
+                                 pad_to_width("             dave to the group", 34),
+                                 pad_to_width("14:03 carol  hello", 34),
+                                 pad_to_width("14:03 alice  welcome", 34)});
+    CHECK(rows[2].mark.text.empty());
+    CHECK(rows[4].mark.text == "\xE2\x9C\x93");
+}
+
 TEST_CASE("each delivery state has its mark and an ASCII fallback", "[tui][message_pane]") {
     CHECK(mark_for(delivery_state::incoming).text.empty());
     CHECK(mark_for(delivery_state::queued).text == "\xE2\x80\xA6");

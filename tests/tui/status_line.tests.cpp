@@ -132,3 +132,115 @@ TEST_CASE("waits read as seconds or minutes and seconds", "[tui][status_line]") 
     CHECK(format_wait(61) == "1m01s");
     CHECK(format_wait(3600) == "60m00s");
 }
+
+namespace {
+
+group_member_view member(std::string name, handshake_state state, bool online = true,
+                         bool verified = false) {
+    group_member_view view;
+    view.name = std::move(name);
+    view.state = state;
+    view.online = online;
+    view.verified = verified;
+    return view;
+}
+
+// #team of DESIGN.md: alice (you, admin), bob and dave secure, carol still being offered a key.
+group_status_view team() {
+    group_status_view view;
+    view.name = "team";
+    group_member_view alice;
+    alice.name = "alice";
+    alice.you = true;
+    alice.admin = true;
+    view.members = {alice, member("bob", handshake_state::established),
+                    member("carol", handshake_state::offering, false),
+                    member("dave", handshake_state::established)};
+    return view;
+}
+
+} // namespace
+
+TEST_CASE("a group's line counts members and secure sessions and names who it waits for",
+          "[tui][status_line][group]") {
+    auto view = team();
+    auto status = format_group_status(view);
+    CHECK(status.text ==
+          "#team: 4 members, secure with 2, waiting for carol's key | 2 of 3 online");
+    CHECK(status.severity == status_severity::pending);
+
+    view.members[1].state = handshake_state::confirming;
+    CHECK(format_group_status(view).text ==
+          "#team: 4 members, secure with 1, waiting for keys from bob and carol | 2 of 3 online");
+    view.members[3].state = handshake_state::no_session;
+    CHECK(format_group_status(view).text == "#team: 4 members, secure with none yet, waiting for "
+                                            "keys from bob, carol and dave | 2 of 3 online");
+}
+
+TEST_CASE("a group secure with every member says whether all are verified",
+          "[tui][status_line][group]") {
+    auto view = team();
+    view.members[2].state = handshake_state::established;
+    auto status = format_group_status(view);
+    CHECK(status.text == "#team: 4 members, secure with all 3 | 3 not verified | 2 of 3 online");
+    CHECK(status.severity == status_severity::unverified);
+
+    view.members[1].verified = true;
+    view.members[3].verified = true;
+    CHECK(format_group_status(view).text ==
+          "#team: 4 members, secure with all 3 | carol not verified | 2 of 3 online");
+    view.members[2].verified = true;
+    status = format_group_status(view);
+    CHECK(status.text == "#team: 4 members, secure with all 3 | all verified | 2 of 3 online");
+    CHECK(status.severity == status_severity::secure);
+
+    view.members.resize(2);
+    CHECK(format_group_status(view).text ==
+          "#team: 2 members, secure with bob | all verified | 1 of 1 online");
+}
+
+TEST_CASE("a changed key in a group is danger and names the member", "[tui][status_line][group]") {
+    auto view = team();
+    view.members[3].state = handshake_state::key_changed;
+    auto status = format_group_status(view);
+    CHECK(status.text == "#team: dave's key CHANGED - /verify dave or /accept dave | 4 members");
+    CHECK(status.severity == status_severity::danger);
+    view.members[1].state = handshake_state::key_changed;
+    CHECK(format_group_status(view).text ==
+          "#team: keys CHANGED for bob and dave - /members, then /verify each | 4 members");
+}
+
+TEST_CASE("a group without others or without me says so", "[tui][status_line][group]") {
+    auto view = team();
+    view.members.resize(1);
+    CHECK(format_group_status(view).text == "#team: only you - /invite NAME adds someone");
+    view.member = false;
+    const auto status = format_group_status(view);
+    CHECK(status.text == "#team: you are no longer a member");
+    CHECK(status.severity == status_severity::neutral);
+}
+
+TEST_CASE("a group's line fits every width and keeps hostile names drawable",
+          "[tui][status_line][group]") {
+    auto view = team();
+    view.name = "t\x1B[2J\xE4\xB8\xAD";
+    view.members[2].name = "c\narol";
+    for (std::size_t width = 0; width < 120; ++width) {
+        const auto status = format_group_status(view, width);
+        REQUIRE(display_width(status.text) <= width);
+        REQUIRE(sanitize(status.text) == status.text);
+        REQUIRE(status.severity == status_severity::pending);
+    }
+    CHECK(format_group_status(team(), 57).text ==
+          "#team: 4 members, secure with 2, waiting for carol's key");
+}
+
+TEST_CASE("names join with commas and 'and', and many become 'others'",
+          "[tui][status_line][group]") {
+    using names = std::vector<std::string>;
+    CHECK(join_names({}).empty());
+    CHECK(join_names(names{"carol"}) == "carol");
+    CHECK(join_names(names{"carol", "dave"}) == "carol and dave");
+    CHECK(join_names(names{"bob", "carol", "dave"}) == "bob, carol and dave");
+    CHECK(join_names(names{"bob", "carol", "dave", "erin"}) == "bob, carol and 2 others");
+}

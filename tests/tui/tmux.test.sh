@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End to end in a real terminal: a relay and TUI clients in tmux panes of fixed size, driven
-# with send-keys and read with capture-pane (polling with timeouts, never long fixed sleeps).
+# with send-keys and read with capture-pane (polling with timeouts, never long fixed sleeps). The
+# group scenario adds a --batch member (erin) driven through a fifo.
 # Usage: tmux.test.sh SOTTO_BINARY
 set -uo pipefail
 sotto=${1:?usage: tmux.test.sh SOTTO_BINARY}
@@ -9,9 +10,11 @@ command -v tmux >/dev/null || { echo "SKIP: tmux is not installed"; exit 77; }
 work=$(mktemp -d /tmp/sotto-tmux-XXXXXX)
 socket="sotto-e2e-$$"
 relay_pid=""
+erin_pid=""
 T() { tmux -L "$socket" -f /dev/null "$@"; }
 cleanup() {
   T kill-server 2>/dev/null
+  [[ -n "$erin_pid" ]] && kill "$erin_pid" 2>/dev/null && wait "$erin_pid" 2>/dev/null
   [[ -n "$relay_pid" ]] && kill "$relay_pid" 2>/dev/null && wait "$relay_pid" 2>/dev/null
   rm -rf "$work"
 }
@@ -172,6 +175,95 @@ for _ in $(seq 20); do T send-keys -t alice PPage; done
 wait_for alice 'dave +page msg 0 ' || fail "PgUp did not page back to dave's first message"
 T send-keys -t alice NPage
 pass "PgUp pages the history back from the store"
+
+# Groups: alice creates #team with bob (a TUI) and erin (a --batch client that forges a change).
+# wait_file FILE REGEX [SECONDS]: polls a file until a line matches.
+wait_file() {
+  local file=$1 pattern=$2 limit=${3:-10} deadline
+  deadline=$(($(date +%s%N) + limit * 1000000000))
+  while (($(date +%s%N) < deadline)); do
+    grep -Eq -- "$pattern" "$file" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+T kill-session -t bob
+client bob bob screen-256color
+wait_for bob '\[1 alice\]' || fail "bob's third run did not open"
+mkfifo "$work/erin.in"
+exec {erin_in}<>"$work/erin.in"
+SOTTO_TEST_GROUP_FORGERY=unauthorized SOTTO_TEST_RESEND_MS=400 SOTTO_PASSPHRASE=pw-erin \
+  SOTTO_INSECURE_TEST_KDF=1 "$sotto" --batch --profile "$work/erin" --relay "$relay" --user erin \
+  --relay-fingerprint "$fingerprint" <"$work/erin.in" >"$work/erin.out" 2>"$work/erin.err" &
+erin_pid=$!
+wait_file "$work/erin.out" '"state":"connected"' || fail "erin did not connect: $(cat "$work/erin.err")"
+
+T send-keys -t alice '/invite bob' Enter
+wait_for alice '/invite works in a group tab' || fail "/invite outside a group gives no error"
+T send-keys -t alice '/group create team bob erin' Enter
+wait_for alice '\[4 #team\]' || fail "alice has no #team tab"
+wait_for alice '-!- +alice created team with bob and erin' || fail "no creation line for alice"
+wait_for alice '#team: 3 members, secure with' || fail "alice's status line is not the group's"
+wait_for alice '^\|# team ' || fail "the contacts pane does not list #team"
+wait_for bob '\[2 #team\*\]' || fail "bob has no unread #team tab"
+pass "/group create opens #team; bob gets the tab"
+
+T send-keys -t alice 'hello team' Enter
+wait_for alice 'alice +hello team' || fail "alice's group message is not in her pane"
+T send-keys -t bob M-2
+wait_for bob 'alice +hello team' || fail "alice's group message did not reach bob"
+wait_for bob '-!- +alice created team with bob and erin' || fail "no creation line for bob"
+wait_file "$work/erin.out" '"text":"hello team"' 30 || fail "alice's group message did not reach erin"
+group=$(sed -n 's/.*"event":"group".*"group":"\([0-9a-f]\{32\}\)".*/\1/p; s/.*"group":"\([0-9a-f]\{32\}\)".*"event":"group".*/\1/p' \
+  "$work/erin.out" | head -1)
+[[ -n "$group" ]] || fail "erin has no group event: $(cat "$work/erin.out")"
+echo "{\"cmd\":\"send\",\"group\":\"$group\",\"text\":\"hi from erin\"}" >&"$erin_in"
+wait_for alice 'erin +hi from erin' || fail "erin's group message did not reach alice"
+wait_for bob 'erin +hi from erin' || fail "erin's group message did not reach bob"
+T send-keys -t bob 'hi from bob' Enter
+wait_for alice 'bob +hi from bob' || fail "bob's group message did not reach alice"
+pass "group messages cross with the sender's name on each line"
+
+wait_for alice '#team: 3 members, secure with all 2' 20 || fail "alice's group status never says secure"
+T send-keys -t alice '/members' Enter
+wait_for alice '#team: 3 members \(Esc closes\)' || fail "no /members overlay"
+wait_for alice 'alice +admin, you' || fail "/members does not mark alice as the admin"
+wait_for alice 'bob +secure - not verified, online' || fail "/members does not show bob's session"
+wait_for alice 'erin +secure - not verified, online' || fail "/members does not show erin's session"
+T send-keys -t alice Escape
+wait_for alice 'bob +hi from bob' || fail "Esc did not close the /members overlay"
+T send-keys -t alice C-p
+wait_for alice 'secure - not verified \(/verify dave\)' || fail "Ctrl+P did not leave #team"
+T send-keys -t alice C-n
+wait_for alice '#team: 3 members' || fail "Ctrl+N did not come back to #team"
+pass "/members lists admin and sessions; Ctrl+N/P reach the group tab"
+
+echo "{\"cmd\":\"group_remove\",\"group\":\"$group\",\"members\":[\"bob\"]}" >&"$erin_in"
+wait_for alice '-!- +erin tried to remove' || fail "alice shows no refused change"
+wait_for bob '-!- +erin tried to remove' || fail "bob shows no refused change"
+screen bob | grep -q -- '-!- +alice removed bob' && fail "the forged removal was applied"
+T send-keys -t alice '/rename crew' Enter
+wait_for alice '\[4 #crew\]' || fail "/rename did not rename the tab"
+wait_for bob '-!- +alice renamed the group to crew' || fail "bob sees no rename line"
+T send-keys -t bob '/remove erin' Enter
+wait_for bob 'only an admin of .crew. can remove' || fail "bob's /remove as a member gives no error"
+T send-keys -t bob '/leave' Enter
+wait_for alice '-!- +bob left' || fail "alice sees no leave line"
+wait_for bob '#crew: you are no longer a member' || fail "bob's status line does not say he left"
+pass "refused and accepted membership changes show as system lines; /rename, /leave"
+T send-keys -t alice '/close' Enter
+wait_for alice '\[3 dave\] +\|' || fail "/close did not close the #crew tab"
+T send-keys -t alice '/msg #cr' Tab
+wait_for alice '> /msg #crew +\|' || fail "Tab does not complete #crew"
+T send-keys -t alice 'back again' Enter
+wait_for alice '\[4 #crew\]' || fail "/msg #crew did not reopen the tab"
+wait_for alice 'alice +back again' || fail "/msg #crew TEXT did not send to the group"
+wait_file "$work/erin.out" '"text":"back again"' 20 || fail "erin did not get the reopened tab's message"
+pass "/close and /msg #crew (Tab-completed) reopen a group tab and send to it"
+T send-keys -t bob '/quit' Enter
+wait_for bob '^EXITED 0' || fail "bob's third /quit did not exit 0"
+kill "$erin_pid" 2>/dev/null && wait "$erin_pid" 2>/dev/null
+erin_pid=""
 
 # SIGTERM restores the terminal too.
 alice_pid=$(pgrep -P "$(T display-message -p -t alice '#{pane_pid}')" -f "$sotto" | head -1)
