@@ -139,6 +139,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
 
     void start() {
         auto self = shared_from_this();
+        reader_running_ = true;
         asio::co_spawn(
             executor_, [self]() { return self->read_loop(); }, asio::detached);
         asio::post(executor_, [self] { self->owner_.lanes_[self->lane_].push_back(self); });
@@ -180,14 +181,20 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         }
         if (busy_since_sweep_) {
             busy_since_sweep_ = false;
-        } else if (outbox_.empty()) {
-            // The writer, if any, is waiting (the outbox is empty): nothing uses the buffers.
+        } else if (outbox_.empty() && writing_.empty()) {
+            // Quiet for a whole interval, and the writer (if any) waits for output rather than
+            // writing: nothing uses the buffers, and the coroutines can go until there is work.
             std::string().swap(outbox_);
             std::string().swap(writing_);
             in_frame_.Clear();
             if (writer_running_) {
                 retire_writer_ = true;
                 write_wakeup_.cancel();
+            }
+            if (reader_running_) {
+                retire_reader_ = true; // its wait ends with operation_aborted; it parks
+                std::error_code ignored;
+                stream_.socket().cancel(ignored);
             }
         }
     }
@@ -241,26 +248,41 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         };
     }
 
+    // The reader coroutine: the TLS handshake, then frames until the connection closes. When the
+    // sweep finds the connection quiet it parks (park_reader) and is started again once the
+    // socket is readable, so an idle connection holds one socket wait instead of its frames.
     asio::awaitable<void> read_loop() {
         try {
-            const auto handshake_error = co_await stream_.accept();
-            if (handshake_error || closing_) {
-                co_return close_now();
+            if (!handshake_done_) {
+                const auto handshake_error = co_await stream_.accept();
+                if (handshake_error || closing_) {
+                    reader_running_ = false;
+                    co_return close_now();
+                }
+                const auto binding = export_channel_binding(stream_.native_handle());
+                if (!binding) {
+                    reader_running_ = false;
+                    co_return close_now();
+                }
+                binding_ = *binding;
+                handshake_done_ = true;
             }
-            const auto binding = export_channel_binding(stream_.native_handle());
-            if (!binding) {
-                co_return close_now();
-            }
-            binding_ = *binding;
-            handshake_done_ = true;
             // One read buffer per thread: every byte read is decoded before the next co_await, and
             // the decoder copies only an incomplete frame (bounded by the frame limit).
             thread_local std::array<std::uint8_t, read_chunk_size> buffer;
             while (!closing_) {
                 auto [error, length] = co_await stream_.read_some(buffer);
+                if (error == asio::error::operation_aborted && retire_reader_ && !closing_ &&
+                    !finished_) {
+                    retire_reader_ = false;
+                    reader_running_ = false;
+                    park_reader();
+                    co_return;
+                }
                 if (error || closing_) {
                     break;
                 }
+                retire_reader_ = false;
                 last_activity_ = clock_type::now();
                 ping_outstanding_ = false;
                 busy_since_sweep_ = true;
@@ -293,12 +315,25 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         } catch (const std::exception& error) {
             spdlog::error("connection from {}: {}", address_, error.what());
         }
+        reader_running_ = false;
         if (!draining_ && !closing_) {
             closing_ = true; // the peer went away: flush what is queued and close
             closing_since_ = clock_type::now();
             wake_writer();
         }
         leave();
+    }
+
+    void park_reader() {
+        stream_.socket().async_wait(
+            tcp::socket::wait_read, [self = shared_from_this()](std::error_code) {
+                if (self->finished_ || self->reader_running_) {
+                    return;
+                }
+                self->reader_running_ = true;
+                asio::co_spawn(
+                    self->executor_, [self]() { return self->read_loop(); }, asio::detached);
+            });
     }
 
     // The writer coroutine runs while the connection is busy: it waits on write_wakeup_ between
@@ -739,6 +774,8 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     bool finished_ = false;
     bool writer_running_ = false;
     bool retire_writer_ = false;
+    bool reader_running_ = false;
+    bool retire_reader_ = false;
     bool busy_since_sweep_ = false;
 };
 

@@ -646,6 +646,75 @@ TEST_CASE("an idle connection is pinged, kept while it answers and closed when i
     });
 }
 
+TEST_CASE("connections quiet for many sweeps still take frames and receive pushes at once",
+          "[net][relay]") {
+    // A short auth deadline makes the sweep run every 50 ms, so after 400 ms of silence both
+    // connections have parked their reader and retired their writer (server.cpp, sweep).
+    net::relay::server_options options;
+    options.limits.auth_deadline = std::chrono::milliseconds(200);
+    test_relay relay(options);
+    asio::io_context io;
+    auto tls = net::make_client_context();
+    test_user alice("alice"), bob("bob");
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        auto a = co_await connect_user(relay, tls, alice, true);
+        auto b = co_await connect_user(relay, tls, bob, true);
+        for (int round = 0; round < 3; ++round) {
+            co_await sleep_for(std::chrono::milliseconds(400));
+            const auto sent = std::chrono::steady_clock::now();
+            a->send(make_send({"bob"}, static_cast<std::uint8_t>(20 + round),
+                              "after silence " + std::to_string(round)));
+            auto result = co_await receive_kind(*a, wire::Frame::kSendResult);
+            REQUIRE(result);
+            CHECK(result->send_result().results(0).status() == wire::SendResult::QUEUED);
+            auto delivered = co_await receive_kind(*b, wire::Frame::kDeliver);
+            REQUIRE(delivered);
+            CHECK(delivered->deliver().ciphertext() == "after silence " + std::to_string(round));
+            // Not held until a sweep: well under one interval of the default limits (500 ms).
+            CHECK(std::chrono::steady_clock::now() - sent < std::chrono::milliseconds(300));
+        }
+        a->close();
+        b->close();
+    });
+}
+
+TEST_CASE("a recipient that stops reading for many sweeps later gets every byte intact",
+          "[net][relay]") {
+    // The relay's writer is blocked on a full socket for many sweep intervals: the sweep must
+    // not take its buffer (which a write in progress still uses) nor retire it.
+    net::relay::server_options options;
+    options.limits.auth_deadline = std::chrono::milliseconds(200); // a sweep every 50 ms
+    test_relay relay(options);
+    asio::io_context io;
+    auto tls = net::make_client_context();
+    test_user alice("alice"), bob("bob");
+    constexpr int messages = 800; // 32 MB: more than the loopback socket buffers hold
+    const auto body = [](int i) { return std::string(40 * 1024, static_cast<char>('a' + i % 26)); };
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        auto registered = co_await connect_user(relay, tls, bob, true);
+        registered->close();
+        auto a = co_await connect_user(relay, tls, alice, true);
+        for (int i = 0; i < messages; ++i) {
+            a->send(make_send({"bob"}, static_cast<std::uint8_t>(i & 0xff), body(i),
+                              static_cast<std::uint8_t>(1 + (i >> 8))));
+            auto result = co_await receive_kind(*a, wire::Frame::kSendResult);
+            REQUIRE(result);
+            REQUIRE(result->send_result().results(0).status() == wire::SendResult::QUEUED);
+        }
+        // bob logs in to 32 MB queued: a page of it goes into one write, which the full socket
+        // holds for many sweeps while bob reads nothing.
+        auto b = co_await connect_user(relay, tls, bob, false);
+        co_await sleep_for(std::chrono::milliseconds(600));
+        for (int i = 0; i < messages; ++i) {
+            auto delivered = co_await receive_kind(*b, wire::Frame::kDeliver);
+            REQUIRE(delivered);
+            REQUIRE(delivered->deliver().ciphertext() == body(i));
+        }
+        a->close();
+        b->close();
+    });
+}
+
 TEST_CASE("a connection over its frame rate is closed with RATE_LIMITED", "[net][relay]") {
     net::relay::server_options options;
     options.limits.frames_per_second = 5;
