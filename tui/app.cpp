@@ -286,23 +286,30 @@ class app {
     }
 
     void handle(const client::events::message& m) {
-        auto& c = conversation_for(m.from, false);
-        // Opening the conversation may have loaded this very message from the store already.
+        const bool current = current_peer() == m.from;
+        if (add_incoming(conversation_for(m.from, false), m, current) && current) {
+            mark_read_later(m.from);
+        }
+        refresh_contacts();
+    }
+
+    // Appends an incoming message (direct or group) unless the pane has it already: opening the
+    // conversation may have loaded this very message from the store. One not on screen counts
+    // as unread and rings the bell. False when it was there already.
+    template <typename Message>
+    bool add_incoming(conversation& c, const Message& m, bool on_screen) {
         if (std::find(c.ids.rbegin(), c.ids.rend(), m.id) != c.ids.rend()) {
-            return refresh_contacts();
+            return false;
         }
         c.messages.push_back({seconds_of(m.ts), m.from, m.text, delivery_state::incoming});
         c.ids.push_back(m.id);
-        const bool current = current_peer() == m.from;
-        if (!current) {
+        if (!on_screen) {
             ++c.unread;
             if (options_.bell) {
                 ring_bell();
             }
-        } else {
-            mark_read_later(m.from);
         }
-        refresh_contacts();
+        return true;
     }
 
     void handle(const client::events::receipt& r) {
@@ -389,18 +396,7 @@ class app {
     }
 
     void handle(const client::events::group_message& m) {
-        auto& c = group_conversation_for(m.group, false);
-        if (std::find(c.ids.rbegin(), c.ids.rend(), m.id) != c.ids.rend()) {
-            return refresh_contacts();
-        }
-        c.messages.push_back({seconds_of(m.ts), m.from, m.text, delivery_state::incoming});
-        c.ids.push_back(m.id);
-        if (current_group() != m.group) {
-            ++c.unread;
-            if (options_.bell) {
-                ring_bell();
-            }
-        }
+        add_incoming(group_conversation_for(m.group, false), m, current_group() == m.group);
         refresh_contacts();
     }
 

@@ -138,11 +138,10 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     ~session() override { owner_.session_ended(address_, this); }
 
     void start() {
-        auto self = shared_from_this();
-        reader_running_ = true;
-        asio::co_spawn(
-            executor_, [self]() { return self->read_loop(); }, asio::detached);
-        asio::post(executor_, [self] { self->owner_.lanes_[self->lane_].push_back(self); });
+        start_reader();
+        asio::post(executor_, [self = shared_from_this()] {
+            self->owner_.lanes_[self->lane_].push_back(self);
+        });
     }
 
     // Called by the sweep of this session's context, on it. Enforces the auth deadline, the idle
@@ -248,24 +247,35 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         };
     }
 
+    // The TLS handshake and the channel binding login signatures cover.
+    asio::awaitable<bool> handshake() {
+        const auto handshake_error = co_await stream_.accept();
+        if (handshake_error || closing_) {
+            co_return false;
+        }
+        const auto binding = export_channel_binding(stream_.native_handle());
+        if (!binding) {
+            co_return false;
+        }
+        binding_ = *binding;
+        handshake_done_ = true;
+        co_return true;
+    }
+
+    void start_reader() {
+        reader_running_ = true;
+        asio::co_spawn(
+            executor_, [self = shared_from_this()]() { return self->read_loop(); }, asio::detached);
+    }
+
     // The reader coroutine: the TLS handshake, then frames until the connection closes. When the
     // sweep finds the connection quiet it parks (park_reader) and is started again once the
     // socket is readable, so an idle connection holds one socket wait instead of its frames.
     asio::awaitable<void> read_loop() {
         try {
-            if (!handshake_done_) {
-                const auto handshake_error = co_await stream_.accept();
-                if (handshake_error || closing_) {
-                    reader_running_ = false;
-                    co_return close_now();
-                }
-                const auto binding = export_channel_binding(stream_.native_handle());
-                if (!binding) {
-                    reader_running_ = false;
-                    co_return close_now();
-                }
-                binding_ = *binding;
-                handshake_done_ = true;
+            if (!handshake_done_ && !co_await handshake()) {
+                reader_running_ = false;
+                co_return close_now();
             }
             // One read buffer per thread: every byte read is decoded before the next co_await, and
             // the decoder copies only an incomplete frame (bounded by the frame limit).
@@ -324,16 +334,14 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         leave();
     }
 
+    // Whatever ends the wait (input, end of stream, an error), the restarted reader sees it.
     void park_reader() {
-        stream_.socket().async_wait(
-            tcp::socket::wait_read, [self = shared_from_this()](std::error_code) {
-                if (self->finished_ || self->reader_running_) {
-                    return;
-                }
-                self->reader_running_ = true;
-                asio::co_spawn(
-                    self->executor_, [self]() { return self->read_loop(); }, asio::detached);
-            });
+        stream_.socket().async_wait(tcp::socket::wait_read,
+                                    [self = shared_from_this()](std::error_code) {
+                                        if (!self->finished_ && !self->reader_running_) {
+                                            self->start_reader();
+                                        }
+                                    });
     }
 
     // The writer coroutine runs while the connection is busy: it waits on write_wakeup_ between
