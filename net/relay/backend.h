@@ -17,12 +17,22 @@
 
 namespace sotto::net::relay {
 
-// An online connection, as the backend sees it. Both methods are called on backend threads and
-// must neither block nor call back into the backend.
+// An online connection, as the backend sees it. Its methods are called on backend threads (or
+// the thread of the connection that sent) and must neither block nor call back into the backend.
+//
+// An envelope for an online user reaches the connection twice: on_uncommitted when its Send
+// arrives, so delivery does not wait for the disk, then on_settled once the commit decided its
+// fate, in the same order as the on_uncommitted calls. A connection that came online between
+// the two gets on_envelope instead. Order per recipient is commit order throughout.
 class subscriber {
   public:
     virtual ~subscriber() = default;
-    // A committed envelope for this connection's user, in commit order per recipient.
+    // An envelope for this connection's user that is not committed yet (sequence 0).
+    virtual void on_uncommitted(std::shared_ptr<const store::envelope> envelope) = 0;
+    // The outcome of the oldest unsettled on_uncommitted: the committed envelope (with its
+    // sequence), or null when it was not stored (duplicate, queue full, store failure).
+    virtual void on_settled(std::shared_ptr<const store::envelope> committed) = 0;
+    // A committed envelope this connection did not get through on_uncommitted.
     virtual void on_envelope(std::shared_ptr<const store::envelope> envelope) = 0;
     virtual void on_presence(const std::string& username, bool online) = 0;
 };
@@ -41,9 +51,10 @@ class backend {
     virtual void find_account(std::string username,
                               callback<std::optional<store::account>> done) = 0;
 
-    // Queues one Send durably (group-committed with other Sends), pushes each queued envelope to
-    // the recipient's online connections, then calls `done` with one result per recipient in the
-    // order given. On a failure of the store itself, `done` gets an empty vector.
+    // Pushes the Send's envelope to each recipient's online connections at once (uncommitted),
+    // queues it durably (group-committed with other Sends), settles those pushes, then calls
+    // `done` with one result per recipient in the order given. On a failure of the store itself,
+    // `done` gets an empty vector.
     virtual void send(std::string sender, std::vector<std::string> recipients, store::message_id id,
                       std::string ciphertext,
                       callback<std::vector<store::enqueue_result>> done) = 0;

@@ -29,6 +29,8 @@ struct send_job {
     store::message_id id{};
     std::string ciphertext;
     backend::callback<std::vector<store::enqueue_result>> done;
+    // The connections that got an uncommitted push, by recipient index: they get on_settled.
+    std::vector<std::pair<std::size_t, std::weak_ptr<subscriber>>> pushed;
 };
 
 struct ack_job {
@@ -75,8 +77,17 @@ class local_backend final : public backend {
 
     void send(std::string sender, std::vector<std::string> recipients, store::message_id id,
               std::string ciphertext, callback<std::vector<store::enqueue_result>> done) override {
-        submit(send_job{std::move(sender), std::move(recipients), id, std::move(ciphertext),
-                        std::move(done)});
+        send_job work{std::move(sender),     std::move(recipients), id,
+                      std::move(ciphertext), std::move(done),       {}};
+        {
+            // Under the jobs lock, so every connection sees its uncommitted pushes in the order
+            // of the jobs, which is the commit order their on_settled calls follow.
+            std::lock_guard lock(jobs_mutex_);
+            push_uncommitted(work);
+            jobs_.push_back(std::move(work));
+            ++submitted_;
+        }
+        jobs_ready_.notify_one();
     }
 
     void pending(std::string recipient, std::uint64_t after_sequence, std::size_t limit,
@@ -209,15 +220,67 @@ class local_backend final : public backend {
         });
     }
 
-    void push(std::shared_ptr<const store::envelope> envelope) {
+    // Called with jobs_mutex_ held.
+    void push_uncommitted(send_job& work) {
         std::lock_guard lock(routes_mutex_);
-        const auto found = online_.find(envelope->recipient);
+        const auto now = unix_now();
+        for (std::size_t r = 0; r < work.recipients.size(); ++r) {
+            const auto found = online_.find(work.recipients[r]);
+            if (found == online_.end()) {
+                continue;
+            }
+            std::shared_ptr<store::envelope> envelope;
+            for (const auto& w : found->second) {
+                const auto alive = w.lock();
+                if (!alive) {
+                    continue;
+                }
+                if (!envelope) {
+                    envelope = std::make_shared<store::envelope>();
+                    envelope->sender = work.sender;
+                    envelope->recipient = work.recipients[r];
+                    envelope->id = work.id;
+                    envelope->ciphertext.assign(work.ciphertext.begin(), work.ciphertext.end());
+                    envelope->queued_at = now;
+                }
+                alive->on_uncommitted(envelope);
+                work.pushed.emplace_back(r, w);
+            }
+        }
+    }
+
+    // Settles recipient `r`'s uncommitted pushes of `work` with `committed` (null: not stored)
+    // and pushes a committed envelope to the recipient's other online connections.
+    void settle(const send_job& work, std::size_t r,
+                const std::shared_ptr<const store::envelope>& committed) {
+        // work.pushed is in recipient order: this recipient's entries are one range.
+        const auto by_index = [](const auto& entry, std::size_t index) {
+            return entry.first < index;
+        };
+        const auto first = std::lower_bound(work.pushed.begin(), work.pushed.end(), r, by_index);
+        auto last = first;
+        while (last != work.pushed.end() && last->first == r) {
+            ++last;
+        }
+        std::lock_guard lock(routes_mutex_);
+        for (auto it = first; it != last; ++it) {
+            if (const auto alive = it->second.lock()) {
+                alive->on_settled(committed);
+            }
+        }
+        if (!committed) {
+            return;
+        }
+        const auto found = online_.find(committed->recipient);
         if (found == online_.end()) {
             return;
         }
         for (const auto& w : found->second) {
-            if (const auto alive = w.lock()) {
-                alive->on_envelope(envelope);
+            const auto alive = w.lock();
+            if (alive && std::none_of(first, last, [&](const auto& entry) {
+                    return entry.second.lock() == alive;
+                })) {
+                alive->on_envelope(committed);
             }
         }
     }
@@ -354,7 +417,11 @@ class local_backend final : public backend {
         } catch (const std::exception& error) {
             spdlog::error("committing {} envelopes failed: {}", envelopes_.size(), error.what());
             for (auto i = begin; i < end; ++i) {
-                std::get<send_job>(batch[i]).done({});
+                auto& send = std::get<send_job>(batch[i]);
+                for (std::size_t r = 0; r < send.recipients.size(); ++r) {
+                    settle(send, r, nullptr);
+                }
+                send.done({});
             }
             return;
         }
@@ -365,9 +432,10 @@ class local_backend final : public backend {
             mine.reserve(send.recipients.size());
             for (std::size_t r = 0; r < send.recipients.size(); ++r, ++at) {
                 mine.push_back(results.at(at));
-                if (results[at] == store::enqueue_result::queued) {
-                    push(std::make_shared<const store::envelope>(std::move(envelopes_[at])));
-                }
+                settle(send, r,
+                       results[at] == store::enqueue_result::queued
+                           ? std::make_shared<const store::envelope>(std::move(envelopes_[at]))
+                           : nullptr);
             }
             send.done(std::move(mine));
         }

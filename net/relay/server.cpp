@@ -28,6 +28,7 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace sotto::net::relay {
 
@@ -214,6 +215,16 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     }
 
     // subscriber: called on backend threads.
+    void on_uncommitted(std::shared_ptr<const store::envelope> envelope) override {
+        asio::post(executor_, [self = shared_from_this(), envelope = std::move(envelope)] {
+            self->deliver_uncommitted(*envelope);
+        });
+    }
+    void on_settled(std::shared_ptr<const store::envelope> committed) override {
+        asio::post(executor_, [self = shared_from_this(), committed = std::move(committed)] {
+            self->settle(committed.get());
+        });
+    }
     void on_envelope(std::shared_ptr<const store::envelope> envelope) override {
         asio::post(executor_, [self = shared_from_this(), envelope = std::move(envelope)] {
             self->deliver_pushed(*envelope);
@@ -653,6 +664,43 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
                 }));
     }
 
+    // An envelope pushed before its commit goes out at once when the connection is live and no
+    // earlier uncommitted push was held back (which would overtake it); otherwise it waits for
+    // its settlement and takes the committed path. uncommitted_ records, oldest first, whether
+    // each unsettled push was delivered.
+    void deliver_uncommitted(const store::envelope& envelope) {
+        const bool now = !closing_ && state_.current() == phase::authenticated && !syncing_ &&
+                         !needs_resync_ && held_back_ == 0 &&
+                         outbox_.size() < owner_.options_.max_outbox_bytes;
+        uncommitted_.push_back(now);
+        if (now) {
+            write_deliver(envelope);
+        } else {
+            ++held_back_;
+        }
+    }
+
+    void settle(const store::envelope* committed) {
+        if (settled_ >= uncommitted_.size()) {
+            return; // not reached: every settlement follows its push
+        }
+        const bool delivered = uncommitted_[settled_++];
+        if (settled_ == uncommitted_.size()) {
+            uncommitted_.clear();
+            settled_ = 0;
+        }
+        if (delivered) {
+            if (committed != nullptr) {
+                last_sequence_ = std::max(last_sequence_, committed->sequence);
+            }
+            return;
+        }
+        --held_back_;
+        if (committed != nullptr) {
+            deliver_pushed(*committed);
+        }
+    }
+
     void deliver_pushed(const store::envelope& envelope) {
         if (closing_ || state_.current() != phase::authenticated) {
             return;
@@ -676,6 +724,10 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             return;
         }
         last_sequence_ = envelope.sequence;
+        write_deliver(envelope);
+    }
+
+    void write_deliver(const store::envelope& envelope) {
         auto& deliver = *out_frame_.mutable_deliver();
         deliver.set_sender(envelope.sender);
         deliver.set_id(envelope.id.data(), envelope.id.size());
@@ -769,6 +821,9 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     std::string username_;
     std::unordered_set<std::string> watched_;
     std::uint64_t last_sequence_ = 0;
+    std::vector<bool> uncommitted_; // see deliver_uncommitted
+    std::size_t settled_ = 0;
+    std::uint32_t held_back_ = 0;
     std::uint64_t ping_token_ = 0;
     bool handshake_done_ = false;
     bool attached_ = false;

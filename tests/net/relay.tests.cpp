@@ -1,6 +1,7 @@
 #include "net/frame.h"
 #include "net/protocol.h"
 #include "relay_fixture.h"
+#include "tests/net/gated_store.h"
 
 #include <asio/detached.hpp>
 #include <asio/write.hpp>
@@ -710,6 +711,154 @@ TEST_CASE("a recipient that stops reading for many sweeps later gets every byte 
             REQUIRE(delivered);
             REQUIRE(delivered->deliver().ciphertext() == body(i));
         }
+        a->close();
+        b->close();
+    });
+}
+
+TEST_CASE("a recipient that logs in and falls behind while a sender floods it gets everything "
+          "in the order sent",
+          "[net][relay]") {
+    // Envelopes go to an online recipient before their commit; logging in (a fetch from the
+    // store) and falling behind (pushes left to the store) in mid-stream must not reorder them.
+    test_relay relay;
+    asio::io_context io;
+    auto tls = net::make_client_context();
+    test_user alice("alice"), bob("bob");
+    constexpr int messages = 3000;
+    const auto body = [](int i) { return std::to_string(i) + std::string(2000, 'x'); };
+    run_coroutine(
+        io,
+        [&]() -> asio::awaitable<void> {
+            auto registered = co_await connect_user(relay, tls, bob, true);
+            registered->close();
+            auto a = co_await connect_user(relay, tls, alice, true);
+            int sent = 0;
+            bool sender_done = false;
+            auto executor = co_await asio::this_coro::executor;
+            asio::co_spawn(
+                executor,
+                [&]() -> asio::awaitable<void> {
+                    int in_flight = 0;
+                    while (sent < messages || in_flight > 0) {
+                        if (sent < messages && in_flight < 64) {
+                            a->send(make_send({"bob"}, static_cast<std::uint8_t>(sent & 0xff),
+                                              body(sent), static_cast<std::uint8_t>(sent >> 8)));
+                            ++sent;
+                            ++in_flight;
+                            if (sent > 500 && sent % 8 == 0) {
+                                // Paced after the first 500, so that sends keep arriving while
+                                // bob logs in, fetches and falls behind.
+                                co_await sleep_for(std::chrono::milliseconds(1));
+                            }
+                            continue;
+                        }
+                        auto result = co_await receive_kind(*a, wire::Frame::kSendResult);
+                        REQUIRE(result);
+                        REQUIRE(result->send_result().results(0).status() ==
+                                wire::SendResult::QUEUED);
+                        --in_flight;
+                    }
+                    sender_done = true;
+                },
+                asio::detached);
+            while (sent < 500) {
+                co_await sleep_for(std::chrono::milliseconds(1));
+            }
+            auto b = co_await connect_user(relay, tls, bob, false);
+            std::vector<int> order;
+            std::set<int> seen;
+            while (static_cast<int>(seen.size()) < messages) {
+                auto delivered = co_await receive_kind(*b, wire::Frame::kDeliver);
+                REQUIRE(delivered);
+                const int index = std::stoi(delivered->deliver().ciphertext());
+                if (seen.insert(index).second) {
+                    order.push_back(index);
+                }
+                co_await ack(*b, delivered->deliver());
+                if (seen.size() == 1500) {
+                    co_await sleep_for(std::chrono::milliseconds(300)); // falls behind
+                }
+            }
+            REQUIRE(std::is_sorted(order.begin(), order.end()));
+            while (!sender_done) {
+                co_await sleep_for(std::chrono::milliseconds(5));
+            }
+            a->close();
+            b->close();
+        },
+        std::chrono::seconds(60));
+}
+
+TEST_CASE("a message sent while the recipient's login fetch is in flight is not overtaken by the "
+          "next one",
+          "[net][relay]") {
+    // m1 arrives while bob's login fetch is in flight, so bob's connection holds its early push
+    // back; the fetch ends and m1's commit is slow; m2 arrives, with bob live again. Sent early,
+    // m2 would overtake m1.
+    gated_store::gate gate;
+    test_relay relay({}, std::make_unique<gated_store>(gate));
+    asio::io_context io;
+    auto tls = net::make_client_context();
+    test_user alice("alice"), bob("bob");
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        auto registered = co_await connect_user(relay, tls, bob, true);
+        registered->close();
+        auto a = co_await connect_user(relay, tls, alice, true);
+        {
+            // A lookup is answered after alice's own login fetch: the gate below holds bob's.
+            wire::Frame lookup;
+            lookup.mutable_key_lookup()->set_username("bob");
+            a->send(lookup);
+            const auto info = co_await receive_kind(*a, wire::Frame::kKeyInfo);
+            REQUIRE(info);
+        }
+        gate.close(gated_store::step::pending);
+        auto b = co_await connect_user(relay, tls, bob, false);
+        gate.wait_for(gated_store::step::pending); // bob's fetch is in flight
+        a->send(make_send({"bob"}, 1, "m1"));
+        co_await sleep_for(std::chrono::milliseconds(100)); // m1 reached bob's connection
+        gate.close(gated_store::step::enqueue);
+        gate.open(gated_store::step::pending);
+        gate.wait_for(gated_store::step::enqueue); // the fetch is done, m1's commit waits
+        a->send(make_send({"bob"}, 2, "m2"));
+        co_await sleep_for(std::chrono::milliseconds(100)); // m2 reached bob's connection
+        gate.open(gated_store::step::enqueue);
+        auto first = co_await receive_kind(*b, wire::Frame::kDeliver);
+        auto second = co_await receive_kind(*b, wire::Frame::kDeliver);
+        REQUIRE(first);
+        REQUIRE(second);
+        CHECK(first->deliver().ciphertext() == "m1");
+        CHECK(second->deliver().ciphertext() == "m2");
+        a->close();
+        b->close();
+    });
+}
+
+TEST_CASE("an online recipient gets a message before its commit, and not again after it",
+          "[net][relay]") {
+    gated_store::gate gate;
+    test_relay relay({}, std::make_unique<gated_store>(gate));
+    asio::io_context io;
+    auto tls = net::make_client_context();
+    test_user alice("alice"), bob("bob");
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        auto b = co_await connect_user(relay, tls, bob, true);
+        auto a = co_await connect_user(relay, tls, alice, true);
+        gate.close(gated_store::step::enqueue);
+        a->send(make_send({"bob"}, 1, "early"));
+        auto delivered = co_await receive_kind(*b, wire::Frame::kDeliver);
+        REQUIRE(delivered); // while the commit still waits at the gate
+        CHECK(delivered->deliver().ciphertext() == "early");
+        CHECK(delivered->deliver().sequence() == 0);
+        gate.open(gated_store::step::enqueue);
+        auto result = co_await receive_kind(*a, wire::Frame::kSendResult);
+        REQUIRE(result);
+        CHECK(result->send_result().results(0).status() == wire::SendResult::QUEUED);
+        a->send(make_send({"bob"}, 2, "next"));
+        auto next = co_await receive_kind(*b, wire::Frame::kDeliver);
+        REQUIRE(next);
+        CHECK(next->deliver().ciphertext() == "next"); // "early" was not delivered twice
         a->close();
         b->close();
     });
