@@ -10,3 +10,6 @@ sotto_add_benchmark(e2e SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/e2e.bench.cpp ${PROJ
 # The full-screen client's page loads: engine + store + views; peer: a plain SQLite table.
 sotto_add_benchmark(tui SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/tui.bench.cpp LIBS sotto::tui SQLiteCpp)
 sotto_add_benchmark(relay SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/relay.bench.cpp LIBS sotto::net mosquitto)
+# Group fan-out through the relay against mosquitto's one-publisher fan-out; the sender's CPU per
+# group message through the client's group code and store.
+sotto_add_benchmark(group SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/group.bench.cpp LIBS sotto::client mosquitto)
