@@ -52,7 +52,7 @@ struct flags {
     bool trust_on_first_use = false, no_bell = false;
     std::string listen, data_dir, max_queue_age, cert, key, log_level;
     bool invite_only = false, ephemeral = false;
-    std::uint64_t max_queue = 0, max_queue_bytes = 0;
+    std::uint64_t max_queue = 0, max_queue_bytes = 0, max_frame_rate = 0;
     std::string invite_data_dir, invite_expires, audit_data_dir, audit_since;
     std::uint32_t invite_uses = 1;
 };
@@ -131,6 +131,12 @@ command parse_command_line(std::span<const char* const> arguments,
             ->option_text("N"),
         cli.add_option("--max-queue-bytes", f.max_queue_bytes,
                        "Most bytes queued per recipient (default 64 MiB)")
+            ->group(relay_group)
+            ->check(CLI::PositiveNumber)
+            ->option_text("N"),
+        cli.add_option("--max-frame-rate", f.max_frame_rate,
+                       "Frames a second one connection may send, in bursts of as many; over it the "
+                       "connection is closed (default 20000)")
             ->group(relay_group)
             ->check(CLI::PositiveNumber)
             ->option_text("N"),
@@ -275,6 +281,7 @@ command parse_command_line(std::span<const char* const> arguments,
         apply(options.max_queue_messages, r.max_queue);
         apply(options.max_queue_bytes, r.max_queue_bytes);
         apply(options.max_queue_age, r.max_queue_age);
+        apply(options.max_frame_rate, r.max_frame_rate);
         options.certificate_file = r.cert;
         options.key_file = r.key;
         apply(options.log_level, r.log_level);
@@ -292,6 +299,8 @@ command parse_command_line(std::span<const char* const> arguments,
             options.max_queue_messages = f.max_queue;
         if (f.max_queue_bytes != 0)
             options.max_queue_bytes = f.max_queue_bytes;
+        if (f.max_frame_rate != 0)
+            options.max_frame_rate = f.max_frame_rate;
         if (!f.max_queue_age.empty())
             options.max_queue_age = *parse_duration(f.max_queue_age);
         if (!f.cert.empty())

@@ -17,23 +17,29 @@
 
 namespace sotto::net::relay {
 
+// What a commit decided for one envelope of an online connection's user.
+struct commit_outcome {
+    // The envelope: the one given to on_uncommitted when pushed_early, else the committed one.
+    std::shared_ptr<const store::envelope> envelope;
+    std::uint64_t sequence = 0; // 0: not stored (duplicate, queue full, store failure)
+    bool pushed_early = false;
+};
+
 // An online connection, as the backend sees it. Its methods are called on backend threads (or
 // the thread of the connection that sent) and must neither block nor call back into the backend.
 //
 // An envelope for an online user reaches the connection twice: on_uncommitted when its Send
-// arrives, so delivery does not wait for the disk, then on_settled once the commit decided its
-// fate, in the same order as the on_uncommitted calls. A connection that came online between
-// the two gets on_envelope instead. Order per recipient is commit order throughout.
+// arrives, so delivery does not wait for the disk, then in on_committed once the commit decided
+// its fate, in the same order as the on_uncommitted calls. A connection that came online between
+// the two gets it in on_committed only (pushed_early false). Order per recipient is commit order
+// throughout.
 class subscriber {
   public:
     virtual ~subscriber() = default;
     // An envelope for this connection's user that is not committed yet (sequence 0).
     virtual void on_uncommitted(std::shared_ptr<const store::envelope> envelope) = 0;
-    // The outcome of the oldest unsettled on_uncommitted: the committed envelope (with its
-    // sequence), or null when it was not stored (duplicate, queue full, store failure).
-    virtual void on_settled(std::shared_ptr<const store::envelope> committed) = 0;
-    // A committed envelope this connection did not get through on_uncommitted.
-    virtual void on_envelope(std::shared_ptr<const store::envelope> envelope) = 0;
+    // The outcomes of one commit for this connection, in commit order.
+    virtual void on_committed(std::vector<commit_outcome> outcomes) = 0;
     virtual void on_presence(const std::string& username, bool online) = 0;
 };
 
@@ -52,9 +58,9 @@ class backend {
                               callback<std::optional<store::account>> done) = 0;
 
     // Pushes the Send's envelope to each recipient's online connections at once (uncommitted),
-    // queues it durably (group-committed with other Sends), settles those pushes, then calls
-    // `done` with one result per recipient in the order given. On a failure of the store itself,
-    // `done` gets an empty vector.
+    // queues it durably (group-committed with other Sends), reports the outcome to the
+    // recipients' online connections, then calls `done` with one result per recipient in the order
+    // given. On a failure of the store itself, `done` gets an empty vector.
     virtual void send(std::string sender, std::vector<std::string> recipients, store::message_id id,
                       std::string ciphertext,
                       callback<std::vector<store::enqueue_result>> done) = 0;

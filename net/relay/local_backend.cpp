@@ -29,8 +29,13 @@ struct send_job {
     store::message_id id{};
     std::string ciphertext;
     backend::callback<std::vector<store::enqueue_result>> done;
-    // The connections that got an uncommitted push, by recipient index: they get on_settled.
-    std::vector<std::pair<std::size_t, std::weak_ptr<subscriber>>> pushed;
+    // The uncommitted pushes, in recipient order.
+    struct early_push {
+        std::size_t recipient = 0; // index into recipients
+        std::weak_ptr<subscriber> to;
+        std::shared_ptr<const store::envelope> envelope;
+    };
+    std::vector<early_push> pushed;
 };
 
 struct ack_job {
@@ -244,45 +249,62 @@ class local_backend final : public backend {
                     envelope->queued_at = now;
                 }
                 alive->on_uncommitted(envelope);
-                work.pushed.emplace_back(r, w);
+                work.pushed.push_back({r, w, envelope});
             }
         }
     }
 
-    // Settles recipient `r`'s uncommitted pushes of `work` with `committed` (null: not stored)
-    // and pushes a committed envelope to the recipient's other online connections.
-    void settle(const send_job& work, std::size_t r,
-                const std::shared_ptr<const store::envelope>& committed) {
-        // work.pushed is in recipient order: this recipient's entries are one range.
-        const auto by_index = [](const auto& entry, std::size_t index) {
-            return entry.first < index;
-        };
-        const auto first = std::lower_bound(work.pushed.begin(), work.pushed.end(), r, by_index);
+    // Adds what the commit decided for recipient `r` of `work` (sequence 0: not stored) to the
+    // outcomes of its online connections: those that got the early push, and, when stored, the
+    // others with the committed envelope. Called with routes_mutex_ held.
+    void add_outcomes(const send_job& work, std::size_t r, store::envelope& committed,
+                      std::uint64_t sequence) {
+        const auto first = std::lower_bound(
+            work.pushed.begin(), work.pushed.end(), r,
+            [](const auto& push, std::size_t index) { return push.recipient < index; });
         auto last = first;
-        while (last != work.pushed.end() && last->first == r) {
+        while (last != work.pushed.end() && last->recipient == r) {
+            if (auto alive = last->to.lock()) {
+                outcomes_for(std::move(alive)).push_back({last->envelope, sequence, true});
+            }
             ++last;
         }
-        std::lock_guard lock(routes_mutex_);
-        for (auto it = first; it != last; ++it) {
-            if (const auto alive = it->second.lock()) {
-                alive->on_settled(committed);
-            }
-        }
-        if (!committed) {
+        if (sequence == 0) {
             return;
         }
-        const auto found = online_.find(committed->recipient);
+        const auto found = online_.find(committed.recipient);
         if (found == online_.end()) {
             return;
         }
+        std::shared_ptr<const store::envelope> shared;
         for (const auto& w : found->second) {
-            const auto alive = w.lock();
-            if (alive && std::none_of(first, last, [&](const auto& entry) {
-                    return entry.second.lock() == alive;
-                })) {
-                alive->on_envelope(committed);
+            auto alive = w.lock();
+            if (!alive || std::any_of(first, last,
+                                      [&](const auto& push) { return push.to.lock() == alive; })) {
+                continue;
             }
+            if (!shared) {
+                shared = std::make_shared<const store::envelope>(std::move(committed));
+            }
+            outcomes_for(std::move(alive)).push_back({shared, sequence, false});
         }
+    }
+
+    std::vector<commit_outcome>& outcomes_for(std::shared_ptr<subscriber> to) {
+        const auto [found, added] = outcome_index_.try_emplace(to.get(), outcomes_.size());
+        if (added) {
+            outcomes_.emplace_back(std::move(to), std::vector<commit_outcome>{});
+        }
+        return outcomes_[found->second].second;
+    }
+
+    // One on_committed per connection for the whole commit.
+    void dispatch_outcomes() {
+        for (auto& [to, outcomes] : outcomes_) {
+            to->on_committed(std::move(outcomes));
+        }
+        outcomes_.clear();
+        outcome_index_.clear();
     }
 
     void write_loop() {
@@ -418,25 +440,37 @@ class local_backend final : public backend {
             spdlog::error("committing {} envelopes failed: {}", envelopes_.size(), error.what());
             for (auto i = begin; i < end; ++i) {
                 auto& send = std::get<send_job>(batch[i]);
-                for (std::size_t r = 0; r < send.recipients.size(); ++r) {
-                    settle(send, r, nullptr);
+                {
+                    std::lock_guard lock(routes_mutex_);
+                    store::envelope none;
+                    for (std::size_t r = 0; r < send.recipients.size(); ++r) {
+                        add_outcomes(send, r, none, 0);
+                    }
                 }
                 send.done({});
             }
+            dispatch_outcomes();
             return;
         }
+        {
+            std::lock_guard lock(routes_mutex_);
+            std::size_t at = 0;
+            for (auto i = begin; i < end; ++i) {
+                const auto& send = std::get<send_job>(batch[i]);
+                for (std::size_t r = 0; r < send.recipients.size(); ++r, ++at) {
+                    const bool queued = results.at(at) == store::enqueue_result::queued;
+                    add_outcomes(send, r, envelopes_[at], queued ? envelopes_[at].sequence : 0);
+                }
+            }
+        }
+        dispatch_outcomes();
         std::size_t at = 0;
         for (auto i = begin; i < end; ++i) {
             auto& send = std::get<send_job>(batch[i]);
-            std::vector<store::enqueue_result> mine;
-            mine.reserve(send.recipients.size());
-            for (std::size_t r = 0; r < send.recipients.size(); ++r, ++at) {
-                mine.push_back(results.at(at));
-                settle(send, r,
-                       results[at] == store::enqueue_result::queued
-                           ? std::make_shared<const store::envelope>(std::move(envelopes_[at]))
-                           : nullptr);
-            }
+            std::vector<store::enqueue_result> mine(
+                results.begin() + static_cast<std::ptrdiff_t>(at),
+                results.begin() + static_cast<std::ptrdiff_t>(at + send.recipients.size()));
+            at += send.recipients.size();
             send.done(std::move(mine));
         }
     }
@@ -444,6 +478,9 @@ class local_backend final : public backend {
     std::unique_ptr<store::relay_store> store_;
     local_backend_options options_;
     std::vector<store::envelope> envelopes_; // reused by every commit
+    // The outcomes of the commit in progress, per connection (writer thread only).
+    std::vector<std::pair<std::shared_ptr<subscriber>, std::vector<commit_outcome>>> outcomes_;
+    std::unordered_map<const subscriber*, std::size_t> outcome_index_;
     std::uint64_t commits_ = 0;
     std::uint64_t committed_ = 0;
     std::chrono::steady_clock::duration commit_time_{};

@@ -220,14 +220,15 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             self->deliver_uncommitted(*envelope);
         });
     }
-    void on_settled(std::shared_ptr<const store::envelope> committed) override {
-        asio::post(executor_, [self = shared_from_this(), committed = std::move(committed)] {
-            self->settle(committed.get());
-        });
-    }
-    void on_envelope(std::shared_ptr<const store::envelope> envelope) override {
-        asio::post(executor_, [self = shared_from_this(), envelope = std::move(envelope)] {
-            self->deliver_pushed(*envelope);
+    void on_committed(std::vector<commit_outcome> outcomes) override {
+        asio::post(executor_, [self = shared_from_this(), outcomes = std::move(outcomes)] {
+            for (const auto& outcome : outcomes) {
+                if (outcome.pushed_early) {
+                    self->settle(*outcome.envelope, outcome.sequence);
+                } else {
+                    self->deliver_pushed(*outcome.envelope, outcome.sequence);
+                }
+            }
         });
     }
     void on_presence(const std::string& username, bool online) override {
@@ -654,7 +655,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
                 [](session& self, std::vector<store::envelope> page) {
                     self.syncing_ = false;
                     for (const auto& envelope : page) {
-                        self.queue_deliver(envelope);
+                        self.queue_deliver(envelope, envelope.sequence);
                     }
                     if (self.outbox_.size() >= self.owner_.options_.max_outbox_bytes) {
                         self.needs_resync_ = true; // the writer resumes when the client caught up
@@ -674,15 +675,16 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
                          outbox_.size() < owner_.options_.max_outbox_bytes;
         uncommitted_.push_back(now);
         if (now) {
-            write_deliver(envelope);
+            write_deliver(envelope, 0);
         } else {
             ++held_back_;
         }
     }
 
-    void settle(const store::envelope* committed) {
+    // The commit's outcome for the oldest unsettled early push (sequence 0: not stored).
+    void settle(const store::envelope& envelope, std::uint64_t sequence) {
         if (settled_ >= uncommitted_.size()) {
-            return; // not reached: every settlement follows its push
+            return; // not reached: every outcome follows its push
         }
         const bool delivered = uncommitted_[settled_++];
         if (settled_ == uncommitted_.size()) {
@@ -690,18 +692,17 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             settled_ = 0;
         }
         if (delivered) {
-            if (committed != nullptr) {
-                last_sequence_ = std::max(last_sequence_, committed->sequence);
-            }
+            last_sequence_ = std::max(last_sequence_, sequence);
             return;
         }
         --held_back_;
-        if (committed != nullptr) {
-            deliver_pushed(*committed);
+        if (sequence != 0) {
+            deliver_pushed(envelope, sequence);
         }
     }
 
-    void deliver_pushed(const store::envelope& envelope) {
+    // A committed envelope (with its sequence) that was not delivered early.
+    void deliver_pushed(const store::envelope& envelope, std::uint64_t sequence) {
         if (closing_ || state_.current() != phase::authenticated) {
             return;
         }
@@ -709,30 +710,30 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             resync_requested_ = true;
             return;
         }
-        if (needs_resync_ || envelope.sequence <= last_sequence_) {
+        if (needs_resync_ || sequence <= last_sequence_) {
             return;
         }
         if (outbox_.size() >= owner_.options_.max_outbox_bytes) {
             needs_resync_ = true; // it stays in the store; fetched when the client caught up
             return;
         }
-        queue_deliver(envelope);
+        queue_deliver(envelope, sequence);
     }
 
-    void queue_deliver(const store::envelope& envelope) {
-        if (envelope.sequence <= last_sequence_) {
+    void queue_deliver(const store::envelope& envelope, std::uint64_t sequence) {
+        if (sequence <= last_sequence_) {
             return;
         }
-        last_sequence_ = envelope.sequence;
-        write_deliver(envelope);
+        last_sequence_ = sequence;
+        write_deliver(envelope, sequence);
     }
 
-    void write_deliver(const store::envelope& envelope) {
+    void write_deliver(const store::envelope& envelope, std::uint64_t sequence) {
         auto& deliver = *out_frame_.mutable_deliver();
         deliver.set_sender(envelope.sender);
         deliver.set_id(envelope.id.data(), envelope.id.size());
         deliver.set_ciphertext(envelope.ciphertext.data(), envelope.ciphertext.size());
-        deliver.set_sequence(envelope.sequence);
+        deliver.set_sequence(sequence);
         deliver.set_queued_at(envelope.queued_at);
         queue_out_frame();
         watch(envelope.sender);

@@ -39,6 +39,7 @@ ephemeral = false
 max_queue = 500
 max_queue_bytes = 1048576
 max_queue_age = "3d"
+max_frame_rate = 1000
 cert = "/etc/sotto/cert.pem"
 key = "/etc/sotto/key.pem"
 log_level = "debug"
@@ -56,6 +57,7 @@ log_level = "debug"
     CHECK(config.relay.max_queue == 500U);
     CHECK(config.relay.max_queue_bytes == 1048576U);
     CHECK(config.relay.max_queue_age == std::chrono::hours(72));
+    CHECK(config.relay.max_frame_rate == 1000U);
     CHECK(config.relay.log_level == "debug");
 }
 

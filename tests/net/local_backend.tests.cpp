@@ -23,18 +23,23 @@ namespace {
 using namespace std::chrono_literals;
 using sotto::testing::gated_store;
 
-// Records every call as one line: "uncommitted <id> seq <n>", "settled <id> seq <n>" or
-// "settled none", "envelope <id> seq <n>".
+// Records every push and outcome as one line: "uncommitted <id> seq 0", then "settled <id> seq
+// <n>" or "settled none" for an early push, "envelope <id> seq <n>" for a committed one only.
 class recorder final : public relay::subscriber {
   public:
     void on_uncommitted(std::shared_ptr<const store::envelope> envelope) override {
-        add("uncommitted " + describe(*envelope));
+        add("uncommitted " + describe(*envelope, envelope->sequence));
     }
-    void on_settled(std::shared_ptr<const store::envelope> committed) override {
-        add(committed ? "settled " + describe(*committed) : "settled none");
-    }
-    void on_envelope(std::shared_ptr<const store::envelope> envelope) override {
-        add("envelope " + describe(*envelope));
+    void on_committed(std::vector<relay::commit_outcome> outcomes) override {
+        for (const auto& outcome : outcomes) {
+            if (outcome.pushed_early) {
+                add(outcome.sequence == 0
+                        ? "settled none"
+                        : "settled " + describe(*outcome.envelope, outcome.sequence));
+            } else {
+                add("envelope " + describe(*outcome.envelope, outcome.sequence));
+            }
+        }
     }
     void on_presence(const std::string&, bool) override {}
 
@@ -45,8 +50,8 @@ class recorder final : public relay::subscriber {
     }
 
   private:
-    static std::string describe(const store::envelope& e) {
-        return std::to_string(e.id[0]) + " seq " + std::to_string(e.sequence);
+    static std::string describe(const store::envelope& e, std::uint64_t sequence) {
+        return std::to_string(e.id[0]) + " seq " + std::to_string(sequence);
     }
     void add(std::string line) {
         {
