@@ -59,6 +59,10 @@ struct envelope {
     std::vector<std::uint8_t> ciphertext;
     unix_seconds queued_at = 0; // set by the caller: enqueue's "now" (dedup window, expiry)
     std::uint64_t sequence = 0; // assigned by the store on enqueue; increasing per recipient
+    // Nonzero: the recipient acknowledged it before it was committed (the relay pushes before
+    // the commit). Then enqueue keeps only its delivered id, for deduplication, as acknowledge
+    // would have left it: nothing waits in the queue and the caps do not apply.
+    unix_seconds acked_at = 0;
 };
 
 struct queue_limits {
@@ -115,7 +119,8 @@ class relay_store {
     // the order of `batch`; each queued envelope gets its sequence number written back.
     // Duplicates are judged per recipient, on (sender, recipient, id): a group message fanned out
     // to several members under one id is queued once for each of them. The checks, in order:
-    // unknown_recipient, duplicate, queue_full_count, queue_full_bytes (ciphertext bytes).
+    // unknown_recipient, duplicate, queue_full_count, queue_full_bytes (ciphertext bytes); an
+    // envelope with acked_at set is recorded as delivered (queued, and never pending).
     // Sequences start at 1 and never repeat for a recipient, even after its queue empties.
     virtual std::vector<enqueue_result> enqueue(std::span<envelope> batch,
                                                 const queue_limits& limits) = 0;

@@ -187,6 +187,11 @@ class memory_relay_store final : public relay_store {
             delivered->second >= item.queued_at - static_cast<unix_seconds>(dedup_window.count())) {
             return enqueue_result::duplicate;
         }
+        if (item.acked_at != 0) { // acknowledged before the commit: only the delivered id
+            item.sequence = ++state.last_sequence;
+            delivered_[std::move(key)] = item.acked_at;
+            return enqueue_result::queued;
+        }
         if (state.count >= limits.max_messages) {
             return enqueue_result::queue_full_count;
         }

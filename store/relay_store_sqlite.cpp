@@ -292,7 +292,7 @@ class sqlite_relay_store final : public relay_store {
           insert_envelope_(
               database_,
               "INSERT INTO queue (message_key, recipient, sequence, sender, id, ciphertext, "
-              "queued_at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+              "queued_at, acked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
           select_pending_(database_,
                           "SELECT sequence, sender, id, ciphertext, queued_at FROM queue "
                           "WHERE recipient = ? AND sequence > ? AND acked_at IS NULL ORDER BY "
@@ -683,11 +683,12 @@ class sqlite_relay_store final : public relay_store {
                 stale_record = select_message_.getColumn(0).getInt64();
             }
         }
-        if (totals.count >= limits.max_messages) {
+        const bool waits = item.acked_at == 0; // else only its delivered id is kept
+        if (waits && totals.count >= limits.max_messages) {
             return enqueue_result::queue_full_count;
         }
-        if (item.ciphertext.size() > limits.max_bytes ||
-            totals.bytes > limits.max_bytes - item.ciphertext.size()) {
+        if (waits && (item.ciphertext.size() > limits.max_bytes ||
+                      totals.bytes > limits.max_bytes - item.ciphertext.size())) {
             return enqueue_result::queue_full_bytes;
         }
         if (stale_record) {
@@ -701,15 +702,23 @@ class sqlite_relay_store final : public relay_store {
             insert_envelope_.bind(3, to_sql(sequence));
             insert_envelope_.bind(4, item.sender);
             bind_blob(insert_envelope_, 5, item.id);
-            bind_blob(insert_envelope_, 6, item.ciphertext);
+            if (waits) {
+                bind_blob(insert_envelope_, 6, item.ciphertext);
+                insert_envelope_.bind(8); // acked_at NULL
+            } else {
+                insert_envelope_.bind(6); // no ciphertext
+                insert_envelope_.bind(8, item.acked_at);
+            }
             insert_envelope_.bind(7, item.queued_at);
             insert_envelope_.exec();
         }
         item.sequence = sequence;
         totals.last_sequence = sequence;
-        totals.count += 1;
-        totals.bytes += item.ciphertext.size();
         totals.changed = true;
+        if (waits) {
+            totals.count += 1;
+            totals.bytes += item.ciphertext.size();
+        }
         return enqueue_result::queued;
     }
 

@@ -354,15 +354,46 @@ class local_backend final : public backend {
             return;
         }
         const auto now = unix_now();
-        for (const auto& [recipient, list] : pending_acks_) {
-            try {
-                store_->acknowledge(recipient, list, now);
-            } catch (const std::exception& error) {
-                spdlog::error("acknowledging delivered envelopes failed: {}", error.what());
-            }
+        // Those that met their envelope in its commit are done (recipient cleared).
+        std::erase_if(pending_acks_,
+                      [](const store::acknowledgement& ack) { return ack.recipient.empty(); });
+        try {
+            store_->acknowledge_batch(pending_acks_, now);
+        } catch (const std::exception& error) {
+            spdlog::error("acknowledging delivered envelopes failed: {}", error.what());
         }
         pending_acks_.clear();
+        pending_ack_index_.clear();
         pending_ack_count_ = 0;
+    }
+
+    static std::uint64_t ack_key(std::string_view recipient, std::string_view sender,
+                                 const store::message_id& id) {
+        const std::hash<std::string_view> hash;
+        std::uint64_t key = hash(recipient) * 0x9E3779B97F4A7C15ULL ^ hash(sender);
+        for (const auto byte : id) {
+            key = (key ^ byte) * 0x100000001B3ULL;
+        }
+        return key;
+    }
+
+    // Whether the recipient acked this envelope before its commit; that ack is then used up.
+    bool acknowledged_already(const store::envelope& envelope) {
+        if (pending_acks_.empty()) {
+            return false;
+        }
+        const auto [first, last] = pending_ack_index_.equal_range(
+            ack_key(envelope.recipient, envelope.sender, envelope.id));
+        for (auto it = first; it != last; ++it) {
+            auto& ack = pending_acks_[it->second];
+            if (ack.recipient == envelope.recipient && ack.sender == envelope.sender &&
+                ack.id == envelope.id) {
+                ack.recipient.clear();
+                pending_ack_index_.erase(it);
+                return true;
+            }
+        }
+        return false;
     }
 
     void run_expiry() {
@@ -379,7 +410,9 @@ class local_backend final : public backend {
     void process(std::deque<job>& batch) {
         // Acks first leave the sequence: they wait in pending_acks_ (see write_loop), so that
         // the acks a busy recipient sends between Sends do not split the Sends into many small
-        // commits. Deferring an ack is safe: a message is acked only after it was committed.
+        // commits. An ack can come before its envelope's commit (envelopes are pushed on
+        // arrival), never before its Send's job: commit_sends then stores the envelope as
+        // delivered at once, and every other ack finds its envelope committed when flushed.
         std::erase_if(batch, [&](job& work) {
             auto* ack = std::get_if<ack_job>(&work);
             if (ack == nullptr) {
@@ -389,8 +422,11 @@ class local_backend final : public backend {
                 ack_deadline_ = std::chrono::steady_clock::now() + ack_delay;
             }
             pending_ack_count_ += ack->acked.size();
-            auto& pending = pending_acks_[ack->recipient];
-            pending.insert(pending.end(), ack->acked.begin(), ack->acked.end());
+            for (auto& [sender, id] : ack->acked) {
+                pending_ack_index_.emplace(ack_key(ack->recipient, sender, id),
+                                           pending_acks_.size());
+                pending_acks_.push_back({ack->recipient, std::move(sender), id});
+            }
             return true;
         });
         std::size_t index = 0;
@@ -427,6 +463,7 @@ class local_backend final : public backend {
                 envelope.id = send.id;
                 envelope.ciphertext.assign(send.ciphertext.begin(), send.ciphertext.end());
                 envelope.queued_at = now;
+                envelope.acked_at = acknowledged_already(envelope) ? now : 0;
             }
         }
         std::vector<store::enqueue_result> results;
@@ -438,6 +475,14 @@ class local_backend final : public backend {
             commit_time_ += std::chrono::steady_clock::now() - started;
         } catch (const std::exception& error) {
             spdlog::error("committing {} envelopes failed: {}", envelopes_.size(), error.what());
+            for (const auto& envelope : envelopes_) {
+                if (envelope.acked_at != 0) { // the ack it used up waits again
+                    pending_ack_index_.emplace(
+                        ack_key(envelope.recipient, envelope.sender, envelope.id),
+                        pending_acks_.size());
+                    pending_acks_.push_back({envelope.recipient, envelope.sender, envelope.id});
+                }
+            }
             for (auto i = begin; i < end; ++i) {
                 auto& send = std::get<send_job>(batch[i]);
                 {
@@ -484,7 +529,9 @@ class local_backend final : public backend {
     std::uint64_t commits_ = 0;
     std::uint64_t committed_ = 0;
     std::chrono::steady_clock::duration commit_time_{};
-    std::map<std::string, std::vector<acknowledgement>> pending_acks_; // writer thread only
+    // Acks waiting for the next flush, and an index into them by ack_key (writer thread only).
+    std::vector<store::acknowledgement> pending_acks_;
+    std::unordered_multimap<std::uint64_t, std::size_t> pending_ack_index_;
     std::size_t pending_ack_count_ = 0;
     std::chrono::steady_clock::time_point ack_deadline_{};
     std::atomic<bool> drain_requested_{false};

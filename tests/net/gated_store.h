@@ -29,6 +29,7 @@ class gated_store final : public store::relay_store {
         int waiting_enqueue = 0;
         int waiting_pending = 0;
         bool failing = false; // commits throw store_error("disk full")
+        int acknowledged = 0; // acks that reached acknowledge (writer thread; read after drain)
 
         void close(step s) { set(s, false); }
         void open(step s) { set(s, true); }
@@ -87,7 +88,13 @@ class gated_store final : public store::relay_store {
     void acknowledge(const std::string& recipient,
                      std::span<const std::pair<std::string, store::message_id>> acked,
                      store::unix_seconds now) override {
+        gate_.acknowledged += static_cast<int>(acked.size());
         inner_->acknowledge(recipient, acked, now);
+    }
+    void acknowledge_batch(std::span<const store::acknowledgement> acked,
+                           store::unix_seconds now) override {
+        gate_.acknowledged += static_cast<int>(acked.size());
+        inner_->acknowledge_batch(acked, now);
     }
     std::vector<store::expiry_notice> expire(store::unix_seconds now,
                                              const store::queue_limits& limits) override {

@@ -213,3 +213,30 @@ TEST_CASE("an offline recipient gets nothing pushed and its envelope waits in th
     REQUIRE(envelopes.size() == 1);
     CHECK(envelopes[0].id == id_of(9));
 }
+
+TEST_CASE("an ack that comes before its envelope's commit leaves nothing waiting and still "
+          "deduplicates") {
+    fixture f;
+    auto bob = std::make_shared<recorder>();
+    f.backend->attach("bob", bob);
+    std::mutex mutex;
+    std::vector<std::string> results;
+    f.gate.close(gated_store::step::enqueue);
+    f.send(1, results, mutex);
+    f.gate.wait_for(gated_store::step::enqueue); // the writer holds message 1's commit
+    f.send(2, results, mutex);
+    f.backend->acknowledge("bob", {{"alice", id_of(2)}}); // bob got 2 early and acked it
+    f.gate.open(gated_store::step::enqueue);
+    f.backend->drain();
+    std::promise<std::vector<store::envelope>> page;
+    f.backend->pending("bob", 0, 10,
+                       [&](std::vector<store::envelope> envelopes) { page.set_value(envelopes); });
+    const auto waiting = page.get_future().get();
+    REQUIRE(waiting.size() == 1);
+    CHECK(waiting[0].id == id_of(1));
+    CHECK(f.gate.acknowledged == 0); // stored as delivered in its commit: no separate write
+    f.send(2, results, mutex);       // a retry of the acked one
+    f.backend->drain();
+    std::lock_guard lock(mutex);
+    CHECK(results == std::vector<std::string>{"queued", "queued", "not queued"});
+}

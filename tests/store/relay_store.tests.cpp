@@ -1032,3 +1032,30 @@ TEST_CASE("a version 1 relay database that keeps delivered rows gains its messag
     relay->acknowledge("bob", acked, 1700);
     CHECK(sequences_of(relay->pending("bob", 0, 10)) == std::vector<std::uint64_t>{3});
 }
+
+TEST_CASE("an envelope acknowledged before its commit is kept only as a delivered id",
+          "[store][relay_store]") {
+    const auto kind = GENERATE(as<std::string>{}, "sqlite", "memory");
+    INFO(kind);
+    auto relay = store_under_test::make(kind);
+    register_open(*relay.relay, "bob");
+    store::queue_limits tight;
+    tight.max_messages = 1; // a full queue does not refuse what waits for nothing
+    REQUIRE(enqueue_one(*relay.relay, envelope_of("alice", "bob", 1), tight) ==
+            std::vector{enum_result::queued});
+    auto acked = envelope_of("alice", "bob", 2);
+    acked.acked_at = 1001;
+    std::vector<store::envelope> batch{acked};
+    REQUIRE(relay->enqueue(batch, tight) == std::vector{enum_result::queued});
+    CHECK(batch[0].sequence == 2);
+    // Not pending, not counted, and a retry of it is a duplicate.
+    const auto waiting = relay->pending("bob", 0, 10);
+    REQUIRE(waiting.size() == 1);
+    CHECK(waiting[0].id == id_of(1));
+    CHECK(enqueue_one(*relay.relay, envelope_of("alice", "bob", 2, 8, 1002)) ==
+          std::vector{enum_result::duplicate});
+    const std::pair<std::string, store::message_id> first{"alice", id_of(1)};
+    relay->acknowledge("bob", std::span(&first, 1), 1003);
+    CHECK(enqueue_one(*relay.relay, envelope_of("alice", "bob", 3), tight) ==
+          std::vector{enum_result::queued});
+}
