@@ -49,23 +49,7 @@ double sotto_throughput(const workspace& ws, std::uint16_t port, const settings&
         work.emplace_back([&, receiver]() -> asio::awaitable<void> {
             auto link = co_await sotto_connect(tls, ws, port, *receiver, true);
             ++ready;
-            wire::Frame ack;
-            for (;;) {
-                auto frame = co_await link->receive();
-                if (!frame) {
-                    break;
-                }
-                if (frame->has_deliver()) {
-                    ++delivered;
-                    auto* item = ack.mutable_deliver_ack()->add_items();
-                    item->set_sender(frame->deliver().sender());
-                    item->set_id(frame->deliver().id());
-                    if (ack.deliver_ack().items_size() >= 64) {
-                        link->send(ack);
-                        ack.Clear();
-                    }
-                }
-            }
+            co_await receive_and_ack(link, delivered);
         });
         work.emplace_back([&, sender, receiver]() -> asio::awaitable<void> {
             auto link = co_await sotto_connect(tls, ws, port, *sender, true);

@@ -291,6 +291,30 @@ inline double measure_rate(std::atomic<int>& ready, int count,
     return static_cast<double>(got) / elapsed.count();
 }
 
+// A recipient as the client engine is: counts each Deliver and acknowledges a burst of them
+// once nothing more is waiting in what was read (at most 512 in one DeliverAck).
+inline asio::awaitable<void> receive_and_ack(std::shared_ptr<net::link::connection> link,
+                                             std::atomic<std::uint64_t>& delivered) {
+    wire::Frame ack;
+    for (;;) {
+        auto frame = co_await link->receive();
+        if (!frame) {
+            break;
+        }
+        if (frame->has_deliver()) {
+            ++delivered;
+            auto* item = ack.mutable_deliver_ack()->add_items();
+            item->set_sender(frame->deliver().sender());
+            item->set_id(frame->deliver().id());
+        }
+        if (ack.has_deliver_ack() &&
+            (!link->has_buffered_input() || ack.deliver_ack().items_size() >= 512)) {
+            link->send(ack);
+            ack.Clear();
+        }
+    }
+}
+
 inline asio::awaitable<void> drain_frames(std::shared_ptr<net::link::connection> link) {
     for (;;) {
         auto frame = co_await link->receive();

@@ -78,6 +78,12 @@ class connection : public std::enable_shared_from_this<connection> {
     // The next frame from the relay; Ping is answered and skipped. nullopt once the connection
     // is closed or the relay sent something undecodable (see closed_reason()).
     asio::awaitable<std::optional<wire::Frame>> receive();
+    // Bytes already read that receive() has not returned yet: the next receive() may complete
+    // without waiting for the network. A reader acknowledges a burst of Delivers once this is
+    // false, as the engine does.
+    [[nodiscard]] bool has_buffered_input() const noexcept {
+        return read_offset_ < read_buffer_.size();
+    }
 
     void close();
     [[nodiscard]] bool is_open() const noexcept { return open_; }
