@@ -24,7 +24,8 @@ namespace {
 
 using namespace sotto;
 using namespace sotto::bench;
-constexpr std::size_t window = 64; // group messages in flight (each M-1 deliveries)
+constexpr std::size_t window =
+    256; // group messages in flight (each M-1 deliveries), as in bench relay
 
 struct settings {
     int members = 50;
