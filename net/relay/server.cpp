@@ -667,14 +667,15 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
 
     // An envelope pushed before its commit goes out at once when the connection is live and no
     // earlier uncommitted push was held back (which would overtake it); otherwise it waits for
-    // its settlement and takes the committed path. uncommitted_ records, oldest first, whether
-    // each unsettled push was delivered.
+    // its outcome and takes the committed path. So the unsettled pushes are, oldest first,
+    // delivered_early_ delivered ones, then held_back_ held ones (a push is held while any is),
+    // and their outcomes come in that order.
     void deliver_uncommitted(const store::envelope& envelope) {
         const bool now = !closing_ && state_.current() == phase::authenticated && !syncing_ &&
                          !needs_resync_ && held_back_ == 0 &&
                          outbox_.size() < owner_.options_.max_outbox_bytes;
-        uncommitted_.push_back(now);
         if (now) {
+            ++delivered_early_;
             write_deliver(envelope, 0);
         } else {
             ++held_back_;
@@ -683,17 +684,13 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
 
     // The commit's outcome for the oldest unsettled early push (sequence 0: not stored).
     void settle(const store::envelope& envelope, std::uint64_t sequence) {
-        if (settled_ >= uncommitted_.size()) {
-            return; // not reached: every outcome follows its push
-        }
-        const bool delivered = uncommitted_[settled_++];
-        if (settled_ == uncommitted_.size()) {
-            uncommitted_.clear();
-            settled_ = 0;
-        }
-        if (delivered) {
+        if (delivered_early_ > 0) {
+            --delivered_early_;
             last_sequence_ = std::max(last_sequence_, sequence);
             return;
+        }
+        if (held_back_ == 0) {
+            return; // not reached: every outcome follows its push
         }
         --held_back_;
         if (sequence != 0) {
@@ -822,8 +819,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     std::string username_;
     std::unordered_set<std::string> watched_;
     std::uint64_t last_sequence_ = 0;
-    std::vector<bool> uncommitted_; // see deliver_uncommitted
-    std::size_t settled_ = 0;
+    std::uint32_t delivered_early_ = 0; // see deliver_uncommitted
     std::uint32_t held_back_ = 0;
     std::uint64_t ping_token_ = 0;
     bool handshake_done_ = false;
