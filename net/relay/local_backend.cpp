@@ -1,6 +1,9 @@
 #include "net/relay/backend.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -308,6 +311,9 @@ class local_backend final : public backend {
     }
 
     void write_loop() {
+        // Below the connection threads: a commit's CPU work (SQLite, the kernel's fsync) must not
+        // delay a push in flight. Nothing waits on the writer but SendResults.
+        ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
         std::deque<job> batch;
         auto next_expiry = std::chrono::steady_clock::now();
         for (;;) {
