@@ -334,8 +334,12 @@ class app {
 
     void handle(const client::events::presence&) { refresh_contacts(); }
 
+    // A first message from someone new: not shown until accepted, but new all the same.
     void handle(const client::events::request& r) {
         ui_.set_notice(r.from + " wants to talk to you: /accept " + r.from);
+        if (options_.bell) {
+            ring_bell();
+        }
         refresh_contacts();
     }
 

@@ -145,12 +145,17 @@ T send-keys -t bob '/quit' Enter
 wait_for bob '^EXITED 0' || fail "bob's second /quit did not exit 0"
 pass "a later run: passphrase prompt, wrong passphrase retried, straight into the last conversation"
 
-# Monochrome: TERM=vt100.
+# Monochrome: TERM=vt100. carol's first message is a message request that alice has not seen,
+# so alice's terminal rings the bell (tmux flags the window); nothing rang before.
+[[ $(T display-message -p -t alice '#{window_bell_flag}') == 0 ]] || fail "alice's terminal rang without a new message elsewhere"
 client carol carol vt100 --relay-fingerprint "$fingerprint"
 wait_for carol '\+-sotto--carol@' || fail "no screen with TERM=vt100"
 T send-keys -t carol '/msg alice hi from vt100' Enter
 wait_for carol 'carol +hi from vt100' || fail "carol's message is not shown on vt100"
 wait_for alice 'carol' || fail "alice does not see carol"
+for _ in $(seq 100); do [[ $(T display-message -p -t alice '#{window_bell_flag}') == 1 ]] && break; sleep 0.05; done
+[[ $(T display-message -p -t alice '#{window_bell_flag}') == 1 ]] || fail "no bell for carol's message request"
+pass "a new message request rings the bell"
 T send-keys -t carol '/help' Enter
 wait_for carol 'help - Esc closes' || fail "no /help overlay on vt100"
 T send-keys -t carol Escape
@@ -173,8 +178,26 @@ T send-keys -t alice '/accept dave' Enter
 wait_for alice 'dave +page msg 299' || fail "dave's newest message is not shown"
 for _ in $(seq 20); do T send-keys -t alice PPage; done
 wait_for alice 'dave +page msg 0 ' || fail "PgUp did not page back to dave's first message"
-T send-keys -t alice NPage
-pass "PgUp pages the history back from the store"
+for _ in $(seq 20); do T send-keys -t alice NPage; done
+wait_for alice 'dave +page msg 299' || fail "PgDn did not come back to dave's newest message"
+pass "PgUp pages the history back from the store, PgDn forward"
+
+# The mouse wheel pages too: X10 mouse reports (TERM=screen-256color), button 4 up, 5 down.
+wheel() { T send-keys -t alice -H 1b 5b 4d "$1" 2a 2a; }
+for _ in $(seq 20); do wheel 60; done
+wait_for alice 'dave +page msg 0 ' || fail "the mouse wheel did not page back to dave's first message"
+for _ in $(seq 20); do wheel 61; done
+wait_for alice 'dave +page msg 299' || fail "the mouse wheel did not page forward again"
+pass "the mouse wheel pages the history"
+
+# Ctrl+L redraws: bytes written behind the UI's back onto its terminal are gone after it.
+printf '\033[5;5HGARBAGE-ON-SCREEN' >"$(T display-message -p -t alice '#{pane_tty}')"
+wait_for alice 'GARBAGE-ON-SCREEN' || fail "could not write onto alice's terminal"
+T send-keys -t alice C-l
+for _ in $(seq 100); do screen alice | grep -q 'GARBAGE-ON-SCREEN' || break; sleep 0.05; done
+screen alice | grep -q 'GARBAGE-ON-SCREEN' && fail "Ctrl+L did not redraw the screen"
+wait_for alice 'dave +page msg 299' || fail "content lost after Ctrl+L"
+pass "Ctrl+L redraws the whole screen"
 
 # Groups: alice creates #team with bob (a TUI) and erin (a --batch client that forges a change).
 # wait_file FILE REGEX [SECONDS]: polls a file until a line matches.
