@@ -15,6 +15,7 @@
 #include "crypto/seal.h"
 #include "store/client_store.h"
 #include "tui/frame.h"
+#include "tui/input_line.h"
 #include "tui/layout.h"
 #include "tui/message_pane.h"
 
@@ -74,14 +75,19 @@ std::string text_of(std::size_t i) {
            " with some ordinary words in it, like a chat line";
 }
 
-// What the TUI does with a page: message views, rows, the whole frame.
-std::size_t compose_page(std::vector<tui::message_view>& views) {
+// What the TUI does with a page: message views, rows, the whole frame (with the input line, as
+// a keystroke repaints it).
+std::size_t compose_page(std::vector<tui::message_view>& views, tui::input_line* input = nullptr) {
     const auto layout = tui::compute_layout({columns, rows, true, 16});
     tui::screen_model model;
     model.title = "alice@bench";
     model.messages = views;
     model.own_name = "alice";
     model.message_options.width = static_cast<std::size_t>(layout.messages.width);
+    if (input != nullptr) {
+        model.input_text = input->text();
+        model.input = input->view(tui::input_columns(layout));
+    }
     const auto f = tui::compose(model, layout, columns, rows);
     return f.rows.size();
 }
@@ -174,7 +180,7 @@ int main(int argc, char** argv) {
     }
 
     // Ours: unlock with the real engine, then the first screen and page scrolls.
-    std::vector<double> first, scroll, scroll_history;
+    std::vector<double> first, scroll, scroll_history, keystroke;
     double idle_pct = 0.0;
     for (int run = 0; run < 5; ++run) {
         asio::io_context io(1);
@@ -211,6 +217,14 @@ int main(int argc, char** argv) {
         to_views(entries, views);
         compose_page(views);
         first.push_back(ms_since(t0));
+        // A keystroke on the newest page: the input line edit and the whole frame it repaints.
+        tui::input_line input;
+        for (int k = 0; k < 200; ++k) {
+            t0 = bench_clock::now();
+            input.insert(k % 50 == 49 ? " " : "x");
+            compose_page(views, &input);
+            keystroke.push_back(ms_since(t0));
+        }
         for (int p = 0; p < 20; ++p) {
             t0 = bench_clock::now();
             auto older = engine.history("bob", oldest, page);
@@ -243,6 +257,13 @@ int main(int argc, char** argv) {
                 "ms, ratio %.1f\n",
                 median(scroll), median(scroll_history), median(peer_scroll),
                 ratio(median(scroll), median(peer_scroll)));
+    std::printf("keystroke to composed frame: %.3f ms median, %.3f ms p99 (one frame at 60 Hz is "
+                "16.7 ms)\n",
+                median(keystroke), [&] {
+                    auto sorted = keystroke;
+                    std::sort(sorted.begin(), sorted.end());
+                    return sorted.empty() ? 0.0 : sorted[sorted.size() * 99 / 100];
+                }());
     std::printf(
         "bench tui: first paint %.1f ms, page scroll %.2f ms, rss %.0f MB, idle cpu %.2f pct\n",
         median(first), median(scroll), rss, idle_pct);
