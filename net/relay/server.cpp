@@ -92,6 +92,10 @@ class server::impl {
     std::shared_ptr<backend> backend_;
     crypto::system_random random_;
     std::atomic<bool> stopping_{false};
+    [[nodiscard]] asio::io_context::executor_type executor_of(std::size_t lane) const {
+        return contexts_[lane]->get_executor();
+    }
+
     // lanes_[i]: the sessions running on contexts_[i], touched only on that context's thread.
     std::vector<std::vector<std::weak_ptr<session>>> lanes_;
 
@@ -126,21 +130,22 @@ namespace {
 class session final : public subscriber, public std::enable_shared_from_this<session> {
   public:
     session(server::impl& owner, std::size_t lane, tcp::socket socket, std::string address)
-        : owner_(owner), lane_(lane), executor_(socket.get_executor()),
-          stream_(std::move(socket), owner.tls_), address_(std::move(address)),
-          state_(owner.options_.limits), decoder_(owner.options_.limits.max_frame_size),
-          accepted_at_(clock_type::now()), last_activity_(accepted_at_),
-          bucket_(owner.options_.limits.frames_per_second, owner.options_.limits.frame_burst,
-                  accepted_at_),
-          write_wakeup_(executor_) {
-        write_wakeup_.expires_at(clock_type::time_point::max());
-    }
+        : owner_(owner), lane_(lane), stream_(std::move(socket), owner.tls_),
+          address_(std::move(address)), state_(owner.options_.limits),
+          decoder_(owner.options_.limits.max_frame_size), accepted_at_(clock_type::now()),
+          last_activity_(accepted_at_), bucket_(owner.options_.limits.frames_per_second,
+                                                owner.options_.limits.frame_burst, accepted_at_) {}
 
     ~session() override { owner_.session_ended(address_, this); }
 
+    // The context this session runs on (one thread: no locks).
+    [[nodiscard]] asio::io_context::executor_type executor() const {
+        return owner_.executor_of(lane_);
+    }
+
     void start() {
         start_reader();
-        asio::post(executor_, [self = shared_from_this()] {
+        asio::post(executor(), [self = shared_from_this()] {
             self->owner_.lanes_[self->lane_].push_back(self);
         });
     }
@@ -189,7 +194,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             in_frame_.Clear();
             if (writer_running_) {
                 retire_writer_ = true;
-                write_wakeup_.cancel();
+                write_wakeup_->cancel();
             }
             if (reader_running_) {
                 retire_reader_ = true; // its wait ends with operation_aborted; it parks
@@ -201,7 +206,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
 
     // Graceful shutdown, step 1: stop taking frames, keep writing.
     void stop_reading() {
-        asio::post(executor_, [self = shared_from_this()] {
+        asio::post(executor(), [self = shared_from_this()] {
             self->draining_ = true;
             std::error_code ignored;
             self->stream_.socket().shutdown(tcp::socket::shutdown_receive, ignored);
@@ -209,19 +214,19 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     }
     // Step 2: tell the client and close once the output is written.
     void finish_shutdown() {
-        asio::post(executor_, [self = shared_from_this()] {
+        asio::post(executor(), [self = shared_from_this()] {
             self->fail(wire::Error::SHUTTING_DOWN, "the relay is shutting down", false);
         });
     }
 
     // subscriber: called on backend threads.
     void on_uncommitted(std::shared_ptr<const store::envelope> envelope) override {
-        asio::post(executor_, [self = shared_from_this(), envelope = std::move(envelope)] {
+        asio::post(executor(), [self = shared_from_this(), envelope = std::move(envelope)] {
             self->deliver_uncommitted(*envelope);
         });
     }
     void on_committed(std::vector<commit_outcome> outcomes) override {
-        asio::post(executor_, [self = shared_from_this(), outcomes = std::move(outcomes)] {
+        asio::post(executor(), [self = shared_from_this(), outcomes = std::move(outcomes)] {
             for (const auto& outcome : outcomes) {
                 if (outcome.pushed_early) {
                     self->settle(*outcome.envelope, outcome.sequence);
@@ -232,7 +237,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         });
     }
     void on_presence(const std::string& username, bool online) override {
-        asio::post(executor_, [self = shared_from_this(), username, online] {
+        asio::post(executor(), [self = shared_from_this(), username, online] {
             if (self->closing_) {
                 return;
             }
@@ -249,7 +254,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     backend::callback<T> on_context(Work work) {
         return [self = shared_from_this(), work = std::move(work)](T value) mutable {
             // Moved, so the session is never released on a backend thread.
-            auto executor = self->executor_;
+            auto executor = self->executor();
             asio::post(executor, [self = std::move(self), work = std::move(work),
                                   value = std::move(value)]() mutable {
                 if (!self->closing_) {
@@ -269,7 +274,8 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         if (!binding) {
             co_return false;
         }
-        binding_ = *binding;
+        login_ = std::make_unique<login_material>();
+        login_->binding = *binding;
         handshake_done_ = true;
         co_return true;
     }
@@ -277,7 +283,8 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     void start_reader() {
         reader_running_ = true;
         asio::co_spawn(
-            executor_, [self = shared_from_this()]() { return self->read_loop(); }, asio::detached);
+            executor(), [self = shared_from_this()]() { return self->read_loop(); },
+            asio::detached);
     }
 
     // The reader coroutine: the TLS handshake, then frames until the connection closes. When the
@@ -364,12 +371,15 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             return;
         }
         if (writer_running_) {
-            write_wakeup_.cancel();
+            write_wakeup_->cancel();
             return;
         }
         writer_running_ = true;
+        // The writer's wait between bursts; it exists while the writer does.
+        write_wakeup_ =
+            std::make_unique<asio::steady_timer>(executor(), clock_type::time_point::max());
         asio::co_spawn(
-            executor_, [self = shared_from_this()]() { return self->write_loop(); },
+            executor(), [self = shared_from_this()]() { return self->write_loop(); },
             asio::detached);
     }
 
@@ -381,7 +391,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
                     if (closing_ || retire_writer_ || finished_) {
                         break;
                     }
-                    co_await write_wakeup_.async_wait(use_tuple);
+                    co_await write_wakeup_->async_wait(use_tuple);
                     continue;
                 }
                 writing_.swap(outbox_);
@@ -443,8 +453,11 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         hello.set_protocol_version(protocol_version);
         hello.set_software(owner_.options_.software);
         queue_out_frame();
-        owner_.random_.fill(nonce_);
-        out_frame_.mutable_challenge()->set_nonce(nonce_.data(), nonce_.size());
+        if (!login_) {
+            login_ = std::make_unique<login_material>(); // not reached: Hello is the first frame
+        }
+        owner_.random_.fill(login_->nonce);
+        out_frame_.mutable_challenge()->set_nonce(login_->nonce.data(), login_->nonce.size());
         queue_out_frame();
     }
 
@@ -456,7 +469,10 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         if (!crypto::signature::from({data, signature_bytes.size()}, signature)) {
             return false;
         }
-        const auto input = login_input(nonce_, username, binding_);
+        if (!login_) {
+            return false;
+        }
+        const auto input = login_input(login_->nonce, username, login_->binding);
         return !input.empty() && crypto::verify(key, input, signature);
     }
 
@@ -542,6 +558,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
 
     void authenticated(const std::string& username, const char* kind) {
         state_.auth_succeeded();
+        login_.reset(); // a connection authenticates once
         username_ = username;
         owner_.backend_->audit({unix_now(), kind, username, address_, {}});
         auto& result = *out_frame_.mutable_auth_result();
@@ -632,8 +649,11 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     }
 
     void watch(const std::string& target) {
-        if (target == username_ || watched_.size() >= max_watched ||
-            !watched_.insert(target).second) {
+        if (!watched_) {
+            watched_ = std::make_unique<std::unordered_set<std::string>>();
+        }
+        if (target == username_ || watched_->size() >= max_watched ||
+            !watched_->insert(target).second) {
             return;
         }
         owner_.backend_->watch(shared_from_this(), target);
@@ -786,21 +806,24 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         }
         finished_ = true;
         stream_.close();
-        write_wakeup_.cancel();
+        if (write_wakeup_) {
+            write_wakeup_->cancel();
+        }
         leave();
     }
 
     void leave() {
         if (attached_) {
             attached_ = false;
-            owner_.backend_->detach(username_, this,
-                                    std::vector<std::string>(watched_.begin(), watched_.end()));
+            owner_.backend_->detach(
+                username_, this,
+                watched_ ? std::vector<std::string>(watched_->begin(), watched_->end())
+                         : std::vector<std::string>{});
         }
     }
 
     server::impl& owner_;
     std::size_t lane_;
-    asio::any_io_executor executor_;
     tls_stream stream_;
     std::string address_;
     connection_state state_;
@@ -813,11 +836,15 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     clock_type::time_point last_activity_;
     clock_type::time_point closing_since_;
     token_bucket bucket_;
-    asio::steady_timer write_wakeup_;
-    std::array<std::uint8_t, challenge_nonce_size> nonce_{};
-    channel_binding binding_{};
+    std::unique_ptr<asio::steady_timer> write_wakeup_; // while the writer runs
+    // The challenge and the TLS channel binding a login signs: from the handshake until login.
+    struct login_material {
+        std::array<std::uint8_t, challenge_nonce_size> nonce{};
+        channel_binding binding{};
+    };
+    std::unique_ptr<login_material> login_;
     std::string username_;
-    std::unordered_set<std::string> watched_;
+    std::unique_ptr<std::unordered_set<std::string>> watched_; // see watch()
     std::uint64_t last_sequence_ = 0;
     std::uint32_t delivered_early_ = 0; // see deliver_uncommitted
     std::uint32_t held_back_ = 0;
