@@ -52,7 +52,7 @@ struct flags {
     bool trust_on_first_use = false, no_bell = false;
     std::string listen, data_dir, max_queue_age, cert, key, log_level;
     bool invite_only = false, ephemeral = false;
-    std::uint64_t max_queue = 0, max_queue_bytes = 0, max_frame_rate = 0;
+    std::uint64_t max_queue = 0, max_queue_bytes = 0, max_frame_rate = 0, threads = 0;
     std::string invite_data_dir, invite_expires, audit_data_dir, audit_since;
     std::uint32_t invite_uses = 1;
 };
@@ -139,6 +139,11 @@ command parse_command_line(std::span<const char* const> arguments,
                        "connection is closed (default 20000)")
             ->group(relay_group)
             ->check(CLI::PositiveNumber)
+            ->option_text("N"),
+        cli.add_option("--threads", f.threads,
+                       "Network threads, one io_context each (default: one per core, at most 8)")
+            ->group(relay_group)
+            ->check(CLI::Range(1, 64))
             ->option_text("N"),
         cli.add_option("--max-queue-age", f.max_queue_age,
                        "Oldest envelope kept before it expires (default 30d)")
@@ -282,6 +287,7 @@ command parse_command_line(std::span<const char* const> arguments,
         apply(options.max_queue_bytes, r.max_queue_bytes);
         apply(options.max_queue_age, r.max_queue_age);
         apply(options.max_frame_rate, r.max_frame_rate);
+        apply(options.threads, r.threads);
         options.certificate_file = r.cert;
         options.key_file = r.key;
         apply(options.log_level, r.log_level);
@@ -301,6 +307,8 @@ command parse_command_line(std::span<const char* const> arguments,
             options.max_queue_bytes = f.max_queue_bytes;
         if (f.max_frame_rate != 0)
             options.max_frame_rate = f.max_frame_rate;
+        if (f.threads != 0)
+            options.threads = f.threads;
         if (!f.max_queue_age.empty())
             options.max_queue_age = *parse_duration(f.max_queue_age);
         if (!f.cert.empty())

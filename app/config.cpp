@@ -114,8 +114,8 @@ config_result parse_config(std::string_view text, std::string_view source) {
         if (const auto* relay = section_table(root, "relay", source)) {
             reject_unknown_keys(*relay,
                                 {"listen", "data_dir", "invite_only", "ephemeral", "max_queue",
-                                 "max_queue_bytes", "max_queue_age", "max_frame_rate", "cert",
-                                 "key", "log_level"},
+                                 "max_queue_bytes", "max_queue_age", "max_frame_rate", "threads",
+                                 "cert", "key", "log_level"},
                                 source, "relay");
             auto& r = config.relay;
             read(*relay, "listen", r.listen, source, "relay");
@@ -126,6 +126,7 @@ config_result parse_config(std::string_view text, std::string_view source) {
             read(*relay, "max_queue_bytes", r.max_queue_bytes, source, "relay");
             read(*relay, "max_queue_age", r.max_queue_age, source, "relay");
             read(*relay, "max_frame_rate", r.max_frame_rate, source, "relay");
+            read(*relay, "threads", r.threads, source, "relay");
             read(*relay, "cert", r.cert, source, "relay");
             read(*relay, "key", r.key, source, "relay");
             read(*relay, "log_level", r.log_level, source, "relay");

@@ -31,6 +31,7 @@ struct file_config {
         std::optional<std::uint64_t> max_queue_bytes;
         std::optional<std::chrono::seconds> max_queue_age;
         std::optional<std::uint64_t> max_frame_rate;
+        std::optional<std::uint64_t> threads;
         std::optional<std::filesystem::path> cert;
         std::optional<std::filesystem::path> key;
         std::optional<std::string> log_level;

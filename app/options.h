@@ -36,6 +36,7 @@ struct relay_options {
     std::uint64_t max_queue_bytes = 64ULL << 20U; // per recipient
     std::chrono::seconds max_queue_age = std::chrono::hours(24 * 30);
     std::uint64_t max_frame_rate = 20'000; // per connection: token bucket rate and burst
+    std::uint64_t threads = 0;             // network threads; 0: one per core, at most 8
     std::optional<std::filesystem::path> certificate_file;
     std::optional<std::filesystem::path> key_file;
     std::string log_level = "info";

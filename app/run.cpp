@@ -206,7 +206,10 @@ int run_relay(const relay_options& options) {
         server_options.invite_only = options.invite_only;
         server_options.limits.frames_per_second = static_cast<double>(options.max_frame_rate);
         server_options.limits.frame_burst = static_cast<double>(options.max_frame_rate);
-        server_options.threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
+        server_options.threads =
+            options.threads != 0
+                ? static_cast<std::size_t>(options.threads)
+                : std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
         server_options.software = "sotto " SOTTO_VERSION;
         net::relay::server relay(server_options, tls, backend);
 

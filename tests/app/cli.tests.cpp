@@ -102,7 +102,7 @@ TEST_CASE("relay flags are taken when they follow --relay", "[app][cli]") {
     const auto& options = as<relay_options>(
         parse({"--relay", "--listen", "0.0.0.0:9000", "--data-dir", "/srv/r", "--invite-only",
                "--ephemeral", "--max-queue", "50", "--max-queue-age", "2d", "--max-frame-rate",
-               "500000", "--log-level", "debug"}));
+               "500000", "--threads", "3", "--log-level", "debug"}));
     CHECK(options.listen == "0.0.0.0:9000");
     CHECK(options.data_directory == "/srv/r");
     CHECK(options.invite_only);
@@ -110,6 +110,7 @@ TEST_CASE("relay flags are taken when they follow --relay", "[app][cli]") {
     CHECK(options.max_queue_messages == 50);
     CHECK(options.max_queue_age == std::chrono::hours(48));
     CHECK(options.max_frame_rate == 500'000);
+    CHECK(options.threads == 3);
     CHECK(options.log_level == "debug");
 }
 

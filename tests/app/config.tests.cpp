@@ -40,6 +40,7 @@ max_queue = 500
 max_queue_bytes = 1048576
 max_queue_age = "3d"
 max_frame_rate = 1000
+threads = 1
 cert = "/etc/sotto/cert.pem"
 key = "/etc/sotto/key.pem"
 log_level = "debug"
@@ -58,6 +59,7 @@ log_level = "debug"
     CHECK(config.relay.max_queue_bytes == 1048576U);
     CHECK(config.relay.max_queue_age == std::chrono::hours(72));
     CHECK(config.relay.max_frame_rate == 1000U);
+    CHECK(config.relay.threads == 1U);
     CHECK(config.relay.log_level == "debug");
 }
 
