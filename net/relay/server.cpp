@@ -156,6 +156,9 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     // a whole interval, so an idle connection holds none.
     void sweep(clock_type::time_point now) {
         if (finished_) {
+            if (lingering_ && now >= closing_since_ + closing_grace) {
+                stream_.close(); // the peer never closed its side: its reader ends now
+            }
             return;
         }
         const auto& limits = owner_.options_.limits;
@@ -204,13 +207,11 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         }
     }
 
-    // Graceful shutdown, step 1: stop taking frames, keep writing.
+    // Graceful shutdown, step 1: stop taking frames, keep writing. The reader goes on reading
+    // and discards what comes, so that the close is not a reset that could destroy the replies
+    // and the Error frame before the client read them.
     void stop_reading() {
-        asio::post(executor(), [self = shared_from_this()] {
-            self->draining_ = true;
-            std::error_code ignored;
-            self->stream_.socket().shutdown(tcp::socket::shutdown_receive, ignored);
-        });
+        asio::post(executor(), [self = shared_from_this()] { self->draining_ = true; });
     }
     // Step 2: tell the client and close once the output is written.
     void finish_shutdown() {
@@ -299,7 +300,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             // One read buffer per thread: every byte read is decoded before the next co_await, and
             // the decoder copies only an incomplete frame (bounded by the frame limit).
             thread_local std::array<std::uint8_t, read_chunk_size> buffer;
-            while (!closing_) {
+            while (!closing_ || lingering_) {
                 auto [error, length] = co_await stream_.read_some(buffer);
                 if (error == asio::error::operation_aborted && retire_reader_ && !closing_ &&
                     !finished_) {
@@ -308,8 +309,11 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
                     park_reader();
                     co_return;
                 }
-                if (error || closing_) {
+                if (error || (closing_ && !lingering_)) {
                     break;
+                }
+                if (draining_ || closing_) {
+                    continue; // shutting down (see stop_reading): read, but take nothing
                 }
                 retire_reader_ = false;
                 last_activity_ = clock_type::now();
@@ -345,6 +349,10 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             spdlog::error("connection from {}: {}", address_, error.what());
         }
         reader_running_ = false;
+        if (lingering_) {
+            lingering_ = false;
+            stream_.close(); // the peer closed its side after our last bytes
+        }
         if (!draining_ && !closing_) {
             closing_ = true; // the peer went away: flush what is queued and close
             closing_since_ = clock_type::now();
@@ -805,7 +813,18 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             return;
         }
         finished_ = true;
-        stream_.close();
+        if (draining_ && handshake_done_) {
+            // Shutting down: a FIN after the last bytes, then read until the client closes too
+            // (or the sweep's closing_grace), so that nothing it still has to read is reset.
+            lingering_ = true;
+            std::error_code ignored;
+            stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+            if (!reader_running_) {
+                start_reader();
+            }
+        } else {
+            stream_.close();
+        }
         if (write_wakeup_) {
             write_wakeup_->cancel();
         }
@@ -858,6 +877,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     bool closing_ = false;
     bool error_pending_ = false;
     bool draining_ = false;
+    bool lingering_ = false; // finished, reading until the peer closes (see close_now)
     bool finished_ = false;
     bool writer_running_ = false;
     bool retire_writer_ = false;

@@ -34,13 +34,15 @@ struct relay_process {
     pid_t pid = -1;
     std::string fingerprint;
 
-    relay_process(const std::filesystem::path& data, std::uint16_t port) {
+    relay_process(const std::filesystem::path& data, std::uint16_t port,
+                  const std::vector<std::string>& extra = {}) {
         const auto out = data.parent_path() / "relay.out";
         std::filesystem::remove(out);
         std::vector<std::string> arguments{
             SOTTO_BINARY,  "--relay",     "--listen",    "127.0.0.1:" + std::to_string(port),
             "--data-dir",  data.string(), "--log-level", "warn",
             "--max-queue", "1000000"};
+        arguments.insert(arguments.end(), extra.begin(), extra.end());
         std::vector<char*> argv;
         for (auto& a : arguments) {
             argv.push_back(a.data());
@@ -75,9 +77,15 @@ struct relay_process {
             pid = -1;
         }
     }
+    // SIGTERM and wait: a graceful stop exits 0.
     void terminate() {
         if (pid > 0) {
             ::kill(pid, SIGTERM);
+            wait_for_exit();
+        }
+    }
+    void wait_for_exit() {
+        if (pid > 0) {
             int status = 0;
             ::waitpid(pid, &status, 0);
             CHECK(WIFEXITED(status));
@@ -95,6 +103,7 @@ struct sender_state {
     std::uint32_t next = 0;
     std::set<std::string> unacked; // ids sent but not yet acked
     std::set<std::string> acked;
+    bool told_shutting_down = false; // an Error(SHUTTING_DOWN) ended its last connection
     explicit sender_state(std::string name) : user(std::move(name)) {}
 };
 
@@ -147,6 +156,8 @@ asio::awaitable<void> sender_loop(net::link::link_options options, asio::ssl::co
                 auto reply = co_await link->receive();
                 if (!reply) {
                     alive = false;
+                } else if (reply->has_error()) {
+                    me.told_shutting_down = reply->error().code() == wire::Error::SHUTTING_DOWN;
                 } else if (reply->has_send_result()) {
                     --in_flight;
                     const auto status = reply->send_result().results(0).status();
@@ -162,68 +173,26 @@ asio::awaitable<void> sender_loop(net::link::link_options options, asio::ssl::co
     --running;
 }
 
-} // namespace
+asio::awaitable<void> register_inbox(net::link::link_options options, asio::ssl::context& tls,
+                                     const test_user& inbox) {
+    auto executor = co_await asio::this_coro::executor;
+    auto link = connection::create(executor, tls, options);
+    const auto connected = co_await link->connect();
+    REQUIRE(connected.status == net::link::connect_status::connected);
+    const auto auth =
+        co_await link->register_account("inbox", inbox.keys.public_key(), inbox.signer());
+    REQUIRE(auth.status() == wire::AuthResult::OK);
+    link->close();
+}
 
-TEST_CASE("every acked message survives kill -9 of the relay process", "[net][relay][kill]") {
-    temporary_directory directory;
-    const auto data = directory.path() / "relay";
-    const auto port = free_port();
+// Restarts the relay on `data` and requires that inbox receives every message the senders saw
+// acked (at least once; the relay may also hold some whose ack never arrived).
+void check_every_acked_delivered(const std::filesystem::path& data, std::uint16_t port,
+                                 const std::string& fingerprint,
+                                 const std::vector<sender_state>& senders, const test_user& inbox) {
     auto tls = net::make_client_context();
-    std::vector<sender_state> senders;
-    for (int i = 0; i < 5; ++i) {
-        senders.emplace_back("sender" + std::to_string(i));
-    }
-    test_user inbox("inbox");
-    std::mt19937 random(20261122);
-    constexpr int kills = 10;
-    std::string fingerprint;
-    for (int round = 0; round <= kills; ++round) {
-        relay_process relay(data, port);
-        if (round == 0) {
-            fingerprint = relay.fingerprint;
-        }
-        CHECK(relay.fingerprint == fingerprint); // the certificate survives restarts too
-        net::link::link_options options;
-        options.relay = {"127.0.0.1", port};
-        options.pinned_fingerprint = fingerprint;
-        asio::io_context io;
-        if (round == 0) {
-            run_coroutine(io, [&]() -> asio::awaitable<void> {
-                auto link = connection::create(io.get_executor(), tls, options);
-                const auto connected = co_await link->connect();
-                REQUIRE(connected.status == net::link::connect_status::connected);
-                const auto auth = co_await link->register_account("inbox", inbox.keys.public_key(),
-                                                                  inbox.signer());
-                REQUIRE(auth.status() == wire::AuthResult::OK);
-                link->close();
-            });
-        }
-        if (round == kills) {
-            relay.terminate(); // a clean stop works as well, after all those kills
-            break;
-        }
-        int running = static_cast<int>(senders.size());
-        for (std::size_t i = 0; i < senders.size(); ++i) {
-            asio::co_spawn(io, sender_loop(options, tls, senders[i], i, round == 0, running),
-                           asio::detached);
-        }
-        const auto kill_after = std::chrono::milliseconds(100 + random() % 400);
-        io.run_for(kill_after);
-        relay.kill_hard();
-        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-        while (running > 0 && std::chrono::steady_clock::now() < give_up) {
-            io.run_for(std::chrono::milliseconds(20));
-        }
-        REQUIRE(running == 0);
-    }
-    std::size_t acked_total = 0;
-    for (const auto& s : senders) {
-        acked_total += s.acked.size();
-    }
-    INFO("messages acked across " << kills << " kills: " << acked_total);
-    CHECK(acked_total > 0);
-
     relay_process relay(data, port);
+    CHECK(relay.fingerprint == fingerprint);
     net::link::link_options options;
     options.relay = {"127.0.0.1", port};
     options.pinned_fingerprint = fingerprint;
@@ -265,4 +234,127 @@ TEST_CASE("every acked message survives kill -9 of the relay process", "[net][re
         }
     }
     CHECK(missing == 0);
+}
+
+} // namespace
+
+TEST_CASE("every acked message survives kill -9 of the relay process", "[net][relay][kill]") {
+    temporary_directory directory;
+    const auto data = directory.path() / "relay";
+    const auto port = free_port();
+    auto tls = net::make_client_context();
+    std::vector<sender_state> senders;
+    for (int i = 0; i < 5; ++i) {
+        senders.emplace_back("sender" + std::to_string(i));
+    }
+    test_user inbox("inbox");
+    std::mt19937 random(20261122);
+    constexpr int kills = 10;
+    std::string fingerprint;
+    for (int round = 0; round <= kills; ++round) {
+        relay_process relay(data, port);
+        if (round == 0) {
+            fingerprint = relay.fingerprint;
+        }
+        CHECK(relay.fingerprint == fingerprint); // the certificate survives restarts too
+        net::link::link_options options;
+        options.relay = {"127.0.0.1", port};
+        options.pinned_fingerprint = fingerprint;
+        asio::io_context io;
+        if (round == 0) {
+            run_coroutine(io, [&]() { return register_inbox(options, tls, inbox); });
+        }
+        if (round == kills) {
+            relay.terminate(); // a clean stop works as well, after all those kills
+            break;
+        }
+        int running = static_cast<int>(senders.size());
+        for (std::size_t i = 0; i < senders.size(); ++i) {
+            asio::co_spawn(io, sender_loop(options, tls, senders[i], i, round == 0, running),
+                           asio::detached);
+        }
+        const auto kill_after = std::chrono::milliseconds(100 + random() % 400);
+        io.run_for(kill_after);
+        relay.kill_hard();
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (running > 0 && std::chrono::steady_clock::now() < give_up) {
+            io.run_for(std::chrono::milliseconds(20));
+        }
+        REQUIRE(running == 0);
+    }
+    std::size_t acked_total = 0;
+    for (const auto& s : senders) {
+        acked_total += s.acked.size();
+    }
+    INFO("messages acked across " << kills << " kills: " << acked_total);
+    CHECK(acked_total > 0);
+
+    check_every_acked_delivered(data, port, fingerprint, senders, inbox);
+}
+
+TEST_CASE("SIGTERM while clients send: the relay answers what it read, says it is shutting down, "
+          "exits 0 and keeps every acked message",
+          "[net][relay]") {
+    temporary_directory directory;
+    const auto data = directory.path() / "relay";
+    const auto port = free_port();
+    auto tls = net::make_client_context();
+    std::vector<sender_state> senders;
+    for (int i = 0; i < 5; ++i) {
+        senders.emplace_back("sender" + std::to_string(i));
+    }
+    test_user inbox("inbox");
+    relay_process relay(data, port);
+    const auto fingerprint = relay.fingerprint;
+    net::link::link_options options;
+    options.relay = {"127.0.0.1", port};
+    options.pinned_fingerprint = fingerprint;
+    asio::io_context io;
+    run_coroutine(io, [&]() { return register_inbox(options, tls, inbox); });
+    int running = static_cast<int>(senders.size());
+    for (std::size_t i = 0; i < senders.size(); ++i) {
+        asio::co_spawn(io, sender_loop(options, tls, senders[i], i, true, running), asio::detached);
+    }
+    io.run_for(std::chrono::milliseconds(400));
+    ::kill(relay.pid, SIGTERM);
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (running > 0 && std::chrono::steady_clock::now() < give_up) {
+        io.run_for(std::chrono::milliseconds(20));
+    }
+    REQUIRE(running == 0); // the relay closed every connection
+    relay.wait_for_exit(); // and exited 0
+    std::size_t acked_total = 0;
+    for (const auto& s : senders) {
+        INFO(s.user.name);
+        CHECK(s.told_shutting_down);
+        acked_total += s.acked.size();
+    }
+    CHECK(acked_total > 0);
+    check_every_acked_delivered(data, port, fingerprint, senders, inbox);
+}
+
+TEST_CASE("the relay serves an operator's certificate given with --cert and --key",
+          "[net][relay]") {
+    temporary_directory directory;
+    const auto pem = net::generate_self_signed_certificate();
+    const auto certificate = directory.path() / "fullchain.pem";
+    const auto key = directory.path() / "privkey.pem";
+    std::ofstream(certificate) << pem.certificate;
+    std::ofstream(key) << pem.key;
+    std::filesystem::permissions(key, std::filesystem::perms::owner_read |
+                                          std::filesystem::perms::owner_write);
+    const auto port = free_port();
+    relay_process relay(directory.path() / "relay", port,
+                        {"--cert", certificate.string(), "--key", key.string()});
+    CHECK(relay.fingerprint == net::certificate_fingerprint(pem.certificate));
+    // No self-signed certificate was made beside it.
+    CHECK_FALSE(std::filesystem::exists(directory.path() / "relay" / "relay-cert.pem"));
+    net::link::link_options options;
+    options.relay = {"127.0.0.1", port};
+    options.pinned_fingerprint = net::certificate_fingerprint(pem.certificate);
+    auto tls = net::make_client_context();
+    asio::io_context io;
+    test_user inbox("inbox");
+    run_coroutine(io, [&]() { return register_inbox(options, tls, inbox); });
+    relay.terminate();
 }
