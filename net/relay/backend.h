@@ -94,8 +94,9 @@ class backend {
 
 struct local_backend_options {
     store::queue_limits limits;
-    bool audit = true;            // false for --ephemeral
-    std::size_t max_batch = 1024; // Sends per group commit
+    bool audit = true;                                                   // false for --ephemeral
+    std::size_t max_batch = 1024;                                        // Sends per group commit
+    std::chrono::milliseconds expiry_interval = std::chrono::minutes(1); // old envelopes checked
 };
 
 // The default: in-process routing and presence, and the relay_store on one dedicated writer

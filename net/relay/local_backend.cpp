@@ -49,7 +49,6 @@ struct ack_job {
 using store_task = std::function<void(store::relay_store&)>;
 using job = std::variant<send_job, ack_job, store_task>;
 
-constexpr auto expiry_interval = std::chrono::minutes(1);
 constexpr auto ack_delay = std::chrono::milliseconds(50);
 constexpr std::size_t max_pending_acks = 8192;
 
@@ -331,7 +330,7 @@ class local_backend final : public backend {
             const auto now = std::chrono::steady_clock::now();
             if (now >= next_expiry) {
                 run_expiry();
-                next_expiry = now + expiry_interval;
+                next_expiry = now + options_.expiry_interval;
             }
             const auto count = batch.size();
             process(batch);

@@ -864,6 +864,42 @@ TEST_CASE("an online recipient gets a message before its commit, and not again a
     });
 }
 
+TEST_CASE("an envelope that expires unread is reported to its sender at the next login and "
+          "never delivered",
+          "[net][relay]") {
+    net::relay::local_backend_options backend_options;
+    backend_options.limits.max_age = std::chrono::seconds(1);
+    backend_options.expiry_interval = std::chrono::milliseconds(100);
+    test_relay relay({}, store::make_memory_relay_store(), backend_options);
+    asio::io_context io;
+    auto tls = net::make_client_context();
+    test_user alice("alice"), bob("bob");
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        auto registered = co_await connect_user(relay, tls, bob, true);
+        registered->close();
+        auto a = co_await connect_user(relay, tls, alice, true);
+        a->send(make_send({"bob"}, 9, "too late"));
+        auto result = co_await receive_kind(*a, wire::Frame::kSendResult);
+        REQUIRE(result);
+        REQUIRE(result->send_result().results(0).status() == wire::SendResult::QUEUED);
+        a->close();
+        co_await sleep_for(std::chrono::milliseconds(2500)); // older than max_age, swept
+        auto again = co_await connect_user(relay, tls, alice, false);
+        auto notice = co_await receive_kind(*again, wire::Frame::kExpiryNotice);
+        REQUIRE(notice);
+        CHECK(notice->expiry_notice().recipient() == "bob");
+        CHECK(notice->expiry_notice().id() == make_send({"bob"}, 9, "").send().id());
+        // bob gets nothing: a marker sent now is the first thing he sees.
+        again->send(make_send({"bob"}, 10, "marker"));
+        auto b = co_await connect_user(relay, tls, bob, false);
+        auto first = co_await receive_kind(*b, wire::Frame::kDeliver);
+        REQUIRE(first);
+        CHECK(first->deliver().ciphertext() == "marker");
+        again->close();
+        b->close();
+    });
+}
+
 TEST_CASE("a connection over its frame rate is closed with RATE_LIMITED", "[net][relay]") {
     net::relay::server_options options;
     options.limits.frames_per_second = 5;
