@@ -16,8 +16,6 @@
 #include "crypto/seal.h"
 #include "store/client_store.h"
 
-#include <sys/resource.h>
-
 #include <ctime>
 
 namespace {
@@ -54,7 +52,6 @@ double sotto_fanout(const workspace& ws, std::uint16_t port, const settings& s, 
     for (int i = 0; i < s.members; ++i) {
         users.emplace_back(label(round, 'm', i), static_cast<std::uint64_t>(1000 + i));
     }
-    asio::io_context a(1), b(1);
     std::atomic<std::uint64_t> delivered{0};
     std::atomic<int> ready{0};
     std::atomic<bool> go{false};
@@ -70,46 +67,13 @@ double sotto_fanout(const workspace& ws, std::uint16_t port, const settings& s, 
     work.emplace_back([&]() -> asio::awaitable<void> {
         auto link = co_await sotto_connect(tls, ws, port, users[0], true);
         ++ready;
-        while (!go) {
-            auto executor = co_await asio::this_coro::executor;
-            asio::steady_timer t(executor, std::chrono::milliseconds(5));
-            co_await t.async_wait(use_tuple);
-        }
-        wire::Frame frame;
+        std::vector<std::string> others;
         for (int m = 1; m < s.members; ++m) {
-            frame.mutable_send()->add_recipients(users[static_cast<std::size_t>(m)].name);
+            others.push_back(users[static_cast<std::size_t>(m)].name);
         }
-        frame.mutable_send()->set_ciphertext(std::string(payload_size, 'x'));
-        std::string id(16, '\0');
-        std::uint64_t counter = 0;
-        std::size_t in_flight = 0;
-        for (;;) {
-            while (in_flight < window) {
-                ++counter;
-                std::memcpy(id.data(), &counter, sizeof counter);
-                frame.mutable_send()->set_id(id);
-                link->send(frame);
-                ++in_flight;
-            }
-            auto reply = co_await link->receive();
-            if (!reply) {
-                break;
-            }
-            if (reply->has_send_result()) {
-                --in_flight;
-            }
-        }
+        co_await flood_sends(link, std::move(others), window, go);
     });
-    double rate = 0;
-    run_on({&a, &b}, work, [&] {
-        const auto give_up = clock_type::now() + std::chrono::seconds(30);
-        while (ready < s.members && clock_type::now() < give_up) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
-        go = true;
-        rate = measure_rate(ready, s.members, delivered, s.seconds);
-    });
-    return rate;
+    return run_flood(std::move(work), ready, s.members, go, delivered, s.seconds);
 }
 
 double mosquitto_fanout(const workspace& ws, std::uint16_t port, const settings& s, int round) {
@@ -240,20 +204,12 @@ sender_figure sender_cpu(const workspace& ws, int members, int messages, int rou
 
 settings parse(int argc, char** argv) {
     settings s;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string flag = argv[i];
-        const std::string value = argv[i + 1];
-        if (flag == "--members")
-            s.members = std::stoi(value);
-        else if (flag == "--seconds")
-            s.seconds = std::stod(value);
-        else if (flag == "--repeat")
-            s.repeat = std::stoi(value);
-        else if (flag == "--messages")
-            s.messages = std::stoi(value);
-        else if (flag == "--only")
-            s.only = value;
-    }
+    parse_flags(argc, argv,
+                {{"--members", [&](const std::string& v) { s.members = std::stoi(v); }},
+                 {"--seconds", [&](const std::string& v) { s.seconds = std::stod(v); }},
+                 {"--repeat", [&](const std::string& v) { s.repeat = std::stoi(v); }},
+                 {"--messages", [&](const std::string& v) { s.messages = std::stoi(v); }},
+                 {"--only", [&](const std::string& v) { s.only = v; }}});
     if (s.members < 2 || s.members > 255) {
         throw std::runtime_error("--members is 2..255");
     }
@@ -262,10 +218,6 @@ settings parse(int argc, char** argv) {
 
 int run(int argc, char** argv) {
     const auto s = parse(argc, argv);
-    rlimit files{};
-    ::getrlimit(RLIMIT_NOFILE, &files);
-    files.rlim_cur = files.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &files);
     mosquitto_lib_init();
     workspace ws;
     std::printf("bench group: %d members, %.1f s per fan-out run, %d repeats, %zu-byte payloads, "
@@ -339,11 +291,5 @@ int run(int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
-    // Caught here so that unwinding stops the servers this run started.
-    try {
-        return run(argc, argv);
-    } catch (const std::exception& error) {
-        std::fprintf(stderr, "bench group: %s\n", error.what());
-        return 1;
-    }
+    return sotto::bench::bench_main("group", argc, argv, run);
 }

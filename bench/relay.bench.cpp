@@ -12,7 +12,6 @@
 
 #include <asio/read.hpp>
 #include <asio/write.hpp>
-#include <sys/resource.h>
 
 namespace {
 
@@ -38,7 +37,6 @@ double sotto_throughput(const workspace& ws, std::uint16_t port, const settings&
         users.emplace_back("t" + std::to_string(round) + "u" + std::to_string(i),
                            static_cast<std::uint64_t>(i + 1));
     }
-    asio::io_context a(1), b(1);
     std::atomic<std::uint64_t> delivered{0};
     std::atomic<int> ready{0};
     std::atomic<bool> go{false};
@@ -54,45 +52,11 @@ double sotto_throughput(const workspace& ws, std::uint16_t port, const settings&
         work.emplace_back([&, sender, receiver]() -> asio::awaitable<void> {
             auto link = co_await sotto_connect(tls, ws, port, *sender, true);
             ++ready;
-            while (!go) {
-                auto executor = co_await asio::this_coro::executor;
-                asio::steady_timer t(executor, std::chrono::milliseconds(5));
-                co_await t.async_wait(use_tuple);
-            }
-            std::uint64_t counter = 0;
-            std::size_t in_flight = 0;
-            wire::Frame frame;
-            frame.mutable_send()->add_recipients(receiver->name);
-            frame.mutable_send()->set_ciphertext(std::string(payload_size, 'x'));
-            std::string id(16, '\0');
-            for (;;) {
-                while (in_flight < window) {
-                    ++counter;
-                    std::memcpy(id.data(), &counter, sizeof counter);
-                    frame.mutable_send()->set_id(id);
-                    link->send(frame);
-                    ++in_flight;
-                }
-                auto reply = co_await link->receive();
-                if (!reply) {
-                    break;
-                }
-                if (reply->has_send_result()) {
-                    --in_flight;
-                }
-            }
+            std::vector<std::string> to{receiver->name}; // GCC 12: no temporaries in co_await
+            co_await flood_sends(link, std::move(to), window, go);
         });
     }
-    double rate = 0;
-    run_on({&a, &b}, work, [&] {
-        const auto give_up = clock_type::now() + std::chrono::seconds(30);
-        while (ready < 2 * s.pairs && clock_type::now() < give_up) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
-        go = true;
-        rate = measure_rate(ready, 2 * s.pairs, delivered, s.seconds);
-    });
-    return rate;
+    return run_flood(std::move(work), ready, 2 * s.pairs, go, delivered, s.seconds);
 }
 
 // One pair paced at `per_second`; returns latencies in microseconds.
@@ -370,20 +334,12 @@ double mosquitto_memory_per_connection(std::uint16_t port, pid_t server, int cou
 
 settings parse(int argc, char** argv) {
     settings s;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string flag = argv[i];
-        const std::string value = argv[i + 1];
-        if (flag == "--pairs")
-            s.pairs = std::stoi(value);
-        else if (flag == "--seconds")
-            s.seconds = std::stod(value);
-        else if (flag == "--connections")
-            s.connections = std::stoi(value);
-        else if (flag == "--repeat")
-            s.repeat = std::stoi(value);
-        else if (flag == "--only")
-            s.only = value;
-    }
+    parse_flags(argc, argv,
+                {{"--pairs", [&](const std::string& v) { s.pairs = std::stoi(v); }},
+                 {"--seconds", [&](const std::string& v) { s.seconds = std::stod(v); }},
+                 {"--connections", [&](const std::string& v) { s.connections = std::stoi(v); }},
+                 {"--repeat", [&](const std::string& v) { s.repeat = std::stoi(v); }},
+                 {"--only", [&](const std::string& v) { s.only = v; }}});
     return s;
 }
 
@@ -392,21 +348,11 @@ settings parse(int argc, char** argv) {
 int run(int argc, char** argv);
 
 int main(int argc, char** argv) {
-    // Caught here so that unwinding stops the servers this run started.
-    try {
-        return run(argc, argv);
-    } catch (const std::exception& error) {
-        std::fprintf(stderr, "bench relay: %s\n", error.what());
-        return 1;
-    }
+    return sotto::bench::bench_main("relay", argc, argv, run);
 }
 
 int run(int argc, char** argv) {
     const auto s = parse(argc, argv);
-    rlimit files{};
-    ::getrlimit(RLIMIT_NOFILE, &files);
-    files.rlim_cur = files.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &files);
     mosquitto_lib_init();
     workspace ws;
     std::printf("bench relay: %d pairs, %.1f s per throughput run, %d repeats, %zu-byte payloads, "

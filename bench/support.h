@@ -13,6 +13,7 @@
 #include <asio/ssl.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <fcntl.h>
@@ -33,6 +34,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -313,6 +315,89 @@ inline asio::awaitable<void> receive_and_ack(std::shared_ptr<net::link::connecti
             ack.Clear();
         }
     }
+}
+
+// Runs a benchmark's body: its open-file limit raised for many connections, and any exception
+// caught here (after unwinding has stopped the servers it started) as "bench NAME: why", exit 1.
+inline int bench_main(const char* name, int argc, char** argv, int (*body)(int, char**)) {
+    rlimit files{};
+    ::getrlimit(RLIMIT_NOFILE, &files);
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+    try {
+        return body(argc, argv);
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "bench %s: %s\n", name, error.what());
+        return 1;
+    }
+}
+
+// "--flag value" pairs from the command line, each handed to its setter; an unknown flag or a
+// flag without a value is an error.
+inline void
+parse_flags(int argc, char** argv,
+            const std::map<std::string, std::function<void(const std::string&)>>& setters) {
+    for (int i = 1; i < argc; i += 2) {
+        const auto found = setters.find(argv[i]);
+        if (found == setters.end() || i + 1 >= argc) {
+            throw std::runtime_error(std::string("unknown flag or missing value: ") + argv[i]);
+        }
+        found->second(argv[i + 1]);
+    }
+}
+
+// A flooding sender: once `go` is set, sends `recipients` 256-byte Sends (a fresh id each)
+// with at most `window` unanswered, until the connection closes.
+inline asio::awaitable<void> flood_sends(std::shared_ptr<net::link::connection> link,
+                                         std::vector<std::string> recipients, std::size_t window,
+                                         const std::atomic<bool>& go) {
+    auto executor = co_await asio::this_coro::executor;
+    while (!go) {
+        asio::steady_timer t(executor, std::chrono::milliseconds(5));
+        co_await t.async_wait(use_tuple);
+    }
+    wire::Frame frame;
+    for (auto& name : recipients) {
+        frame.mutable_send()->add_recipients(std::move(name));
+    }
+    frame.mutable_send()->set_ciphertext(std::string(payload_size, 'x'));
+    std::string id(16, '\0');
+    std::uint64_t counter = 0;
+    std::size_t in_flight = 0;
+    for (;;) {
+        while (in_flight < window) {
+            ++counter;
+            std::memcpy(id.data(), &counter, sizeof counter);
+            frame.mutable_send()->set_id(id);
+            link->send(frame);
+            ++in_flight;
+        }
+        auto reply = co_await link->receive();
+        if (!reply) {
+            break;
+        }
+        if (reply->has_send_result()) {
+            --in_flight;
+        }
+    }
+}
+
+// Runs `work` on two contexts, waits until `count` clients are ready, sets `go` and returns the
+// delivered rate over `seconds`.
+inline double run_flood(std::vector<std::function<asio::awaitable<void>()>> work,
+                        std::atomic<int>& ready, int count, std::atomic<bool>& go,
+                        std::atomic<std::uint64_t>& delivered, double seconds) {
+    asio::io_context a(1), b(1);
+    double rate = 0;
+    run_on({&a, &b}, std::move(work), [&] {
+        const auto give_up = clock_type::now() + std::chrono::seconds(30);
+        while (ready < count && clock_type::now() < give_up) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        go = true;
+        rate = measure_rate(ready, count, delivered, seconds);
+    });
+    return rate;
 }
 
 inline asio::awaitable<void> drain_frames(std::shared_ptr<net::link::connection> link) {

@@ -236,18 +236,30 @@ void check_every_acked_delivered(const std::filesystem::path& data, std::uint16_
     CHECK(missing == 0);
 }
 
+// What both process tests use: a data directory, a port, five senders and the inbox they
+// send to.
+struct sending_clients {
+    temporary_directory directory;
+    std::filesystem::path data = directory.path() / "relay";
+    std::uint16_t port = free_port();
+    asio::ssl::context tls = net::make_client_context();
+    std::vector<sender_state> senders = make_senders(5);
+    test_user inbox{"inbox"};
+
+    static std::vector<sender_state> make_senders(int count) {
+        std::vector<sender_state> made;
+        for (int i = 0; i < count; ++i) {
+            made.emplace_back("sender" + std::to_string(i));
+        }
+        return made;
+    }
+};
+
 } // namespace
 
 TEST_CASE("every acked message survives kill -9 of the relay process", "[net][relay][kill]") {
-    temporary_directory directory;
-    const auto data = directory.path() / "relay";
-    const auto port = free_port();
-    auto tls = net::make_client_context();
-    std::vector<sender_state> senders;
-    for (int i = 0; i < 5; ++i) {
-        senders.emplace_back("sender" + std::to_string(i));
-    }
-    test_user inbox("inbox");
+    sending_clients clients;
+    auto& [directory, data, port, tls, senders, inbox] = clients;
     std::mt19937 random(20261122);
     constexpr int kills = 10;
     std::string fingerprint;
@@ -295,15 +307,8 @@ TEST_CASE("every acked message survives kill -9 of the relay process", "[net][re
 TEST_CASE("SIGTERM while clients send: the relay answers what it read, says it is shutting down, "
           "exits 0 and keeps every acked message",
           "[net][relay]") {
-    temporary_directory directory;
-    const auto data = directory.path() / "relay";
-    const auto port = free_port();
-    auto tls = net::make_client_context();
-    std::vector<sender_state> senders;
-    for (int i = 0; i < 5; ++i) {
-        senders.emplace_back("sender" + std::to_string(i));
-    }
-    test_user inbox("inbox");
+    sending_clients clients;
+    auto& [directory, data, port, tls, senders, inbox] = clients;
     relay_process relay(data, port);
     const auto fingerprint = relay.fingerprint;
     net::link::link_options options;
