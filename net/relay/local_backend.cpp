@@ -10,7 +10,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <map>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -320,7 +319,7 @@ class local_backend final : public backend {
             {
                 std::unique_lock lock(jobs_mutex_);
                 auto wake = next_expiry;
-                if (pending_ack_count_ > 0) {
+                if (!pending_acks_.empty()) {
                     wake = std::min(wake, ack_deadline_);
                 }
                 jobs_ready_.wait_until(lock, wake, [&] { return stopping_ || !jobs_.empty(); });
@@ -338,7 +337,7 @@ class local_backend final : public backend {
             // Acks are not durability-critical (a lost ack means a redelivery the recipient
             // deduplicates), so they are written in bulk: when many are waiting, when the oldest
             // has waited ack_delay, and always before drain() returns or the thread ends.
-            if (pending_ack_count_ >= max_pending_acks ||
+            if (pending_acks_.size() >= max_pending_acks ||
                 std::chrono::steady_clock::now() >= ack_deadline_ || stop_now ||
                 drain_requested_.load()) {
                 flush_acks();
@@ -355,7 +354,7 @@ class local_backend final : public backend {
     }
 
     void flush_acks() {
-        if (pending_ack_count_ == 0) {
+        if (pending_acks_.empty()) {
             return;
         }
         const auto now = unix_now();
@@ -369,7 +368,12 @@ class local_backend final : public backend {
         }
         pending_acks_.clear();
         pending_ack_index_.clear();
-        pending_ack_count_ = 0;
+    }
+
+    void add_pending_ack(store::acknowledgement ack) {
+        pending_ack_index_.emplace(ack_key(ack.recipient, ack.sender, ack.id),
+                                   pending_acks_.size());
+        pending_acks_.push_back(std::move(ack));
     }
 
     static std::uint64_t ack_key(std::string_view recipient, std::string_view sender,
@@ -423,14 +427,11 @@ class local_backend final : public backend {
             if (ack == nullptr) {
                 return false;
             }
-            if (pending_ack_count_ == 0) {
+            if (pending_acks_.empty()) {
                 ack_deadline_ = std::chrono::steady_clock::now() + ack_delay;
             }
-            pending_ack_count_ += ack->acked.size();
             for (auto& [sender, id] : ack->acked) {
-                pending_ack_index_.emplace(ack_key(ack->recipient, sender, id),
-                                           pending_acks_.size());
-                pending_acks_.push_back({ack->recipient, std::move(sender), id});
+                add_pending_ack({ack->recipient, std::move(sender), id});
             }
             return true;
         });
@@ -472,6 +473,7 @@ class local_backend final : public backend {
             }
         }
         std::vector<store::enqueue_result> results;
+        bool stored = true;
         try {
             const auto started = std::chrono::steady_clock::now();
             results = store_->enqueue(envelopes_, options_.limits);
@@ -480,36 +482,23 @@ class local_backend final : public backend {
             commit_time_ += std::chrono::steady_clock::now() - started;
         } catch (const std::exception& error) {
             spdlog::error("committing {} envelopes failed: {}", envelopes_.size(), error.what());
+            stored = false;
             for (const auto& envelope : envelopes_) {
                 if (envelope.acked_at != 0) { // the ack it used up waits again
-                    pending_ack_index_.emplace(
-                        ack_key(envelope.recipient, envelope.sender, envelope.id),
-                        pending_acks_.size());
-                    pending_acks_.push_back({envelope.recipient, envelope.sender, envelope.id});
+                    add_pending_ack({envelope.recipient, envelope.sender, envelope.id});
                 }
             }
-            for (auto i = begin; i < end; ++i) {
-                auto& send = std::get<send_job>(batch[i]);
-                {
-                    std::lock_guard lock(routes_mutex_);
-                    store::envelope none;
-                    for (std::size_t r = 0; r < send.recipients.size(); ++r) {
-                        add_outcomes(send, r, none, 0);
-                    }
-                }
-                send.done({});
-            }
-            dispatch_outcomes();
-            return;
         }
+        const auto queued = [&](std::size_t at) {
+            return stored && results.at(at) == store::enqueue_result::queued;
+        };
         {
             std::lock_guard lock(routes_mutex_);
             std::size_t at = 0;
             for (auto i = begin; i < end; ++i) {
                 const auto& send = std::get<send_job>(batch[i]);
                 for (std::size_t r = 0; r < send.recipients.size(); ++r, ++at) {
-                    const bool queued = results.at(at) == store::enqueue_result::queued;
-                    add_outcomes(send, r, envelopes_[at], queued ? envelopes_[at].sequence : 0);
+                    add_outcomes(send, r, envelopes_[at], queued(at) ? envelopes_[at].sequence : 0);
                 }
             }
         }
@@ -517,9 +506,12 @@ class local_backend final : public backend {
         std::size_t at = 0;
         for (auto i = begin; i < end; ++i) {
             auto& send = std::get<send_job>(batch[i]);
-            std::vector<store::enqueue_result> mine(
-                results.begin() + static_cast<std::ptrdiff_t>(at),
-                results.begin() + static_cast<std::ptrdiff_t>(at + send.recipients.size()));
+            std::vector<store::enqueue_result> mine; // empty: the store failed
+            if (stored) {
+                mine.assign(results.begin() + static_cast<std::ptrdiff_t>(at),
+                            results.begin() +
+                                static_cast<std::ptrdiff_t>(at + send.recipients.size()));
+            }
             at += send.recipients.size();
             send.done(std::move(mine));
         }
@@ -537,7 +529,6 @@ class local_backend final : public backend {
     // Acks waiting for the next flush, and an index into them by ack_key (writer thread only).
     std::vector<store::acknowledgement> pending_acks_;
     std::unordered_multimap<std::uint64_t, std::size_t> pending_ack_index_;
-    std::size_t pending_ack_count_ = 0;
     std::chrono::steady_clock::time_point ack_deadline_{};
     std::atomic<bool> drain_requested_{false};
 

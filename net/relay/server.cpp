@@ -427,6 +427,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         }
         writer_running_ = false;
         retire_writer_ = false;
+        write_wakeup_.reset(); // nothing waits on it now; the next writer makes its own
         if (failed || closing_) {
             close_now();
         }
@@ -461,10 +462,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         hello.set_protocol_version(protocol_version);
         hello.set_software(owner_.options_.software);
         queue_out_frame();
-        if (!login_) {
-            login_ = std::make_unique<login_material>(); // not reached: Hello is the first frame
-        }
-        owner_.random_.fill(login_->nonce);
+        owner_.random_.fill(login_->nonce); // made by handshake(); Hello is the first frame
         out_frame_.mutable_challenge()->set_nonce(login_->nonce.data(), login_->nonce.size());
         queue_out_frame();
     }

@@ -84,6 +84,9 @@ struct split_lines {
 };
 
 struct fixture {
+    // Before the backend, whose writer thread runs the send callbacks until it is destroyed.
+    std::mutex mutex_;
+    std::vector<std::string> results_;
     gated_store::gate gate;
     std::shared_ptr<relay::backend> backend =
         relay::make_local_backend(std::make_unique<gated_store>(gate), {});
@@ -96,15 +99,29 @@ struct fixture {
             REQUIRE(done.get_future().get() == store::registration_result::registered);
         }
     }
-    // Sends from alice to bob; the results arrive in `results`.
-    void send(std::uint8_t id, std::vector<std::string>& results, std::mutex& mutex) {
+    // Sends from alice to bob; its result is added to results().
+    void send(std::uint8_t id) {
         backend->send("alice", {"bob"}, id_of(id), "ciphertext",
-                      [&](std::vector<store::enqueue_result> r) {
-                          std::lock_guard lock(mutex);
-                          results.push_back(r.empty()                               ? "failed"
-                                            : r[0] == store::enqueue_result::queued ? "queued"
-                                                                                    : "not queued");
+                      [this](std::vector<store::enqueue_result> r) {
+                          std::lock_guard lock(mutex_);
+                          results_.push_back(r.empty() ? "failed"
+                                             : r[0] == store::enqueue_result::queued
+                                                 ? "queued"
+                                                 : "not queued");
                       });
+    }
+    // "queued", "not queued" or "failed" for each send so far, in order.
+    std::vector<std::string> results() {
+        std::lock_guard lock(mutex_);
+        return results_;
+    }
+    // What waits in bob's queue.
+    std::vector<store::envelope> waiting() {
+        std::promise<std::vector<store::envelope>> page;
+        backend->pending("bob", 0, 10, [&](std::vector<store::envelope> envelopes) {
+            page.set_value(envelopes);
+        });
+        return page.get_future().get();
     }
 };
 
@@ -115,30 +132,22 @@ TEST_CASE("an online recipient gets an envelope when its send arrives, before th
     auto bob = std::make_shared<recorder>();
     f.backend->attach("bob", bob);
     f.gate.close(gated_store::step::enqueue);
-    std::mutex mutex;
-    std::vector<std::string> results;
-    f.send(1, results, mutex);
+    f.send(1);
     f.gate.wait_for(gated_store::step::enqueue);
     CHECK(bob->wait_for(1) == std::vector<std::string>{"uncommitted 1 seq 0"});
-    {
-        std::lock_guard lock(mutex);
-        CHECK(results.empty()); // the sender's result still waits for the commit
-    }
+    CHECK(f.results().empty()); // the sender's result still waits for the commit
     f.gate.open(gated_store::step::enqueue);
     CHECK(bob->wait_for(2) == std::vector<std::string>{"uncommitted 1 seq 0", "settled 1 seq 1"});
     f.backend->drain();
-    std::lock_guard lock(mutex);
-    CHECK(results == std::vector<std::string>{"queued"});
+    CHECK(f.results() == std::vector<std::string>{"queued"});
 }
 
 TEST_CASE("settlements come in the order of the uncommitted pushes, one for each") {
     fixture f;
     auto bob = std::make_shared<recorder>();
     f.backend->attach("bob", bob);
-    std::mutex mutex;
-    std::vector<std::string> results;
     for (std::uint8_t id = 1; id <= 50; ++id) {
-        f.send(id, results, mutex);
+        f.send(id);
     }
     f.backend->drain();
     const split_lines lines(bob->wait_for(100));
@@ -156,16 +165,13 @@ TEST_CASE("a send that is not stored settles its early push with nothing") {
     fixture f;
     auto bob = std::make_shared<recorder>();
     f.backend->attach("bob", bob);
-    std::mutex mutex;
-    std::vector<std::string> results;
-    f.send(7, results, mutex);
-    f.send(7, results, mutex); // a retry: a duplicate, stored once
+    f.send(7);
+    f.send(7); // a retry: a duplicate, stored once
     f.backend->drain();
     const split_lines lines(bob->wait_for(4));
     CHECK(lines.pushed == std::vector<std::string>{"uncommitted 7 seq 0", "uncommitted 7 seq 0"});
     CHECK(lines.settled == std::vector<std::string>{"settled 7 seq 1", "settled none"});
-    std::lock_guard lock(mutex);
-    CHECK(results == std::vector<std::string>{"queued", "not queued"});
+    CHECK(f.results() == std::vector<std::string>{"queued", "not queued"});
 }
 
 TEST_CASE("a failed commit settles every early push with nothing and reports the failure") {
@@ -173,13 +179,10 @@ TEST_CASE("a failed commit settles every early push with nothing and reports the
     auto bob = std::make_shared<recorder>();
     f.backend->attach("bob", bob);
     f.gate.failing = true; // read by the writer thread only after send() below
-    std::mutex mutex;
-    std::vector<std::string> results;
-    f.send(3, results, mutex);
+    f.send(3);
     f.backend->drain();
     CHECK(bob->wait_for(2) == std::vector<std::string>{"uncommitted 3 seq 0", "settled none"});
-    std::lock_guard lock(mutex);
-    CHECK(results == std::vector<std::string>{"failed"});
+    CHECK(f.results() == std::vector<std::string>{"failed"});
 }
 
 TEST_CASE(
@@ -188,9 +191,7 @@ TEST_CASE(
     auto first = std::make_shared<recorder>();
     f.backend->attach("bob", first);
     f.gate.close(gated_store::step::enqueue);
-    std::mutex mutex;
-    std::vector<std::string> results;
-    f.send(5, results, mutex);
+    f.send(5);
     f.gate.wait_for(gated_store::step::enqueue);
     auto second = std::make_shared<recorder>();
     f.backend->attach("bob", second);
@@ -202,14 +203,9 @@ TEST_CASE(
 
 TEST_CASE("an offline recipient gets nothing pushed and its envelope waits in the store") {
     fixture f;
-    std::mutex mutex;
-    std::vector<std::string> results;
-    f.send(9, results, mutex);
+    f.send(9);
     f.backend->drain();
-    std::promise<std::vector<store::envelope>> page;
-    f.backend->pending("bob", 0, 10,
-                       [&](std::vector<store::envelope> envelopes) { page.set_value(envelopes); });
-    const auto envelopes = page.get_future().get();
+    const auto envelopes = f.waiting();
     REQUIRE(envelopes.size() == 1);
     CHECK(envelopes[0].id == id_of(9));
 }
@@ -219,24 +215,18 @@ TEST_CASE("an ack that comes before its envelope's commit leaves nothing waiting
     fixture f;
     auto bob = std::make_shared<recorder>();
     f.backend->attach("bob", bob);
-    std::mutex mutex;
-    std::vector<std::string> results;
     f.gate.close(gated_store::step::enqueue);
-    f.send(1, results, mutex);
+    f.send(1);
     f.gate.wait_for(gated_store::step::enqueue); // the writer holds message 1's commit
-    f.send(2, results, mutex);
+    f.send(2);
     f.backend->acknowledge("bob", {{"alice", id_of(2)}}); // bob got 2 early and acked it
     f.gate.open(gated_store::step::enqueue);
     f.backend->drain();
-    std::promise<std::vector<store::envelope>> page;
-    f.backend->pending("bob", 0, 10,
-                       [&](std::vector<store::envelope> envelopes) { page.set_value(envelopes); });
-    const auto waiting = page.get_future().get();
+    const auto waiting = f.waiting();
     REQUIRE(waiting.size() == 1);
     CHECK(waiting[0].id == id_of(1));
     CHECK(f.gate.acknowledged == 0); // stored as delivered in its commit: no separate write
-    f.send(2, results, mutex);       // a retry of the acked one
+    f.send(2);                       // a retry of the acked one
     f.backend->drain();
-    std::lock_guard lock(mutex);
-    CHECK(results == std::vector<std::string>{"queued", "queued", "not queued"});
+    CHECK(f.results() == std::vector<std::string>{"queued", "queued", "not queued"});
 }

@@ -1,15 +1,14 @@
 // The real `sotto --relay` process, killed with SIGKILL at random moments while clients send.
 #include "relay_fixture.h"
+#include "tests/support/child.h"
 
 #include <asio/detached.hpp>
 #include <catch2/catch.hpp>
-#include <sys/wait.h>
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -18,79 +17,50 @@ using namespace sotto;
 using namespace sotto::testing;
 using sotto::net::link::connection;
 
-extern char** environ; // NOLINT
-
 namespace {
 
-// A port that was free a moment ago: bind port 0, read it back, release it. The relay binds it
-// with SO_REUSEADDR, and keeps it across restarts so clients reconnect to the same place.
-std::uint16_t free_port() {
-    asio::io_context io;
-    asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
-    return acceptor.local_endpoint().port();
-}
-
+// The relay binary on `data` and `port` (free_port(): bound with SO_REUSEADDR and kept across
+// restarts, so clients reconnect to the same place).
 struct relay_process {
-    pid_t pid = -1;
+    std::unique_ptr<child_process> child;
     std::string fingerprint;
 
     relay_process(const std::filesystem::path& data, std::uint16_t port,
                   const std::vector<std::string>& extra = {}) {
-        const auto out = data.parent_path() / "relay.out";
-        std::filesystem::remove(out);
         std::vector<std::string> arguments{
             SOTTO_BINARY,  "--relay",     "--listen",    "127.0.0.1:" + std::to_string(port),
             "--data-dir",  data.string(), "--log-level", "warn",
             "--max-queue", "1000000"};
         arguments.insert(arguments.end(), extra.begin(), extra.end());
-        std::vector<char*> argv;
-        for (auto& a : arguments) {
-            argv.push_back(a.data());
-        }
-        argv.push_back(nullptr);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                         0600);
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-        REQUIRE(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) == 0);
-        posix_spawn_file_actions_destroy(&actions);
+        child = std::make_unique<child_process>(arguments, std::map<std::string, std::string>{});
         const std::string marker = "certificate fingerprint (SHA-256): ";
-        for (int i = 0; i < 1000; ++i) {
-            std::ifstream file(out);
-            std::string line;
-            while (std::getline(file, line)) {
-                if (line.rfind(marker, 0) == 0) {
-                    fingerprint = line.substr(marker.size());
-                    return;
-                }
+        while (const auto line = child->read_line(std::chrono::seconds(10))) {
+            if (line->rfind(marker, 0) == 0) {
+                fingerprint = line->substr(marker.size());
+                return;
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
         FAIL("the relay did not start");
     }
     void kill_hard() {
-        if (pid > 0) {
-            ::kill(pid, SIGKILL);
-            int status = 0;
-            ::waitpid(pid, &status, 0);
-            pid = -1;
+        if (child) {
+            child->signal(SIGKILL);
+            child->wait(std::chrono::seconds(10));
+            child.reset();
         }
     }
+    void signal_terminate() { child->signal(SIGTERM); }
     // SIGTERM and wait: a graceful stop exits 0.
     void terminate() {
-        if (pid > 0) {
-            ::kill(pid, SIGTERM);
+        if (child) {
+            signal_terminate();
             wait_for_exit();
         }
     }
     void wait_for_exit() {
-        if (pid > 0) {
-            int status = 0;
-            ::waitpid(pid, &status, 0);
-            CHECK(WIFEXITED(status));
-            CHECK(WEXITSTATUS(status) == 0);
-            pid = -1;
+        if (child) {
+            CHECK(child->wait(std::chrono::seconds(10)) == 0);
+            child.reset();
         }
     }
     ~relay_process() { kill_hard(); }
@@ -321,7 +291,7 @@ TEST_CASE("SIGTERM while clients send: the relay answers what it read, says it i
         asio::co_spawn(io, sender_loop(options, tls, senders[i], i, true, running), asio::detached);
     }
     io.run_for(std::chrono::milliseconds(400));
-    ::kill(relay.pid, SIGTERM);
+    relay.signal_terminate();
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (running > 0 && std::chrono::steady_clock::now() < give_up) {
         io.run_for(std::chrono::milliseconds(20));
