@@ -162,7 +162,7 @@ double sotto_memory_per_connection(const workspace& ws, std::uint16_t port, pid_
                    }
                    links.push_back(link);
                }
-               asio::steady_timer settle(io, std::chrono::milliseconds(500));
+               asio::steady_timer settle(io, std::chrono::milliseconds(2000));
                co_await settle.async_wait(use_tuple);
                after = rss_kib(server);
            }},
@@ -310,7 +310,7 @@ double mosquitto_memory_per_connection(std::uint16_t port, pid_t server, int cou
                        before = rss_kib(server);
                    }
                }
-               asio::steady_timer settle(io, std::chrono::milliseconds(500));
+               asio::steady_timer settle(io, std::chrono::milliseconds(2000));
                co_await settle.async_wait(use_tuple);
                after = rss_kib(server);
            }},

@@ -23,7 +23,9 @@ const char* to_string(decode_status status) noexcept {
     return "unknown decode status";
 }
 
-frame_decoder::frame_decoder(std::size_t max_frame_size) : max_frame_size_(max_frame_size) {
+frame_decoder::frame_decoder(std::size_t max_frame_size)
+    : max_frame_size_(
+          static_cast<std::uint32_t>(std::min<std::size_t>(max_frame_size, max_body_length))) {
     static std::once_flag silenced;
     std::call_once(silenced, [] {
         google::protobuf::SetLogHandler(
@@ -54,20 +56,20 @@ decode_step frame_decoder::decode(std::span<const std::uint8_t> input, wire::Fra
     if (header_filled_ < frame_header_size) {
         const auto take = std::min(frame_header_size - header_filled_, input.size());
         std::copy_n(input.begin(), take, header_ + header_filled_);
-        header_filled_ += take;
+        header_filled_ = static_cast<std::uint8_t>(header_filled_ + take);
         used += take;
         if (header_filled_ < frame_header_size) {
             return {used, decode_status::need_more};
         }
-        body_length_ = (std::size_t{header_[0]} << 24U) | (std::size_t{header_[1]} << 16U) |
-                       (std::size_t{header_[2]} << 8U) | std::size_t{header_[3]};
-        if (body_length_ > max_frame_size_ || body_length_ > 0x7fffffffU) {
+        body_length_ = (std::uint32_t{header_[0]} << 24U) | (std::uint32_t{header_[1]} << 16U) |
+                       (std::uint32_t{header_[2]} << 8U) | std::uint32_t{header_[3]};
+        if (body_length_ > max_frame_size_ || body_length_ > max_body_length) {
             failed_ = decode_status::oversized;
             return {used, failed_};
         }
     }
     const auto rest = input.subspan(used);
-    const auto missing = body_length_ - body_.size();
+    const std::size_t missing = body_length_ - body_.size();
     if (body_.empty() && rest.size() >= missing) {
         // The whole body is in this input: parse in place, no copy.
         const auto status = finish(rest.first(missing), out);

@@ -16,7 +16,7 @@ namespace sotto::net {
 inline constexpr std::size_t frame_header_size = 4;
 inline constexpr std::size_t default_max_frame_size = 64 * 1024; // body bytes, header excluded
 
-enum class decode_status {
+enum class decode_status : std::uint8_t {
     need_more,    // every input byte was consumed; a frame is incomplete
     frame,        // `out` holds a frame; input after `consumed` is not yet looked at
     oversized,    // the declared length exceeds the limit
@@ -52,12 +52,15 @@ class frame_decoder {
   private:
     decode_status finish(std::span<const std::uint8_t> body, wire::Frame& out);
 
-    std::size_t max_frame_size_;
+    // Narrow fields: a relay keeps one decoder per connection. A length never exceeds
+    // max_body_length, so 32 bits hold it.
+    static constexpr std::uint32_t max_body_length = 0x7fffffffU;
+    std::uint32_t max_frame_size_;
+    std::uint32_t body_length_ = 0;
     std::uint8_t header_[frame_header_size]{};
-    std::size_t header_filled_ = 0;
-    std::size_t body_length_ = 0;
-    std::vector<std::uint8_t> body_; // only while a frame spans several inputs
+    std::uint8_t header_filled_ = 0;
     decode_status failed_ = decode_status::need_more;
+    std::vector<std::uint8_t> body_; // only while a frame spans several inputs
 };
 
 // Appends the header and serialized `frame` to `out`. False (and `out` unchanged) when the

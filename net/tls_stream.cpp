@@ -14,7 +14,7 @@ namespace {
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 }
 
-tls_stream::tls_stream(asio::ip::tcp::socket socket, asio::ssl::context& context)
+tls_stream::tls_stream(socket_type socket, asio::ssl::context& context)
     : socket_(std::move(socket)), ssl_(SSL_new(context.native_handle())) {
     if (ssl_ == nullptr) {
         throw tls_error("cannot create a TLS session");

@@ -7,6 +7,7 @@
 #include "net/tls.h"
 #include "net/tls_stream.h"
 
+#include <asio/bind_allocator.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -23,6 +24,7 @@
 #include <array>
 #include <atomic>
 #include <csignal>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -78,7 +80,7 @@ class server::impl {
     [[nodiscard]] std::size_t connection_count() const noexcept { return connections_.load(); }
 
     // Connection bookkeeping, called by sessions from any context.
-    void session_ended(const std::string& address, const session* which);
+    void session_ended(const std::string& address);
     // False when this address has used up its failed-login allowance.
     bool failed_login_allowed(const std::string& address);
     void record_failed_login(const std::string& address);
@@ -101,6 +103,8 @@ class server::impl {
 
   private:
     asio::awaitable<void> accept_loop();
+    // Runs `work` on lane's thread and waits for it (never call from a lane's thread).
+    void run_on(std::size_t lane, const std::function<void()>& work);
     // One per context: every sweep_interval() it runs session::sweep on that context's sessions
     // (deadlines, pings, idle buffers), so no connection needs a timer or coroutine of its own.
     asio::awaitable<void> sweep_loop(std::size_t lane);
@@ -108,7 +112,6 @@ class server::impl {
 
     std::atomic<std::size_t> connections_{0};
     std::mutex registry_mutex_;
-    std::unordered_map<const session*, std::weak_ptr<session>> sessions_;
     std::unordered_map<std::string, std::size_t> per_address_;
     std::unordered_map<std::string, token_bucket> failed_logins_;
     std::unordered_map<std::string, clock_type::time_point> last_limit_audit_;
@@ -129,14 +132,16 @@ namespace {
 
 class session final : public subscriber, public std::enable_shared_from_this<session> {
   public:
-    session(server::impl& owner, std::size_t lane, tcp::socket socket, std::string address)
-        : owner_(owner), lane_(lane), stream_(std::move(socket), owner.tls_),
-          address_(std::move(address)), state_(owner.options_.limits),
-          decoder_(owner.options_.limits.max_frame_size), accepted_at_(clock_type::now()),
-          last_activity_(accepted_at_), bucket_(owner.options_.limits.frames_per_second,
-                                                owner.options_.limits.frame_burst, accepted_at_) {}
+    // `address` is the key of the relay's per-address count, which outlives the session.
+    session(server::impl& owner, std::size_t lane, tls_stream::socket_type socket,
+            const std::string& address)
+        : owner_(owner), lane_(lane), stream_(std::move(socket), owner.tls_), address_(address),
+          state_(owner.options_.limits), decoder_(owner.options_.limits.max_frame_size),
+          accepted_at_(clock_type::now()), last_activity_(accepted_at_),
+          bucket_(owner.options_.limits.frames_per_second, owner.options_.limits.frame_burst,
+                  accepted_at_) {}
 
-    ~session() override { owner_.session_ended(address_, this); }
+    ~session() override { owner_.session_ended(address_); }
 
     // The context this session runs on (one thread: no locks).
     [[nodiscard]] asio::io_context::executor_type executor() const {
@@ -184,17 +189,15 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         }
         if (!ping_outstanding_ && now >= last_activity_ + limits.idle_timeout / 2) {
             ping_outstanding_ = true; // the connection must answer before last_activity_ + idle
-            out_frame_.mutable_ping()->set_token(++ping_token_);
+            out_frame().mutable_ping()->set_token(++ping_token_);
             return queue_out_frame();
         }
         if (busy_since_sweep_) {
             busy_since_sweep_ = false;
-        } else if (outbox_.empty() && writing_.empty()) {
+        } else if (outbox_.empty() && !write_in_flight_) {
             // Quiet for a whole interval, and the writer (if any) waits for output rather than
             // writing: nothing uses the buffers, and the coroutines can go until there is work.
             std::string().swap(outbox_);
-            std::string().swap(writing_);
-            in_frame_.Clear();
             if (writer_running_) {
                 retire_writer_ = true;
                 write_wakeup_->cancel();
@@ -242,7 +245,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             if (self->closing_) {
                 return;
             }
-            auto& presence = *self->out_frame_.mutable_presence();
+            auto& presence = *self->out_frame().mutable_presence();
             presence.set_username(username);
             presence.set_online(online);
             self->queue_out_frame();
@@ -321,7 +324,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
                 busy_since_sweep_ = true;
                 std::span<const std::uint8_t> input(buffer.data(), length);
                 while (!input.empty() && !closing_) {
-                    const auto step = decoder_.decode(input, in_frame_);
+                    const auto step = decoder_.decode(input, frames().in);
                     input = input.subspan(step.consumed);
                     if (step.status == decode_status::need_more) {
                         break;
@@ -337,12 +340,12 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
                         fail(wire::Error::RATE_LIMITED, "over the frame rate limit", true);
                         break;
                     }
-                    const auto verdict = state_.on_frame(in_frame_);
+                    const auto verdict = state_.on_frame(frames().in);
                     if (!verdict.accepted) {
                         fail(verdict.code, verdict.reason, true);
                         break;
                     }
-                    handle(in_frame_);
+                    handle(frames().in);
                 }
             }
         } catch (const std::exception& error) {
@@ -362,13 +365,18 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     }
 
     // Whatever ends the wait (input, end of stream, an error), the restarted reader sees it.
+    // The wait is allocated at its exact size with std::allocator: asio's default recycling
+    // allocator would hand it whatever larger block the thread freed last, and it is held for as
+    // long as the connection stays idle.
     void park_reader() {
-        stream_.socket().async_wait(tcp::socket::wait_read,
-                                    [self = shared_from_this()](std::error_code) {
-                                        if (!self->finished_ && !self->reader_running_) {
-                                            self->start_reader();
-                                        }
-                                    });
+        stream_.socket().async_wait(
+            tcp::socket::wait_read,
+            asio::bind_allocator(std::allocator<void>(),
+                                 [self = shared_from_this()](std::error_code) {
+                                     if (!self->finished_ && !self->reader_running_) {
+                                         self->start_reader();
+                                     }
+                                 }));
     }
 
     // The writer coroutine runs while the connection is busy: it waits on write_wakeup_ between
@@ -393,6 +401,8 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
 
     asio::awaitable<void> write_loop() {
         bool failed = false;
+        // What is being written; in the coroutine's frame, so it goes when the writer retires.
+        std::string writing;
         try {
             for (;;) {
                 if (outbox_.empty()) {
@@ -402,14 +412,16 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
                     co_await write_wakeup_->async_wait(use_tuple);
                     continue;
                 }
-                writing_.swap(outbox_);
+                writing.swap(outbox_);
+                write_in_flight_ = true;
                 const auto error = co_await stream_.write_all(
-                    {reinterpret_cast<const std::uint8_t*>(writing_.data()), writing_.size()});
+                    {reinterpret_cast<const std::uint8_t*>(writing.data()), writing.size()});
+                write_in_flight_ = false;
                 busy_since_sweep_ = true;
-                if (writing_.capacity() > 64 * 1024) {
-                    std::string().swap(writing_);
+                if (writing.capacity() > 64 * 1024) {
+                    std::string().swap(writing);
                 } else {
-                    writing_.clear();
+                    writing.clear();
                 }
                 if (error) {
                     failed = true;
@@ -426,6 +438,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             failed = true;
         }
         writer_running_ = false;
+        write_in_flight_ = false;
         retire_writer_ = false;
         write_wakeup_.reset(); // nothing waits on it now; the next writer makes its own
         if (failed || closing_) {
@@ -450,7 +463,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         case wire::Frame::kKeyLookup:
             return on_key_lookup(frame.key_lookup());
         case wire::Frame::kPing:
-            out_frame_.mutable_pong()->set_token(frame.ping().token());
+            out_frame().mutable_pong()->set_token(frame.ping().token());
             return queue_out_frame();
         default:
             return; // Pong: its arrival already counted as activity
@@ -458,12 +471,12 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     }
 
     void on_hello() {
-        auto& hello = *out_frame_.mutable_hello();
+        auto& hello = *out_frame().mutable_hello();
         hello.set_protocol_version(protocol_version);
         hello.set_software(owner_.options_.software);
         queue_out_frame();
         owner_.random_.fill(login_->nonce); // made by handshake(); Hello is the first frame
-        out_frame_.mutable_challenge()->set_nonce(login_->nonce.data(), login_->nonce.size());
+        out_frame().mutable_challenge()->set_nonce(login_->nonce.data(), login_->nonce.size());
         queue_out_frame();
     }
 
@@ -553,7 +566,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         }
         owner_.backend_->audit({unix_now(), "login_failed",
                                 store::valid_username(username) ? username : "", address_, why});
-        auto& result = *out_frame_.mutable_auth_result();
+        auto& result = *out_frame().mutable_auth_result();
         result.set_status(status);
         result.set_message(why);
         queue_out_frame();
@@ -567,7 +580,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         login_.reset(); // a connection authenticates once
         username_ = username;
         owner_.backend_->audit({unix_now(), kind, username, address_, {}});
-        auto& result = *out_frame_.mutable_auth_result();
+        auto& result = *out_frame().mutable_auth_result();
         result.set_status(wire::AuthResult::OK);
         result.set_username(username);
         queue_out_frame();
@@ -577,7 +590,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             username_,
             on_context<std::vector<store::expiry_notice>>([](session& self, auto notices) {
                 for (const auto& notice : notices) {
-                    auto& out = *self.out_frame_.mutable_expiry_notice();
+                    auto& out = *self.out_frame().mutable_expiry_notice();
                     out.set_recipient(notice.recipient);
                     out.set_id(notice.id.data(), notice.id.size());
                     self.queue_out_frame();
@@ -601,7 +614,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
                         return self.fail(wire::Error::INTERNAL,
                                          "the relay could not store the message", false);
                     }
-                    auto& out = *self.out_frame_.mutable_send_result();
+                    auto& out = *self.out_frame().mutable_send_result();
                     out.set_id(id.data(), id.size());
                     for (std::size_t i = 0; i < results.size(); ++i) {
                         auto* item = out.add_results();
@@ -626,7 +639,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     }
 
     void on_users() {
-        auto& users = *out_frame_.mutable_users();
+        auto& users = *out_frame().mutable_users();
         for (auto& name : owner_.backend_->online_users(max_users_listed)) {
             users.add_online(std::move(name));
         }
@@ -636,13 +649,13 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     void on_key_lookup(const wire::KeyLookup& lookup) {
         const auto& username = lookup.username();
         if (!store::valid_username(username)) {
-            out_frame_.mutable_key_info()->set_username(username);
+            out_frame().mutable_key_info()->set_username(username);
             return queue_out_frame();
         }
         owner_.backend_->find_account(
             username,
             on_context<std::optional<store::account>>([username](session& self, auto found) {
-                auto& info = *self.out_frame_.mutable_key_info();
+                auto& info = *self.out_frame().mutable_key_info();
                 info.set_username(username);
                 if (found) {
                     info.set_identity_key(found->identity_key.data(), found->identity_key.size());
@@ -752,7 +765,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     }
 
     void write_deliver(const store::envelope& envelope, std::uint64_t sequence) {
-        auto& deliver = *out_frame_.mutable_deliver();
+        auto& deliver = *out_frame().mutable_deliver();
         deliver.set_sender(envelope.sender);
         deliver.set_id(envelope.id.data(), envelope.id.size());
         deliver.set_ciphertext(envelope.ciphertext.data(), envelope.ciphertext.size());
@@ -762,15 +775,34 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         watch(envelope.sender);
     }
 
-    // Encodes out_frame_ (reused, so steady traffic does not allocate) onto the outbox.
+    // One incoming and one outgoing frame per thread, not per connection: each is filled and used
+    // up with no co_await in between (decode, then handle; out_frame, then queue_out_frame), and a
+    // connection runs on one thread.
+    struct thread_frames {
+        wire::Frame in;
+        wire::Frame out;
+    };
+    static thread_frames& frames() {
+        thread_local thread_frames mine;
+        return mine;
+    }
+    // The outgoing frame, empty: set one body, then queue_out_frame.
+    static wire::Frame& out_frame() {
+        auto& frame = frames().out;
+        frame.clear_body();
+        return frame;
+    }
+
+    // Encodes out_frame() onto the outbox.
     void queue_out_frame() {
+        auto& frame = frames().out;
         if (!closing_ || error_pending_) {
-            if (!append_frame(out_frame_, outbox_, owner_.options_.limits.max_frame_size)) {
+            if (!append_frame(frame, outbox_, owner_.options_.limits.max_frame_size)) {
                 spdlog::error("an outgoing frame to {} exceeded the frame limit", address_);
             }
             wake_writer();
         }
-        out_frame_.clear_body();
+        frame.clear_body();
     }
 
     // Closes this connection for `code`, sending an Error frame first where the TLS session allows.
@@ -783,7 +815,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         }
         spdlog::debug("closing connection from {}: {}", address_, reason);
         state_.close();
-        auto& error = *out_frame_.mutable_error();
+        auto& error = *out_frame().mutable_error();
         error.set_code(code);
         error.set_message(reason);
         error_pending_ = true;
@@ -842,13 +874,10 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     server::impl& owner_;
     std::size_t lane_;
     tls_stream stream_;
-    std::string address_;
+    const std::string& address_; // see the constructor
     connection_state state_;
     frame_decoder decoder_;
-    wire::Frame in_frame_;
-    wire::Frame out_frame_;
     std::string outbox_;
-    std::string writing_;
     clock_type::time_point accepted_at_;
     clock_type::time_point last_activity_;
     clock_type::time_point closing_since_;
@@ -878,6 +907,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     bool lingering_ = false; // finished, reading until the peer closes (see close_now)
     bool finished_ = false;
     bool writer_running_ = false;
+    bool write_in_flight_ = false;
     bool retire_writer_ = false;
     bool reader_running_ = false;
     bool retire_reader_ = false;
@@ -959,7 +989,7 @@ asio::awaitable<void> server::impl::accept_loop() {
         std::shared_ptr<session> connection;
         {
             std::lock_guard lock(registry_mutex_);
-            auto& from_address = per_address_[address];
+            auto& [key, from_address] = *per_address_.try_emplace(address, 0).first;
             if (connections_.load() >= options_.max_connections ||
                 from_address >= options_.max_connections_per_ip) {
                 if (from_address == 0) {
@@ -969,8 +999,7 @@ asio::awaitable<void> server::impl::accept_loop() {
             } else {
                 ++from_address;
                 ++connections_;
-                connection = std::make_shared<session>(*this, lane, std::move(socket), address);
-                sessions_.emplace(connection.get(), connection);
+                connection = std::make_shared<session>(*this, lane, std::move(socket), key);
             }
         }
         if (!connection) {
@@ -1008,9 +1037,8 @@ asio::awaitable<void> server::impl::sweep_loop(std::size_t lane) {
     }
 }
 
-void server::impl::session_ended(const std::string& address, const session* which) {
+void server::impl::session_ended(const std::string& address) {
     std::lock_guard lock(registry_mutex_);
-    sessions_.erase(which);
     const auto found = per_address_.find(address);
     if (found != per_address_.end() && --found->second == 0) {
         per_address_.erase(found);
@@ -1060,36 +1088,44 @@ void server::impl::audit_limit(const std::string& address, const std::string& us
     backend_->audit({unix_now(), "limit", username, address, detail});
 }
 
+void server::impl::run_on(std::size_t lane, const std::function<void()>& work) {
+    std::promise<void> reached;
+    auto done = reached.get_future();
+    asio::post(*contexts_[lane], [&] {
+        work();
+        reached.set_value();
+    });
+    done.wait();
+}
+
 void server::impl::stop() {
     if (!started_ || stopped_) {
         return;
     }
     stopped_ = true;
     stopping_ = true;
-    asio::post(*contexts_.front(), [this] {
+    // Accepts that completed before the close have posted their sessions to their lanes by the
+    // time it ran, so the walk over the lanes below finds every session.
+    run_on(0, [this] {
         std::error_code ignored;
         acceptor_->close(ignored);
     });
     std::vector<std::shared_ptr<session>> open;
-    {
-        std::lock_guard lock(registry_mutex_);
-        for (const auto& [key, weak] : sessions_) {
-            if (auto alive = weak.lock()) {
-                open.push_back(std::move(alive));
+    for (std::size_t lane = 0; lane < contexts_.size(); ++lane) {
+        run_on(lane, [&] {
+            for (const auto& weak : lanes_[lane]) {
+                if (auto alive = weak.lock()) {
+                    alive->stop_reading();
+                    open.push_back(std::move(alive));
+                }
             }
-        }
-    }
-    for (const auto& connection : open) {
-        connection->stop_reading();
+        });
     }
     // Let the contexts process the stop_reading posts (and the frames already read) before
     // waiting for the store: a Send handled after drain() started would still be answered,
     // since drain waits only for what was submitted before it.
-    for (auto& context : contexts_) {
-        std::promise<void> reached;
-        auto done = reached.get_future();
-        asio::post(*context, [&reached] { reached.set_value(); });
-        done.wait();
+    for (std::size_t lane = 0; lane < contexts_.size(); ++lane) {
+        run_on(lane, [] {});
     }
     backend_->drain();
     for (const auto& connection : open) {

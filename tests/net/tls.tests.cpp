@@ -4,6 +4,8 @@
 #include "relay_fixture.h"
 
 #include <catch2/catch.hpp>
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
 #include <sys/stat.h>
 
 using namespace sotto;
@@ -106,4 +108,43 @@ TEST_CASE("the login input binds nonce, username and TLS session", "[net][tls]")
     CHECK(net::login_input(nonce, "alicf", binding) != base);
     CHECK(net::login_input(std::span(nonce).first(31), "alice", binding).empty());
     CHECK(net::login_input(nonce, std::string(256, 'a'), binding).empty());
+}
+
+namespace {
+
+// Runs a TLS handshake between `client` and `server` in memory and returns the suite agreed.
+std::string negotiated_suite(asio::ssl::context& client, asio::ssl::context& server) {
+    SSL* c = SSL_new(client.native_handle());
+    SSL* s = SSL_new(server.native_handle());
+    BIO* client_side = nullptr;
+    BIO* server_side = nullptr;
+    REQUIRE(BIO_new_bio_pair(&client_side, 0, &server_side, 0) == 1);
+    SSL_set_bio(c, client_side, client_side);
+    SSL_set_bio(s, server_side, server_side);
+    SSL_set_connect_state(c);
+    SSL_set_accept_state(s);
+    bool client_done = false;
+    bool server_done = false;
+    for (int round = 0; round < 20 && !(client_done && server_done); ++round) {
+        client_done = client_done || SSL_do_handshake(c) == 1;
+        server_done = server_done || SSL_do_handshake(s) == 1;
+    }
+    std::string suite = client_done && server_done ? SSL_get_cipher_name(s) : "";
+    SSL_free(c);
+    SSL_free(s);
+    return suite;
+}
+
+} // namespace
+
+TEST_CASE("the relay picks ChaCha20-Poly1305, the suite with the least per-connection state, "
+          "and still accepts a client that offers only AES-GCM",
+          "[net][tls]") {
+    auto server = net::make_server_context(net::generate_self_signed_certificate());
+    auto client = net::make_client_context();
+    CHECK(negotiated_suite(client, server) == "TLS_CHACHA20_POLY1305_SHA256");
+
+    auto aes_only = net::make_client_context();
+    REQUIRE(SSL_CTX_set_ciphersuites(aes_only.native_handle(), "TLS_AES_128_GCM_SHA256") == 1);
+    CHECK(negotiated_suite(aes_only, server) == "TLS_AES_128_GCM_SHA256");
 }
