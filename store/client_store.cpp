@@ -8,6 +8,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <array>
@@ -188,6 +189,7 @@ message_id id_of(const SQLite::Column& column) {
 
 struct client_store::impl {
     SQLite::Database database;
+    std::optional<std::filesystem::path> file; // nullopt: in memory
     std::optional<crypto::sealing_key> key;
     crypto::secret_buffer lookup_key;
     crypto::system_random random;
@@ -307,8 +309,9 @@ std::unique_ptr<client_store> client_store::open(const std::filesystem::path& di
         {.application_id = client_application_id, .what = "client database"});
     sqlite::migrate(database, client_migrations,
                     fmt::format("client database {}", (directory / "sotto.db").string()));
-    return std::unique_ptr<client_store>(
-        new client_store(std::make_unique<impl>(std::move(database))));
+    auto opened = std::make_unique<impl>(std::move(database));
+    opened->file = directory / "sotto.db";
+    return std::unique_ptr<client_store>(new client_store(std::move(opened)));
 }
 
 std::unique_ptr<client_store> client_store::open_in_memory() {
@@ -318,6 +321,21 @@ std::unique_ptr<client_store> client_store::open_in_memory() {
         sqlite::migrate(database, client_migrations, "client database (memory)");
         return std::unique_ptr<client_store>(
             new client_store(std::make_unique<impl>(std::move(database))));
+    });
+}
+
+std::optional<std::filesystem::path> client_store::file() const {
+    return impl_->file;
+}
+
+std::uint64_t client_store::write_mark() const {
+    return static_cast<std::uint64_t>(sqlite3_total_changes64(impl_->database.getHandle()));
+}
+
+void client_store::defer_durability() {
+    guarded([&] {
+        impl_->database.exec("PRAGMA synchronous=NORMAL");
+        impl_->database.exec("PRAGMA wal_autocheckpoint=0");
     });
 }
 
