@@ -224,10 +224,13 @@ class batch_session {
         }
     }
 
-    // Waits a moment for the relay to acknowledge what was handed to it, then stops.
+    // Lets a running export finish (its result is the answer the script waits for) and waits a
+    // moment for the relay to acknowledge what was handed to it, then stops.
     asio::awaitable<void> quit() {
         asio::steady_timer wait(io_);
-        for (int i = 0; i < 30 && engine_.connected() && engine_.unacknowledged() > 0; ++i) {
+        for (int i = 0;
+             engine_.exporting() || (i < 30 && engine_.connected() && engine_.unacknowledged() > 0);
+             ++i) {
             wait.expires_after(std::chrono::milliseconds(100));
             co_await wait.async_wait(use_tuple);
         }
@@ -458,16 +461,18 @@ class batch_session {
                     error("bad_command", "'format' is md or json", tag);
                     return false;
                 }
-                const auto outcome = engine_.export_conversation(
-                    *with, *format == "md" ? export_format::markdown : export_format::json, *path);
-                if (failed(outcome)) {
-                    report(std::get<command_error>(outcome), tag);
-                } else {
-                    answer(cmd, tag,
-                           {{"with", *with},
-                            {"path", *path},
-                            {"count", std::get<std::size_t>(outcome)}});
-                }
+                engine_.export_conversation(
+                    *with, *format == "md" ? export_format::markdown : export_format::json, *path,
+                    [this, tag, with = *with, path = *path](result<std::size_t> outcome) {
+                        if (failed(outcome)) {
+                            report(std::get<command_error>(outcome), tag);
+                        } else {
+                            answer("export", tag,
+                                   {{"with", with},
+                                    {"path", path},
+                                    {"count", std::get<std::size_t>(outcome)}});
+                        }
+                    });
             } else {
                 error("unknown_command", "unknown command '" + cmd + "'", tag);
             }

@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <ctime>
 #include <deque>
 #include <fstream>
@@ -98,6 +99,84 @@ std::string_view to_string(store::message_status status) noexcept {
     return "queued";
 }
 
+// Writes the decrypted conversation with `with` to `path` (0600), page by page: a long
+// conversation is never in memory. It goes to `path`.partial first and is renamed when complete,
+// so `path` never holds half an export. Returns the count; stops when `cancelled` is set.
+result<std::size_t> write_export(store::client_store& store, store::contact_id contact,
+                                 const std::string& with, const std::string& me,
+                                 export_format format, const std::filesystem::path& path,
+                                 const std::atomic<bool>& cancelled) {
+    const std::filesystem::path partial = path.string() + ".partial";
+    const int fd =
+        ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        return command_error{"io", "cannot write " + path.string()};
+    }
+    ::close(fd);
+    const auto give_up = [&](std::string code, std::string message) -> result<std::size_t> {
+        std::error_code ignored;
+        std::filesystem::remove(partial, ignored);
+        return command_error{std::move(code), std::move(message)};
+    };
+    std::ofstream out(partial, std::ios::trunc);
+    const auto from = [&](const store::stored_message& m) -> const std::string& {
+        return m.way == store::direction::outgoing ? me : with;
+    };
+    if (format == export_format::json) {
+        out << "{\"with\":" << nlohmann::json(with).dump()
+            << ",\"user\":" << nlohmann::json(me).dump() << ",\"messages\":[";
+    } else {
+        out << "# Conversation between " << me << " and " << with << "\n\n";
+    }
+    std::size_t count = 0;
+    std::optional<store::message_id> after;
+    try {
+        for (;;) {
+            if (cancelled) {
+                return give_up("cancelled", "the export was stopped");
+            }
+            const auto page = store.history_after(contact, after, history_page_size);
+            if (page.empty()) {
+                break;
+            }
+            after = page.back().id;
+            for (const auto& m : page) {
+                if (format == export_format::json) {
+                    out << (count == 0 ? "\n" : ",\n")
+                        << nlohmann::json{{"id", hex(m.id)},
+                                          {"from", from(m)},
+                                          {"direction",
+                                           m.way == store::direction::outgoing ? "out" : "in"},
+                                          {"text", m.text},
+                                          {"ts", m.sent_at},
+                                          {"status", to_string(m.status)}}
+                               .dump();
+                } else {
+                    const auto seconds = static_cast<std::time_t>(m.sent_at / 1000);
+                    std::tm parts{};
+                    ::gmtime_r(&seconds, &parts);
+                    std::array<char, 32> stamp{};
+                    std::strftime(stamp.data(), stamp.size(), "%Y-%m-%d %H:%M:%S UTC", &parts);
+                    out << "- " << stamp.data() << " **" << from(m) << "**: " << m.text << '\n';
+                }
+                ++count;
+            }
+        }
+    } catch (const std::exception& error) {
+        return give_up("io", error.what());
+    }
+    if (format == export_format::json) {
+        out << "\n]}\n";
+    }
+    out.flush();
+    out.close();
+    std::error_code renamed;
+    if (!out || (std::filesystem::rename(partial, path, renamed), renamed)) {
+        return give_up("io", "cannot write " + path.string());
+    }
+    return count;
+}
+
 std::string_view to_string(events::link_state state) noexcept {
     switch (state) {
     case events::link_state::connecting:
@@ -138,6 +217,10 @@ class engine::impl : public std::enable_shared_from_this<impl>, public group_hos
         if (worker_.joinable()) {
             worker_.join();
         }
+        export_cancelled_ = true;
+        if (export_worker_.joinable()) {
+            export_worker_.join();
+        }
     }
 
     // Per-peer state in memory; the store holds the durable copy.
@@ -168,6 +251,9 @@ class engine::impl : public std::enable_shared_from_this<impl>, public group_hos
     asio::steady_timer retry_timer_;
     crypto::system_random random_;
     std::thread worker_;
+    std::thread export_worker_; // see export_conversation
+    std::atomic<bool> export_cancelled_{false};
+    bool export_running_ = false;
     std::unique_ptr<store::client_store> store_;
     // Makes the store's commits durable off this thread; frames that follow commits wait for
     // it (send_frame). None for an in-memory store. Declared after store_: destroyed first.
@@ -397,6 +483,7 @@ class engine::impl : public std::enable_shared_from_this<impl>, public group_hos
             link_->close();
         }
         held_frames_.clear();
+        export_cancelled_ = true;
         reconnect_timer_.cancel();
         retry_timer_.cancel();
         sync_retry_timer_.cancel();
@@ -1466,70 +1553,44 @@ class engine::impl : public std::enable_shared_from_this<impl>, public group_hos
         send_frame(std::move(frame));
     }
 
-    result<std::size_t> export_conversation(const std::string& with, export_format format,
-                                            const std::filesystem::path& path) {
+    // The export runs on a worker with its own connection to the store (same key), so a long
+    // conversation never stalls this thread; `done` runs here. One export at a time.
+    void export_conversation(const std::string& with, export_format format,
+                             const std::filesystem::path& path,
+                             std::function<void(result<std::size_t>)> done) {
         if (auto error = not_ready()) {
-            return *error;
+            return done(*error);
         }
         const auto contact = known(with);
         if (!contact) {
-            return unknown(with);
+            return done(unknown(with));
         }
-        const int fd =
-            ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0) {
-            return command_error{"io", "cannot write " + path.string()};
+        if (export_running_) {
+            return done(command_error{"busy", "an export is still being written"});
         }
-        ::close(fd);
-        std::ofstream out(path, std::ios::trunc);
-        const auto from = [&](const store::stored_message& m) -> const std::string& {
-            return m.way == store::direction::outgoing ? username_ : with;
-        };
-        if (format == export_format::json) {
-            // One message a line, written page by page: a long conversation is never in memory.
-            out << "{\"with\":" << nlohmann::json(with).dump()
-                << ",\"user\":" << nlohmann::json(username_).dump() << ",\"messages\":[";
-        } else {
-            out << "# Conversation between " << username_ << " and " << with << "\n\n";
+        auto reader = store_->open_another();
+        if (!reader) { // an in-memory store (tests): no second connection, so here
+            return done(write_export(*store_, contact->id, with, username_, format, path,
+                                     export_cancelled_));
         }
-        std::size_t count = 0;
-        std::optional<store::message_id> after;
-        for (;;) {
-            const auto page = store_->history_after(contact->id, after, history_page_size);
-            if (page.empty()) {
-                break;
-            }
-            after = page.back().id;
-            for (const auto& m : page) {
-                if (format == export_format::json) {
-                    out << (count == 0 ? "\n" : ",\n")
-                        << nlohmann::json{{"id", hex(m.id)},
-                                          {"from", from(m)},
-                                          {"direction",
-                                           m.way == store::direction::outgoing ? "out" : "in"},
-                                          {"text", m.text},
-                                          {"ts", m.sent_at},
-                                          {"status", to_string(m.status)}}
-                               .dump();
-                } else {
-                    const auto seconds = static_cast<std::time_t>(m.sent_at / 1000);
-                    std::tm parts{};
-                    ::gmtime_r(&seconds, &parts);
-                    std::array<char, 32> stamp{};
-                    std::strftime(stamp.data(), stamp.size(), "%Y-%m-%d %H:%M:%S UTC", &parts);
-                    out << "- " << stamp.data() << " **" << from(m) << "**: " << m.text << '\n';
+        if (export_worker_.joinable()) {
+            export_worker_.join(); // finished: its result was handed over
+        }
+        export_running_ = true;
+        export_cancelled_ = false;
+        auto* io = &io_;
+        export_worker_ = std::thread([this, reader = std::move(reader), id = contact->id, with,
+                                      me = username_, format, path, io, weak = weak_from_this(),
+                                      done = std::move(done)]() mutable {
+            auto outcome = write_export(*reader, id, with, me, format, path, export_cancelled_);
+            reader.reset();
+            asio::post(*io, [weak, outcome = std::move(outcome), done = std::move(done)] {
+                if (auto self = weak.lock()) { // else the front end went with the engine
+                    self->export_running_ = false;
+                    done(outcome);
                 }
-                ++count;
-            }
-        }
-        if (format == export_format::json) {
-            out << "\n]}\n";
-        }
-        out.flush();
-        if (!out) {
-            return command_error{"io", "cannot write " + path.string()};
-        }
-        return count;
+            });
+        });
     }
 
     // ---- group commands ------------------------------------------------------------------
@@ -1766,9 +1827,14 @@ result<std::size_t> engine::mark_read(const std::string& with) {
 void engine::users(std::function<void(result<std::vector<std::string>>)> done) {
     impl_->users(std::move(done));
 }
-result<std::size_t> engine::export_conversation(const std::string& with, export_format format,
-                                                const std::filesystem::path& path) {
-    return checked<std::size_t>([&] { return impl_->export_conversation(with, format, path); });
+void engine::export_conversation(const std::string& with, export_format format,
+                                 const std::filesystem::path& path,
+                                 std::function<void(result<std::size_t>)> done) {
+    try {
+        impl_->export_conversation(with, format, path, done);
+    } catch (const std::exception& error) {
+        done(command_error{"io", error.what()});
+    }
 }
 std::optional<conversation_status> engine::status(const std::string& with) {
     return impl_->status(with);
@@ -1778,6 +1844,9 @@ std::size_t engine::unacknowledged() const noexcept {
 }
 bool engine::connected() const noexcept {
     return impl_->connected_;
+}
+bool engine::exporting() const noexcept {
+    return impl_->export_running_;
 }
 
 void engine::on_group_event(std::function<void(const group_event&)> callback) {

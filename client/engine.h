@@ -263,14 +263,19 @@ class engine {
     result<std::size_t> mark_read(const std::string& with);
     // Asks the relay who is online; `done` gets the list (or a command_error when offline).
     void users(std::function<void(result<std::vector<std::string>>)> done);
-    // Writes the decrypted conversation with `with` to `path` (0600); returns the count.
-    result<std::size_t> export_conversation(const std::string& with, export_format format,
-                                            const std::filesystem::path& path);
+    // Writes the decrypted conversation with `with` to `path` (0600) on a worker; `done` gets
+    // the count later, on the engine's thread. `path` appears only once complete (written as
+    // `path`.partial, then renamed). One export at a time ("busy" otherwise); stop() cancels.
+    void export_conversation(const std::string& with, export_format format,
+                             const std::filesystem::path& path,
+                             std::function<void(result<std::size_t>)> done);
     [[nodiscard]] std::optional<conversation_status> status(const std::string& with);
     // Outbox entries handed to the relay and not acknowledged yet (a front end that quits
     // waits a moment for this to reach zero; nothing is lost either way).
     [[nodiscard]] std::size_t unacknowledged() const noexcept;
     [[nodiscard]] bool connected() const noexcept;
+    // An export_conversation has not called its `done` yet.
+    [[nodiscard]] bool exporting() const noexcept;
 
     // ---- groups (docs/PROTOCOL.md 2.8 "Groups") -------------------------------------------
     // Set before start(): receives every group event.

@@ -58,6 +58,8 @@ class sealing_key {
 
     [[nodiscard]] const kdf_params& params() const noexcept { return params_; }
     [[nodiscard]] const seal_salt& salt() const noexcept { return salt_; }
+    // An explicit copy (a second store connection on another thread needs its own).
+    [[nodiscard]] sealing_key clone() const { return {params_, salt_, key_.clone()}; }
 
   private:
     friend std::vector<byte> seal(const sealing_key&, bytes_view, std::string_view, random_source&);

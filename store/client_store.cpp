@@ -324,6 +324,18 @@ std::unique_ptr<client_store> client_store::open_in_memory() {
     });
 }
 
+std::unique_ptr<client_store> client_store::open_another() {
+    impl_->require_unlocked();
+    if (!impl_->file) {
+        return nullptr;
+    }
+    auto other = open(impl_->file->parent_path());
+    if (other->unlock(impl_->key->clone()) != unlock_result::unlocked) {
+        throw store_error("the client database changed its key while it was open");
+    }
+    return other;
+}
+
 std::optional<std::filesystem::path> client_store::file() const {
     return impl_->file;
 }

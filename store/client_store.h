@@ -148,6 +148,9 @@ class client_store {
     client_store(const client_store&) = delete;
     client_store& operator=(const client_store&) = delete;
 
+    // A second connection to the same database, unlocked with the same key, for another thread
+    // (an export reading while this one writes); nullptr for an in-memory store.
+    [[nodiscard]] std::unique_ptr<client_store> open_another();
     // The database file; nullopt for an in-memory store.
     [[nodiscard]] std::optional<std::filesystem::path> file() const;
     // Grows with every row written; a store::wal_sync request at this mark covers every write

@@ -1098,12 +1098,16 @@ class app {
             std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &local);
             path = "sotto-" + c->peer + "-" + stamp + (json ? ".json" : ".md");
         }
-        auto exported = engine_->export_conversation(
-            c->peer, json ? client::export_format::json : client::export_format::markdown, path);
-        ui_.set_notice(failed(exported) != nullptr
-                           ? failed(exported)->message
-                           : "exported " + std::to_string(std::get<std::size_t>(exported)) +
-                                 " messages to " + path.string());
+        ui_.set_notice("exporting to " + path.string() + "...");
+        engine_->export_conversation(
+            c->peer, json ? client::export_format::json : client::export_format::markdown, path,
+            [this, path](client::result<std::size_t> exported) {
+                ui_.set_notice(failed(exported) != nullptr
+                                   ? failed(exported)->message
+                                   : "exported " + std::to_string(std::get<std::size_t>(exported)) +
+                                         " messages to " + path.string());
+                mark_dirty();
+            });
     }
 
     void run_command(search_command& command) {

@@ -5,11 +5,14 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
 
 #include <stdlib.h>
 
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <mutex>
 
@@ -266,4 +269,53 @@ TEST_CASE("a message goes to the relay only once its commit is on disk, and the 
     bob.engine->stop();
     run_until(
         io, [] { return false; }, 50ms);
+}
+
+TEST_CASE("an export is written on a worker: the engine answers meanwhile, one export runs at a "
+          "time, and the file appears only complete",
+          "[client][engine]") {
+    temp_dir dir;
+    asio::io_context io;
+    client::engine engine(io, options_for(dir.path / "p", crypto::kdf_params::cheap()),
+                          [](const client::event&) {});
+    engine.start(crypto::make_passphrase("pw"));
+    REQUIRE(run_until(
+        io, [&] { return engine.started(); }, 10s));
+    constexpr std::size_t sent = 1200;
+    for (std::size_t i = 0; i < sent; ++i) {
+        REQUIRE(
+            std::holds_alternative<std::string>(engine.send("bob", "line " + std::to_string(i))));
+    }
+    const auto path = dir.path / "bob.json";
+    std::optional<client::result<std::size_t>> outcome;
+    engine.export_conversation("bob", client::export_format::json, path,
+                               [&](client::result<std::size_t> done) { outcome = done; });
+    CHECK_FALSE(outcome); // not on this thread
+    CHECK(engine.exporting());
+    std::optional<client::result<std::size_t>> second;
+    engine.export_conversation("bob", client::export_format::markdown, dir.path / "bob.md",
+                               [&](client::result<std::size_t> done) { second = done; });
+    REQUIRE(second);
+    REQUIRE(std::holds_alternative<client::command_error>(*second));
+    CHECK(std::get<client::command_error>(*second).code == "busy");
+    // The engine's thread is free meanwhile: the history answers from the store at once.
+    const auto page = engine.history("bob", std::nullopt, 5);
+    REQUIRE(std::holds_alternative<std::vector<client::history_entry>>(page));
+    CHECK(std::get<std::vector<client::history_entry>>(page).back().text == "line 1199");
+
+    REQUIRE(run_until(
+        io, [&] { return outcome.has_value(); }, 20s));
+    REQUIRE(std::holds_alternative<std::size_t>(*outcome));
+    CHECK(std::get<std::size_t>(*outcome) == sent);
+    CHECK_FALSE(engine.exporting());
+    CHECK_FALSE(std::filesystem::exists(path.string() + ".partial"));
+    std::ifstream in(path);
+    const auto exported = nlohmann::json::parse(in);
+    REQUIRE(exported["messages"].size() == sent);
+    CHECK(exported["messages"][0]["text"] == "line 0");
+    CHECK(exported["messages"][sent - 1]["text"] == "line 1199");
+    struct stat info {};
+    REQUIRE(::stat(path.c_str(), &info) == 0);
+    CHECK((info.st_mode & 0777) == 0600);
+    engine.stop();
 }
