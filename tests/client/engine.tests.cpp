@@ -59,6 +59,42 @@ bool run_until(asio::io_context& io, const std::function<bool()>& done,
     return done();
 }
 
+// Ticks a 5 ms timer on `io` and records the longest gap between ticks: how long the engine's
+// thread was kept from running.
+class tick_watch {
+  public:
+    explicit tick_watch(asio::io_context& io) : timer_(io) { tick(); }
+    ~tick_watch() { timer_.cancel(); }
+    [[nodiscard]] int ticks() const { return ticks_; }
+    [[nodiscard]] std::chrono::steady_clock::duration longest_gap() const { return longest_; }
+
+  private:
+    void tick() {
+        timer_.expires_after(5ms);
+        timer_.async_wait([this](std::error_code error) {
+            if (error) {
+                return;
+            }
+            const auto now = std::chrono::steady_clock::now();
+            longest_ = std::max(longest_, now - last_);
+            last_ = now;
+            ++ticks_;
+            tick();
+        });
+    }
+    asio::steady_timer timer_;
+    std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::duration longest_{};
+    int ticks_ = 0;
+};
+
+// Starts `engine` and runs `io` until it is unlocked.
+void start_and_wait(asio::io_context& io, client::engine& engine, std::string_view passphrase) {
+    engine.start(crypto::make_passphrase(passphrase));
+    REQUIRE(run_until(
+        io, [&] { return engine.started(); }, 10s));
+}
+
 } // namespace
 
 TEST_CASE("the Argon2id unlock runs aside: the io_context keeps ticking meanwhile",
@@ -70,35 +106,17 @@ TEST_CASE("the Argon2id unlock runs aside: the io_context keeps ticking meanwhil
                           [&](const client::event& e) { events.push_back(e); });
     const auto started = std::chrono::steady_clock::now();
     engine.start(crypto::make_passphrase("correct horse"));
-    auto last_tick = std::chrono::steady_clock::now();
-    std::chrono::steady_clock::duration longest_gap{};
-    int ticks = 0;
-    asio::steady_timer timer(io);
-    std::function<void()> tick = [&] {
-        timer.expires_after(5ms);
-        timer.async_wait([&](std::error_code error) {
-            if (error) {
-                return;
-            }
-            const auto now = std::chrono::steady_clock::now();
-            longest_gap = std::max(longest_gap, now - last_tick);
-            last_tick = now;
-            ++ticks;
-            tick();
-        });
-    };
-    tick();
+    tick_watch watch(io);
     REQUIRE(run_until(
         io, [&] { return engine.started(); }, 30s));
     const auto unlock_time = std::chrono::steady_clock::now() - started;
-    timer.cancel();
     INFO(
         "unlock took " << std::chrono::duration_cast<std::chrono::milliseconds>(unlock_time).count()
                        << " ms");
     CHECK(unlock_time >
           20ms); // Argon2id at 64 MiB is not instant, so the check below means something
-    CHECK(ticks > 2);
-    CHECK(longest_gap < unlock_time / 2);
+    CHECK(watch.ticks() > 2);
+    CHECK(watch.longest_gap() < unlock_time / 2);
     REQUIRE_FALSE(events.empty());
     CHECK(std::holds_alternative<client::events::ready>(events.front()));
     engine.stop();
@@ -111,9 +129,7 @@ TEST_CASE("the engine refuses a wrong passphrase with a fatal error and stays lo
         asio::io_context io;
         client::engine engine(io, options_for(dir.path / "p", crypto::kdf_params::cheap()),
                               [](const client::event&) {});
-        engine.start(crypto::make_passphrase("right"));
-        REQUIRE(run_until(
-            io, [&] { return engine.started(); }, 10s));
+        start_and_wait(io, engine, "right");
         CHECK(std::holds_alternative<std::string>(engine.send("bob", "queued while offline")));
         engine.stop();
     }
@@ -139,9 +155,7 @@ TEST_CASE("texts sent while offline wait in the outbox with status queued", "[cl
     asio::io_context io;
     client::engine engine(io, options_for(dir.path / "p", crypto::kdf_params::cheap()),
                           [](const client::event&) {});
-    engine.start(crypto::make_passphrase("pw"));
-    REQUIRE(run_until(
-        io, [&] { return engine.started(); }, 10s));
+    start_and_wait(io, engine, "pw");
     for (int i = 0; i < 3; ++i) {
         REQUIRE(
             std::holds_alternative<std::string>(engine.send("bob", "note " + std::to_string(i))));
@@ -235,27 +249,13 @@ TEST_CASE("a message goes to the relay only once its commit is on disk, and the 
     gate.set(true);
     REQUIRE(std::holds_alternative<std::string>(alice.engine->send("bob", "after the commit")));
     // The engine's thread keeps running (a timer ticks on time) while the disk "hangs".
-    auto last_tick = std::chrono::steady_clock::now();
-    std::chrono::steady_clock::duration longest_gap{};
-    asio::steady_timer timer(io);
-    std::function<void()> tick = [&] {
-        timer.expires_after(5ms);
-        timer.async_wait([&](std::error_code error) {
-            if (!error) {
-                const auto now = std::chrono::steady_clock::now();
-                longest_gap = std::max(longest_gap, now - last_tick);
-                last_tick = now;
-                tick();
-            }
-        });
-    };
-    tick();
+    tick_watch watch(io);
     REQUIRE(run_until(
         io, [&] { return gate.worker_waiting(); }, 5s));
     run_until(
         io, [] { return false; }, 500ms);
     CHECK(bob.texts.size() == 1); // not sent while its commit was not on disk
-    CHECK(longest_gap < 100ms);
+    CHECK(watch.longest_gap() < 100ms);
     const auto history = alice.engine->history("bob", std::nullopt, 10);
     REQUIRE(std::holds_alternative<std::vector<client::history_entry>>(history));
     CHECK(std::get<std::vector<client::history_entry>>(history).back().text == "after the commit");
@@ -264,7 +264,6 @@ TEST_CASE("a message goes to the relay only once its commit is on disk, and the 
     REQUIRE(run_until(
         io, [&] { return bob.texts.size() == 2; }, 10s));
     CHECK(bob.texts.back() == "after the commit");
-    timer.cancel();
     alice.engine->stop();
     bob.engine->stop();
     run_until(
@@ -278,9 +277,7 @@ TEST_CASE("an export is written on a worker: the engine answers meanwhile, one e
     asio::io_context io;
     client::engine engine(io, options_for(dir.path / "p", crypto::kdf_params::cheap()),
                           [](const client::event&) {});
-    engine.start(crypto::make_passphrase("pw"));
-    REQUIRE(run_until(
-        io, [&] { return engine.started(); }, 10s));
+    start_and_wait(io, engine, "pw");
     constexpr std::size_t sent = 1200;
     for (std::size_t i = 0; i < sent; ++i) {
         REQUIRE(

@@ -1,9 +1,9 @@
 #include "store/wal_sync.h"
 
+#include "tests/support/temporary_directory.h"
+
 #include <SQLiteCpp/Database.h>
 #include <catch2/catch.hpp>
-
-#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -17,19 +17,6 @@
 namespace store = sotto::store;
 
 namespace {
-
-struct temp_dir {
-    std::filesystem::path path;
-    temp_dir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "sotto-ws-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~temp_dir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path, ignored);
-    }
-};
 
 // The "caller's thread": completions are posted into a queue this test thread runs.
 struct caller_thread {
@@ -81,14 +68,14 @@ void write_blob(SQLite::Database& database, std::size_t size) {
 } // namespace
 
 TEST_CASE("a sync request is answered on the caller's thread with its mark", "[store][wal_sync]") {
-    temp_dir dir;
-    auto database = deferred_database(dir.path / "x.db");
+    sotto::testing::temporary_directory dir("sotto-ws");
+    auto database = deferred_database(dir / "x.db");
     caller_thread caller;
     std::uint64_t synced = 0;
     std::string error = "none yet";
     const auto thread = std::this_thread::get_id();
     std::thread::id answered_on;
-    store::wal_sync sync(dir.path / "x.db", caller.poster(),
+    store::wal_sync sync(dir / "x.db", caller.poster(),
                          [&](std::uint64_t mark, const std::string& why) {
                              synced = mark;
                              error = why;
@@ -103,8 +90,8 @@ TEST_CASE("a sync request is answered on the caller's thread with its mark", "[s
 }
 
 TEST_CASE("requests made while a sync runs share the next one", "[store][wal_sync]") {
-    temp_dir dir;
-    auto database = deferred_database(dir.path / "x.db");
+    sotto::testing::temporary_directory dir("sotto-ws");
+    auto database = deferred_database(dir / "x.db");
     caller_thread caller;
     std::promise<void> first_started;
     std::promise<void> release;
@@ -119,7 +106,7 @@ TEST_CASE("requests made while a sync runs share the next one", "[store][wal_syn
     };
     std::vector<std::uint64_t> answers;
     store::wal_sync sync(
-        dir.path / "x.db", caller.poster(),
+        dir / "x.db", caller.poster(),
         [&](std::uint64_t mark, const std::string&) { answers.push_back(mark); }, options);
     sync.request(1);
     first_started.get_future().wait();
@@ -135,40 +122,40 @@ TEST_CASE("requests made while a sync runs share the next one", "[store][wal_syn
 
 TEST_CASE("the worker's checkpoints keep the WAL bounded when the writer never checkpoints",
           "[store][wal_sync]") {
-    temp_dir dir;
+    sotto::testing::temporary_directory dir("sotto-ws");
     constexpr std::size_t blob = 100 * 1024;
     constexpr int writes = 100; // 10 MB in all
     {
         // Without the worker the WAL holds every write.
-        auto database = deferred_database(dir.path / "alone.db");
+        auto database = deferred_database(dir / "alone.db");
         for (int i = 0; i < writes; ++i) {
             write_blob(database, blob);
         }
-        CHECK(std::filesystem::file_size(dir.path / "alone.db-wal") > writes * blob);
+        CHECK(std::filesystem::file_size(dir / "alone.db-wal") > writes * blob);
     }
-    auto database = deferred_database(dir.path / "x.db");
+    auto database = deferred_database(dir / "x.db");
     caller_thread caller;
     std::uint64_t synced = 0;
     store::wal_sync_options options;
     options.checkpoint_bytes = 1024 * 1024;
     store::wal_sync sync(
-        dir.path / "x.db", caller.poster(),
+        dir / "x.db", caller.poster(),
         [&](std::uint64_t mark, const std::string&) { synced = mark; }, options);
     for (int i = 1; i <= writes; ++i) {
         write_blob(database, blob);
         sync.request(static_cast<std::uint64_t>(i));
         caller.run_until([&] { return synced == static_cast<std::uint64_t>(i); });
     }
-    CHECK(std::filesystem::file_size(dir.path / "x.db-wal") < 3 * 1024 * 1024);
+    CHECK(std::filesystem::file_size(dir / "x.db-wal") < 3 * 1024 * 1024);
     CHECK(database.execAndGet("SELECT count(*) FROM t").getInt() == writes);
 }
 
 TEST_CASE("a WAL that cannot be synced is reported, never taken as durable", "[store][wal_sync]") {
-    temp_dir dir;
+    sotto::testing::temporary_directory dir("sotto-ws");
     caller_thread caller;
     std::uint64_t synced = 0;
     std::string error;
-    store::wal_sync sync(dir.path / "missing.db", caller.poster(),
+    store::wal_sync sync(dir / "missing.db", caller.poster(),
                          [&](std::uint64_t mark, const std::string& why) {
                              synced = mark;
                              error = why;
