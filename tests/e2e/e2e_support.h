@@ -284,9 +284,12 @@ class batch_client {
         }
         return *status;
     }
+    // Kills the process; the events it wrote before dying are still read from the pipe.
     void kill_hard() {
         child_->signal(SIGKILL);
         child_->wait(5s);
+        while (pump(50ms)) {
+        }
     }
     std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
         while (!child_->output_ended() && pump(timeout)) {
