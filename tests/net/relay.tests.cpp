@@ -383,8 +383,7 @@ TEST_CASE("a full recipient queue is refused with QUEUE_FULL", "[net][relay]") {
     auto tls = net::make_client_context();
     test_user alice("alice"), bob("bob");
     run_coroutine(io, [&]() -> asio::awaitable<void> {
-        auto registered = co_await connect_user(relay, tls, bob, true);
-        registered->close();
+        co_await register_offline(relay, tls, bob);
         auto a = co_await connect_user(relay, tls, alice, true);
         std::vector<wire::SendResult::Status> statuses;
         for (std::uint8_t m = 0; m < 4; ++m) {
@@ -409,8 +408,7 @@ TEST_CASE("a repeated Send is stored and delivered once", "[net][relay]") {
     auto tls = net::make_client_context();
     test_user alice("alice"), bob("bob");
     run_coroutine(io, [&]() -> asio::awaitable<void> {
-        auto registered = co_await connect_user(relay, tls, bob, true);
-        registered->close();
+        co_await register_offline(relay, tls, bob);
         auto a = co_await connect_user(relay, tls, alice, true);
         std::vector<wire::SendResult::Status> statuses;
         for (int i = 0; i < 3; ++i) {
@@ -444,8 +442,7 @@ TEST_CASE("presence, the online list and the key directory", "[net][relay]") {
     test_user alice("alice"), bob("bob");
     run_coroutine(io, [&]() -> asio::awaitable<void> {
         auto a = co_await connect_user(relay, tls, alice, true);
-        auto registered = co_await connect_user(relay, tls, bob, true);
-        registered->close();
+        co_await register_offline(relay, tls, bob);
         wire::Frame lookup;
         lookup.mutable_key_lookup()->set_username("bob");
         a->send(lookup);
@@ -592,8 +589,7 @@ TEST_CASE("the relay database holds ciphertext only: no plaintext of a known mes
         asio::io_context io;
         auto tls = net::make_client_context();
         run_coroutine(io, [&]() -> asio::awaitable<void> {
-            auto registered = co_await connect_user(relay, tls, bob, true);
-            registered->close();
+            co_await register_offline(relay, tls, bob);
             auto a = co_await connect_user(relay, tls, alice, true);
             a->send(make_send({"bob"}, 1, ciphertext));
             const auto result = co_await receive_kind(*a, wire::Frame::kSendResult);
@@ -692,8 +688,7 @@ TEST_CASE("a recipient that stops reading for many sweeps later gets every byte 
     constexpr int messages = 800; // 32 MB: more than the loopback socket buffers hold
     const auto body = [](int i) { return std::string(40 * 1024, static_cast<char>('a' + i % 26)); };
     run_coroutine(io, [&]() -> asio::awaitable<void> {
-        auto registered = co_await connect_user(relay, tls, bob, true);
-        registered->close();
+        co_await register_offline(relay, tls, bob);
         auto a = co_await connect_user(relay, tls, alice, true);
         for (int i = 0; i < messages; ++i) {
             a->send(make_send({"bob"}, static_cast<std::uint8_t>(i & 0xff), body(i),
@@ -730,8 +725,7 @@ TEST_CASE("a recipient that logs in and falls behind while a sender floods it ge
     run_coroutine(
         io,
         [&]() -> asio::awaitable<void> {
-            auto registered = co_await connect_user(relay, tls, bob, true);
-            registered->close();
+            co_await register_offline(relay, tls, bob);
             auto a = co_await connect_user(relay, tls, alice, true);
             int sent = 0;
             bool sender_done = false;
@@ -802,8 +796,7 @@ TEST_CASE("a message sent while the recipient's login fetch is in flight is not 
     auto tls = net::make_client_context();
     test_user alice("alice"), bob("bob");
     run_coroutine(io, [&]() -> asio::awaitable<void> {
-        auto registered = co_await connect_user(relay, tls, bob, true);
-        registered->close();
+        co_await register_offline(relay, tls, bob);
         auto a = co_await connect_user(relay, tls, alice, true);
         {
             // A lookup is answered after alice's own login fetch: the gate below holds bob's.
@@ -875,8 +868,7 @@ TEST_CASE("an envelope that expires unread is reported to its sender at the next
     auto tls = net::make_client_context();
     test_user alice("alice"), bob("bob");
     run_coroutine(io, [&]() -> asio::awaitable<void> {
-        auto registered = co_await connect_user(relay, tls, bob, true);
-        registered->close();
+        co_await register_offline(relay, tls, bob);
         auto a = co_await connect_user(relay, tls, alice, true);
         a->send(make_send({"bob"}, 9, "too late"));
         auto result = co_await receive_kind(*a, wire::Frame::kSendResult);

@@ -124,6 +124,13 @@ connect_user(const test_relay& relay, asio::ssl::context& client_tls, const test
     co_return link;
 }
 
+// Registers `user` and leaves: an account that is offline from then on.
+inline asio::awaitable<void>
+register_offline(const test_relay& relay, asio::ssl::context& client_tls, const test_user& user) {
+    auto link = co_await connect_user(relay, client_tls, user, true);
+    link->close();
+}
+
 // The next frame of the wanted kind, skipping Presence and others; nullopt when closed.
 inline asio::awaitable<std::optional<wire::Frame>> receive_kind(net::link::connection& link,
                                                                 wire::Frame::BodyCase kind) {
