@@ -75,6 +75,7 @@ child_process::child_process(const std::vector<std::string>& arguments,
     ::signal(SIGPIPE, SIG_IGN);
     in_fd_ = in[1];
     out_fd_ = out[0];
+    reader_ = std::thread([this] { read_output(); });
 }
 
 child_process::~child_process() {
@@ -84,9 +85,36 @@ child_process::~child_process() {
         ::waitpid(pid_, &status, 0);
     }
     close_stdin();
-    if (out_fd_ >= 0) {
-        ::close(out_fd_);
+    stop_reading_ = true;
+    reader_.join();
+    ::close(out_fd_);
+}
+
+void child_process::read_output() {
+    std::array<char, 65536> chunk{};
+    while (!stop_reading_) {
+        pollfd fd{out_fd_, POLLIN, 0};
+        const int ready = ::poll(&fd, 1, 50); // wakes now and then to see stop_reading_
+        if (ready < 0 && errno != EINTR) {
+            break;
+        }
+        if (ready <= 0) {
+            continue;
+        }
+        const auto n = ::read(out_fd_, chunk.data(), chunk.size());
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        const std::lock_guard lock(mutex_);
+        buffer_.append(chunk.data(), static_cast<std::size_t>(n));
+        arrived_.notify_all();
     }
+    const std::lock_guard lock(mutex_);
+    output_closed_ = true;
+    arrived_.notify_all();
 }
 
 bool child_process::write_line(const std::string& line) {
@@ -116,41 +144,23 @@ void child_process::close_stdin() {
 }
 
 std::optional<std::string> child_process::read_line(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-        const auto newline = buffer_.find('\n');
-        if (newline != std::string::npos) {
-            std::string line = buffer_.substr(0, newline);
-            buffer_.erase(0, newline + 1);
-            return line;
-        }
-        if (out_fd_ < 0) {
-            return std::nullopt;
-        }
-        const auto left =
-            std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          deadline - std::chrono::steady_clock::now())
-                                          .count());
-        pollfd fd{out_fd_, POLLIN, 0};
-        const int ready = ::poll(&fd, 1, static_cast<int>(left));
-        if (ready < 0 && errno != EINTR) {
-            return std::nullopt;
-        }
-        if (ready <= 0) {
-            if (left == 0) {
-                return std::nullopt; // polled once more after the deadline: nothing
-            }
-            continue;
-        }
-        std::array<char, 65536> chunk{};
-        const auto n = ::read(out_fd_, chunk.data(), chunk.size());
-        if (n > 0) {
-            buffer_.append(chunk.data(), static_cast<std::size_t>(n));
-        } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-            ::close(out_fd_);
-            out_fd_ = -1;
-        }
+    std::unique_lock lock(mutex_);
+    std::size_t newline = std::string::npos;
+    arrived_.wait_for(lock, timeout, [&] {
+        newline = buffer_.find('\n');
+        return newline != std::string::npos || output_closed_;
+    });
+    if (newline == std::string::npos) {
+        return std::nullopt; // timed out, or the output ended (a last unterminated line is dropped)
     }
+    std::string line = buffer_.substr(0, newline);
+    buffer_.erase(0, newline + 1);
+    return line;
+}
+
+bool child_process::output_ended() const {
+    const std::lock_guard lock(mutex_);
+    return output_closed_ && buffer_.find('\n') == std::string::npos;
 }
 
 void child_process::signal(int number) {
