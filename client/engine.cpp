@@ -9,6 +9,7 @@
 #include "net/address.h"
 #include "net/protocol.h"
 #include "net/tls.h"
+#include "store/wal_sync.h"
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -209,6 +210,7 @@ class engine::impl : public std::enable_shared_from_this<impl>, public group_hos
     impl(asio::io_context& io, engine_options options, std::function<void(const event&)> on_event)
         : io_(io), options_(std::move(options)), on_event_(std::move(on_event)),
           tls_(net::make_client_context()), reconnect_timer_(io), retry_timer_(io),
+          sync_retry_timer_(io),
           groups_(std::make_unique<group_manager>(*this, options_.forge_group_changes)) {}
 
     ~impl() {
@@ -253,6 +255,19 @@ class engine::impl : public std::enable_shared_from_this<impl>, public group_hos
     std::atomic<bool> export_cancelled_{false};
     bool export_running_ = false;
     std::unique_ptr<store::client_store> store_;
+    // Makes the store's commits durable off this thread; frames that follow commits wait for
+    // it (send_frame). None for an in-memory store. Declared after store_: destroyed first.
+    std::unique_ptr<store::wal_sync> sync_;
+    struct held_frame {
+        std::uint64_t mark = 0; // the store's write mark when it was made
+        wire::Frame frame;
+    };
+    std::deque<held_frame> held_frames_;
+    std::uint64_t durable_mark_ = 0;
+    std::uint64_t wanted_mark_ = 0;
+    bool sync_running_ = false;
+    bool sync_failing_ = false;
+    asio::steady_timer sync_retry_timer_;
     std::optional<crypto::identity_key_pair> identity_;
     std::string username_;
     net::endpoint_address relay_;
@@ -327,7 +342,7 @@ class engine::impl : public std::enable_shared_from_this<impl>, public group_hos
         }
         send.set_id(as_string(id));
         send.set_ciphertext(envelope.data(), envelope.size());
-        return link_->send(frame);
+        return send_frame(std::move(frame));
     }
 
     void emit_group(group_event e) override {
@@ -430,6 +445,7 @@ class engine::impl : public std::enable_shared_from_this<impl>, public group_hos
             }
             relay_ = *parsed;
             relay_fingerprint_ = profile.relay_fingerprint;
+            start_background_sync();
             identity_.emplace(store_->identity());
             for (const auto& contact : store_->contacts()) {
                 const auto session = store_->session(contact.id);
@@ -466,13 +482,97 @@ class engine::impl : public std::enable_shared_from_this<impl>, public group_hos
         if (link_) {
             link_->close();
         }
+        held_frames_.clear();
         export_cancelled_ = true;
         reconnect_timer_.cancel();
         retry_timer_.cancel();
+        sync_retry_timer_.cancel();
         for (auto& [name, p] : peers_) {
             p.timer->cancel();
         }
         fail_users_waiters();
+    }
+
+    // ---- durability ----------------------------------------------------------------------
+
+    // From here on the store's commits only write its WAL; a worker makes them durable.
+    void start_background_sync() {
+        const auto file = store_->file();
+        if (!file) {
+            return; // in memory: nothing to sync
+        }
+        store_->defer_durability();
+        store::wal_sync_options sync_options;
+        sync_options.before_sync = options_.before_durable_sync;
+        auto* io = &io_;
+        sync_ = std::make_unique<store::wal_sync>(
+            *file, [io](std::function<void()> work) { asio::post(*io, std::move(work)); },
+            [weak = weak_from_this()](std::uint64_t mark, const std::string& error) {
+                if (auto self = weak.lock()) {
+                    self->guard([&] { self->synced(mark, error); });
+                }
+            },
+            std::move(sync_options));
+    }
+
+    // Every frame to the relay goes through here, and frames leave in the order they are made.
+    // A frame made after a commit that is not yet on disk waits until it is (the worker's fsync
+    // stands in for synchronous=FULL), so the relay never holds a ciphertext whose ratchet
+    // state, nor acknowledges a delivery whose message, a power loss could take back. False when
+    // not connected (or the link refuses it).
+    bool send_frame(wire::Frame frame) {
+        if (!connected_ || !link_) {
+            return false;
+        }
+        const auto mark = store_->write_mark();
+        if (!sync_ || (held_frames_.empty() && mark <= durable_mark_)) {
+            return link_->send(frame);
+        }
+        held_frames_.push_back({mark, std::move(frame)});
+        want_durable(mark);
+        return true;
+    }
+
+    void want_durable(std::uint64_t mark) {
+        wanted_mark_ = std::max(wanted_mark_, mark);
+        if (!sync_running_ && !sync_failing_) {
+            sync_running_ = true;
+            sync_->request(wanted_mark_);
+        }
+    }
+
+    void synced(std::uint64_t mark, const std::string& error) {
+        sync_running_ = false;
+        if (!error.empty()) {
+            if (!sync_failing_) {
+                emit(events::error{"io",
+                                   "the profile's database could not be written to disk (" + error +
+                                       "); messages wait until it can",
+                                   false});
+            }
+            sync_failing_ = true;
+            sync_retry_timer_.expires_after(std::chrono::seconds(1));
+            sync_retry_timer_.async_wait([weak = weak_from_this()](std::error_code cancelled) {
+                auto self = weak.lock();
+                if (cancelled || !self || self->stopping_) {
+                    return;
+                }
+                self->sync_failing_ = false;
+                self->want_durable(self->wanted_mark_);
+            });
+            return;
+        }
+        sync_failing_ = false;
+        durable_mark_ = std::max(durable_mark_, mark);
+        while (!held_frames_.empty() && held_frames_.front().mark <= durable_mark_) {
+            if (connected_ && link_) {
+                link_->send(held_frames_.front().frame);
+            }
+            held_frames_.pop_front();
+        }
+        if (!held_frames_.empty()) {
+            want_durable(held_frames_.back().mark);
+        }
     }
 
     // ---- the link ----------------------------------------------------------------------
@@ -607,6 +707,7 @@ class engine::impl : public std::enable_shared_from_this<impl>, public group_hos
 
     void on_disconnected() {
         connected_ = false;
+        held_frames_.clear(); // what they carried is in the store: resent after reconnecting
         in_flight_.clear();
         groups_->on_disconnected();
         pending_acks_.clear();
@@ -655,7 +756,7 @@ class engine::impl : public std::enable_shared_from_this<impl>, public group_hos
         }
         wire::Frame frame;
         frame.mutable_key_lookup()->set_username(name);
-        link_->send(frame);
+        send_frame(std::move(frame));
     }
 
     void on_frame(const wire::Frame& frame) {
@@ -737,12 +838,12 @@ class engine::impl : public std::enable_shared_from_this<impl>, public group_hos
                 item->set_sender(sender);
                 item->set_id(as_string(id));
                 if (frame.deliver_ack().items_size() >= 512) {
-                    link_->send(frame);
+                    send_frame(std::move(frame));
                     frame.Clear();
                 }
             }
             if (frame.has_deliver_ack()) {
-                link_->send(frame);
+                send_frame(std::move(frame));
             }
         }
         pending_acks_.clear();
@@ -796,7 +897,7 @@ class engine::impl : public std::enable_shared_from_this<impl>, public group_hos
         send.add_recipients(to);
         send.set_id(as_string(id));
         send.set_ciphertext(envelope.SerializeAsString());
-        link_->send(frame);
+        send_frame(std::move(frame));
     }
 
     // Carries out handshake actions: the new state is persisted first, then the handshake
@@ -946,7 +1047,7 @@ class engine::impl : public std::enable_shared_from_this<impl>, public group_hos
         send.add_recipients(to);
         send.set_id(as_string(id));
         send.set_ciphertext(bytes.data(), bytes.size());
-        if (link_->send(frame)) {
+        if (send_frame(std::move(frame))) {
             in_flight_[id] = {to, kind};
         }
     }
@@ -1449,7 +1550,7 @@ class engine::impl : public std::enable_shared_from_this<impl>, public group_hos
         users_waiters_.push_back(std::move(done));
         wire::Frame frame;
         frame.mutable_users_request();
-        link_->send(frame);
+        send_frame(std::move(frame));
     }
 
     // The export runs on a worker with its own connection to the store (same key), so a long
@@ -1568,7 +1669,7 @@ class engine::impl : public std::enable_shared_from_this<impl>, public group_hos
             if (!asked) {
                 wire::Frame frame;
                 frame.mutable_key_lookup()->set_username(name);
-                link_->send(frame);
+                send_frame(std::move(frame));
             }
         }
     }

@@ -54,6 +54,8 @@ struct engine_options {
     // Resend period of outbox entries the relay refused for now (queue full, unknown user).
     std::chrono::milliseconds outbox_retry{5'000};
     group_forgery forge_group_changes = group_forgery::none; // tests only
+    // Tests only: runs on the store's sync worker before each fsync (to hold one back).
+    std::function<void()> before_durable_sync;
 };
 
 // Message ids on the API are 32 lowercase hex digits.

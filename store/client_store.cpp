@@ -8,6 +8,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <array>
@@ -333,6 +334,21 @@ std::unique_ptr<client_store> client_store::open_another() {
         throw store_error("the client database changed its key while it was open");
     }
     return other;
+}
+
+std::optional<std::filesystem::path> client_store::file() const {
+    return impl_->file;
+}
+
+std::uint64_t client_store::write_mark() const {
+    return static_cast<std::uint64_t>(sqlite3_total_changes64(impl_->database.getHandle()));
+}
+
+void client_store::defer_durability() {
+    guarded([&] {
+        impl_->database.exec("PRAGMA synchronous=NORMAL");
+        impl_->database.exec("PRAGMA wal_autocheckpoint=0");
+    });
 }
 
 std::optional<crypto::seal_header> client_store::kdf_header() {

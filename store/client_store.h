@@ -6,6 +6,9 @@
 // contact names and keys, message bodies and pending outgoing content. Contacts are found by a
 // keyed hash of their name (HMAC-SHA-256 under a random lookup key sealed in the header).
 //
+// Durability: every commit is on disk when it returns (synchronous=FULL), unless
+// defer_durability() hands the fsync to a store::wal_sync worker (store/wal_sync.h).
+//
 // Use: open() (cheap, no passphrase), then kdf_header() to learn the Argon2id parameters, derive
 // the key elsewhere (it is slow), and unlock() or create_profile() with it. Every other method
 // requires an unlocked store (std::logic_error otherwise). One thread at a time. Database
@@ -148,6 +151,14 @@ class client_store {
     // A second connection to the same database, unlocked with the same key, for another thread
     // (an export reading while this one writes); nullptr for an in-memory store.
     [[nodiscard]] std::unique_ptr<client_store> open_another();
+    // The database file; nullopt for an in-memory store.
+    [[nodiscard]] std::optional<std::filesystem::path> file() const;
+    // Grows with every row written; a store::wal_sync request at this mark covers every write
+    // made so far.
+    [[nodiscard]] std::uint64_t write_mark() const;
+    // From now on a commit writes the WAL only (synchronous=NORMAL, no automatic checkpoint):
+    // a store::wal_sync on file() makes commits durable and checkpoints, off this thread.
+    void defer_durability();
 
     // The Argon2id parameters and salt to derive the key with; nullopt before create_profile.
     [[nodiscard]] std::optional<crypto::seal_header> kdf_header();

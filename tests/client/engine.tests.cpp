@@ -1,5 +1,7 @@
 #include "client/engine.h"
 
+#include "tests/net/relay_fixture.h"
+
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 #include <catch2/catch.hpp>
@@ -8,9 +10,11 @@
 
 #include <stdlib.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <mutex>
 
 namespace client = sotto::client;
 namespace crypto = sotto::crypto;
@@ -170,6 +174,100 @@ TEST_CASE("texts sent while offline wait in the outbox with status queued", "[cl
     CHECK(std::get<client::command_error>(engine.send("alice", "me")).code == "unknown_user");
     CHECK(std::get<client::command_error>(engine.verify("bob", false)).code == "no_key");
     engine.stop();
+}
+
+namespace {
+
+// Holds the store's sync worker while `hold` is set.
+struct sync_gate {
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool hold = false;
+    int waiting = 0;
+
+    std::function<void()> hook() {
+        return [this] {
+            std::unique_lock lock(mutex);
+            ++waiting;
+            changed.notify_all();
+            changed.wait(lock, [&] { return !hold; });
+            --waiting;
+        };
+    }
+    void set(bool value) {
+        std::lock_guard lock(mutex);
+        hold = value;
+        changed.notify_all();
+    }
+    bool worker_waiting() {
+        std::lock_guard lock(mutex);
+        return waiting > 0;
+    }
+};
+
+struct relay_user {
+    std::vector<std::string> texts; // received, in order
+    std::unique_ptr<client::engine> engine;
+};
+
+} // namespace
+
+TEST_CASE("a message goes to the relay only once its commit is on disk, and the engine's thread "
+          "never waits for the disk",
+          "[client][engine]") {
+    sotto::testing::test_relay relay;
+    temp_dir dir;
+    asio::io_context io;
+    sync_gate gate;
+    auto start = [&](relay_user& user, const std::string& name, bool gated) {
+        auto options = options_for(dir.path / name, crypto::kdf_params::cheap());
+        options.username = name;
+        options.relay_address = "127.0.0.1:" + std::to_string(relay.server->port());
+        options.relay_fingerprint = relay.fingerprint;
+        if (gated) {
+            options.before_durable_sync = gate.hook();
+        }
+        user.engine =
+            std::make_unique<client::engine>(io, options, [&user](const client::event& e) {
+                if (const auto* message = std::get_if<client::events::message>(&e)) {
+                    user.texts.push_back(message->text);
+                }
+            });
+        user.engine->start(crypto::make_passphrase("pw"));
+    };
+    relay_user alice;
+    relay_user bob;
+    start(alice, "alice", true);
+    start(bob, "bob", false);
+    REQUIRE(run_until(
+        io, [&] { return alice.engine->started() && bob.engine->started(); }, 10s));
+    REQUIRE(std::holds_alternative<std::string>(alice.engine->send("bob", "hello bob")));
+    REQUIRE(std::holds_alternative<std::string>(bob.engine->send("alice", "hello alice")));
+    REQUIRE(run_until(
+        io, [&] { return !alice.texts.empty() && !bob.texts.empty(); }, 20s));
+
+    gate.set(true);
+    REQUIRE(std::holds_alternative<std::string>(alice.engine->send("bob", "after the commit")));
+    // The engine's thread keeps running (a timer ticks on time) while the disk "hangs".
+    tick_watch watch(io);
+    REQUIRE(run_until(
+        io, [&] { return gate.worker_waiting(); }, 5s));
+    run_until(
+        io, [] { return false; }, 500ms);
+    CHECK(bob.texts.size() == 1); // not sent while its commit was not on disk
+    CHECK(watch.longest_gap() < 100ms);
+    const auto history = alice.engine->history("bob", std::nullopt, 10);
+    REQUIRE(std::holds_alternative<std::vector<client::history_entry>>(history));
+    CHECK(std::get<std::vector<client::history_entry>>(history).back().text == "after the commit");
+
+    gate.set(false);
+    REQUIRE(run_until(
+        io, [&] { return bob.texts.size() == 2; }, 10s));
+    CHECK(bob.texts.back() == "after the commit");
+    alice.engine->stop();
+    bob.engine->stop();
+    run_until(
+        io, [] { return false; }, 50ms);
 }
 
 TEST_CASE("an export is written on a worker: the engine answers meanwhile, one export runs at a "

@@ -361,3 +361,32 @@ TEST_CASE("marking incoming messages read returns each id once", "[store][client
     CHECK(history[0].status == store::message_status::read);
     CHECK(history[2].status == store::message_status::queued);
 }
+
+TEST_CASE("the write mark grows with every write, and a deferred store still keeps what it "
+          "committed across a reopen",
+          "[store][client_store]") {
+    temp_dir dir;
+    profile_fixture fixture;
+    {
+        auto db = store::client_store::open(dir.path);
+        REQUIRE(db->file() == dir.path / "sotto.db");
+        fixture.create(*db);
+        db->defer_durability();
+        const auto before = db->write_mark();
+        const auto bob = db->ensure_contact("bob");
+        const auto after_contact = db->write_mark();
+        CHECK(after_contact > before);
+        db->queue_outgoing(bob.id, make_id(1), "hello", 1, bytes("content"));
+        CHECK(db->write_mark() > after_contact);
+        const auto settled = db->write_mark();
+        CHECK(db->history(bob.id, std::nullopt, 10).size() == 1); // a read writes nothing
+        CHECK(db->write_mark() == settled);
+    }
+    auto db = store::client_store::open(dir.path);
+    REQUIRE(db->unlock(derive("correct horse", db->kdf_header()->salt)) ==
+            store::unlock_result::unlocked);
+    const auto bob = db->find_contact("bob");
+    REQUIRE(bob);
+    CHECK(db->history(bob->id, std::nullopt, 10).at(0).text == "hello");
+    CHECK_FALSE(store::client_store::open_in_memory()->file());
+}

@@ -1,0 +1,69 @@
+#pragma once
+// Makes a WAL database's commits durable on a worker thread, so the thread that commits never
+// waits for the disk. The database runs with synchronous=NORMAL and no automatic checkpoint
+// (client_store::defer_durability): a commit only writes the WAL (into the page cache), which
+// already survives a crash of the process. For a power loss, request(mark) asks the worker to
+// fdatasync the WAL; once done(mark) arrives every commit made before the request is on disk,
+// exactly as synchronous=FULL would have it, and the caller may let the world see it (send the
+// frame, acknowledge the delivery). Requests made while a sync runs share the next one (group
+// commit). After a sync, once the WAL holds more than `checkpoint_bytes`, the worker also
+// checkpoints it through its own connection (PASSIVE: never blocks the writer), which keeps
+// the WAL bounded.
+
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace sotto::store {
+
+struct wal_sync_options {
+    std::uint64_t checkpoint_bytes = 4 * 1024 * 1024;
+    // Tests: runs on the worker before each sync (to hold one back).
+    std::function<void()> before_sync;
+};
+
+class wal_sync {
+  public:
+    // Hands a function to the caller's thread (e.g. asio::post onto its io_context).
+    using poster = std::function<void(std::function<void()>)>;
+    // On the caller's thread: every commit made before request(mark) is durable, or `error`
+    // (not empty) says why it may not be; the request is then to be made again.
+    using completion = std::function<void(std::uint64_t mark, const std::string& error)>;
+
+    // `database` is the database file; the writer's connection stays open while this exists.
+    // A -wal file that cannot be synced is reported through `done`.
+    wal_sync(std::filesystem::path database, poster post, completion done,
+             wal_sync_options options = {});
+    // Finishes the sync under way (its completion is still posted) and stops.
+    ~wal_sync();
+    wal_sync(const wal_sync&) = delete;
+    wal_sync& operator=(const wal_sync&) = delete;
+
+    // Makes every commit made before this call durable, then done(mark); marks only grow.
+    void request(std::uint64_t mark);
+
+    // Syncs performed so far (tests).
+    [[nodiscard]] std::uint64_t syncs() const;
+
+  private:
+    void run();
+
+    const std::filesystem::path database_;
+    const std::filesystem::path wal_;
+    const poster post_;
+    const completion done_;
+    const wal_sync_options options_;
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    std::uint64_t requested_ = 0;
+    std::uint64_t syncs_ = 0;
+    bool has_request_ = false;
+    bool stopping_ = false;
+    std::thread worker_; // last: starts once everything above exists
+};
+
+} // namespace sotto::store
