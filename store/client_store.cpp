@@ -348,6 +348,7 @@ void client_store::defer_durability() {
     guarded([&] {
         impl_->database.exec("PRAGMA synchronous=NORMAL");
         impl_->database.exec("PRAGMA wal_autocheckpoint=0");
+        impl_->database.exec("PRAGMA journal_size_limit=0"); // see store/wal_sync.h
     });
 }
 

@@ -156,7 +156,8 @@ class client_store {
     // Grows with every row written; a store::wal_sync request at this mark covers every write
     // made so far.
     [[nodiscard]] std::uint64_t write_mark() const;
-    // From now on a commit writes the WAL only (synchronous=NORMAL, no automatic checkpoint):
+    // From now on a commit writes the WAL only (synchronous=NORMAL, no automatic checkpoint,
+    // journal_size_limit=0):
     // a store::wal_sync on file() makes commits durable and checkpoints, off this thread.
     void defer_durability();
 

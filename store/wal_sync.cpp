@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/Database.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -16,19 +17,70 @@ namespace sotto::store {
 
 namespace {
 
-// fdatasync of `file`; an empty string, or why not.
-std::string sync_file(const std::filesystem::path& file) {
-    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return fmt::format("cannot open {}: {}", file.string(), std::strerror(errno));
+// The -wal file, kept open between syncs (a write-back error is reported to the descriptors open
+// when it happened). When the file is new (first sync, or SQLite deleted and recreated it) its
+// directory is synced too, after the file: the entry must survive a power loss as well.
+class wal_file {
+  public:
+    explicit wal_file(std::filesystem::path path) : path_(std::move(path)) {}
+    ~wal_file() { close(); }
+    wal_file(const wal_file&) = delete;
+    wal_file& operator=(const wal_file&) = delete;
+
+    // fdatasync; an empty string, or why not.
+    std::string sync() {
+        struct stat now {};
+        if (::stat(path_.c_str(), &now) != 0) {
+            close();
+            return fmt::format("cannot open {}: {}", path_.string(), std::strerror(errno));
+        }
+        if (fd_ < 0 || now.st_dev != device_ || now.st_ino != inode_) {
+            close();
+            fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd_ < 0) {
+                return fmt::format("cannot open {}: {}", path_.string(), std::strerror(errno));
+            }
+            device_ = now.st_dev;
+            inode_ = now.st_ino;
+            directory_synced_ = false;
+        }
+        if (::fdatasync(fd_) != 0) {
+            const int failure = errno;
+            close(); // the next sync reopens; this error is not forgotten by reporting it
+            return fmt::format("cannot sync {} to disk: {}", path_.string(),
+                               std::strerror(failure));
+        }
+        if (!directory_synced_) {
+            const auto directory =
+                path_.parent_path().empty() ? std::filesystem::path(".") : path_.parent_path();
+            const int dir = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (dir < 0 || ::fsync(dir) != 0) {
+                const int failure = errno;
+                if (dir >= 0) {
+                    ::close(dir);
+                }
+                return fmt::format("cannot sync {} to disk: {}", directory.string(),
+                                   std::strerror(failure));
+            }
+            ::close(dir);
+            directory_synced_ = true;
+        }
+        return {};
     }
-    std::string error;
-    if (::fdatasync(fd) != 0) {
-        error = fmt::format("cannot sync {} to disk: {}", file.string(), std::strerror(errno));
+
+  private:
+    void close() {
+        if (fd_ >= 0) {
+            ::close(fd_);
+            fd_ = -1;
+        }
     }
-    ::close(fd);
-    return error;
-}
+    std::filesystem::path path_;
+    int fd_ = -1;
+    dev_t device_ = 0;
+    ino_t inode_ = 0;
+    bool directory_synced_ = false;
+};
 
 } // namespace
 
@@ -60,8 +112,14 @@ std::uint64_t wal_sync::syncs() const {
     return syncs_;
 }
 
+std::uint64_t wal_sync::checkpoints() const {
+    std::lock_guard lock(mutex_);
+    return checkpoints_;
+}
+
 void wal_sync::run() {
     std::optional<SQLite::Database> checkpointer;
+    wal_file wal(wal_);
     for (;;) {
         std::uint64_t mark = 0;
         {
@@ -76,10 +134,12 @@ void wal_sync::run() {
         if (options_.before_sync) {
             options_.before_sync();
         }
-        std::string error = sync_file(wal_);
+        std::string error = wal.sync();
         std::error_code size_error;
         const auto wal_size = std::filesystem::file_size(wal_, size_error);
+        bool checkpointed = false;
         if (error.empty() && !size_error && wal_size > options_.checkpoint_bytes) {
+            checkpointed = true;
             try {
                 if (!checkpointer) {
                     checkpointer.emplace(database_, SQLite::OPEN_READWRITE | SQLite::OPEN_NOFOLLOW);
@@ -96,6 +156,7 @@ void wal_sync::run() {
         {
             std::lock_guard lock(mutex_);
             ++syncs_;
+            checkpoints_ += checkpointed ? 1 : 0;
         }
         post_([done = done_, mark, error = std::move(error)] { done(mark, error); });
     }

@@ -6,9 +6,11 @@
 // fdatasync the WAL; once done(mark) arrives every commit made before the request is on disk,
 // exactly as synchronous=FULL would have it, and the caller may let the world see it (send the
 // frame, acknowledge the delivery). Requests made while a sync runs share the next one (group
-// commit). After a sync, once the WAL holds more than `checkpoint_bytes`, the worker also
+// commit). After a sync, once the WAL file is larger than `checkpoint_bytes`, the worker also
 // checkpoints it through its own connection (PASSIVE: never blocks the writer), which keeps
-// the WAL bounded.
+// the WAL bounded. This needs the writer to run with journal_size_limit=0 (as defer_durability
+// sets), so that SQLite empties the WAL when it starts it over after a checkpoint; otherwise the
+// file keeps its size and every sync would checkpoint.
 
 #include <condition_variable>
 #include <cstdint>
@@ -46,8 +48,9 @@ class wal_sync {
     // Makes every commit made before this call durable, then done(mark); marks only grow.
     void request(std::uint64_t mark);
 
-    // Syncs performed so far (tests).
+    // Syncs and checkpoints performed so far (tests).
     [[nodiscard]] std::uint64_t syncs() const;
+    [[nodiscard]] std::uint64_t checkpoints() const;
 
   private:
     void run();
@@ -61,6 +64,7 @@ class wal_sync {
     std::condition_variable wake_;
     std::uint64_t requested_ = 0;
     std::uint64_t syncs_ = 0;
+    std::uint64_t checkpoints_ = 0;
     bool has_request_ = false;
     bool stopping_ = false;
     std::thread worker_; // last: starts once everything above exists
