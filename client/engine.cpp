@@ -24,6 +24,8 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <deque>
 #include <fstream>
@@ -107,26 +109,39 @@ result<std::size_t> write_export(store::client_store& store, store::contact_id c
                                  export_format format, const std::filesystem::path& path,
                                  const std::atomic<bool>& cancelled) {
     const std::filesystem::path partial = path.string() + ".partial";
+    // A fresh file of our own (never one someone left there, nor through a symbolic link),
+    // written through this descriptor only.
+    ::unlink(partial.c_str());
     const int fd =
-        ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         return command_error{"io", "cannot write " + path.string()};
     }
-    ::close(fd);
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(::fdopen(fd, "w"), &std::fclose);
+    if (!out) {
+        ::close(fd);
+        return command_error{"io", "cannot write " + path.string()};
+    }
     const auto give_up = [&](std::string code, std::string message) -> result<std::size_t> {
+        out.reset();
         std::error_code ignored;
         std::filesystem::remove(partial, ignored);
         return command_error{std::move(code), std::move(message)};
     };
-    std::ofstream out(partial, std::ios::trunc);
+    std::string text;
+    const auto write = [&]() {
+        const bool written = std::fwrite(text.data(), 1, text.size(), out.get()) == text.size();
+        text.clear();
+        return written;
+    };
     const auto from = [&](const store::stored_message& m) -> const std::string& {
         return m.way == store::direction::outgoing ? me : with;
     };
     if (format == export_format::json) {
-        out << "{\"with\":" << nlohmann::json(with).dump()
-            << ",\"user\":" << nlohmann::json(me).dump() << ",\"messages\":[";
+        text = "{\"with\":" + nlohmann::json(with).dump() +
+               ",\"user\":" + nlohmann::json(me).dump() + ",\"messages\":[";
     } else {
-        out << "# Conversation between " << me << " and " << with << "\n\n";
+        text = "# Conversation between " + me + " and " + with + "\n\n";
     }
     std::size_t count = 0;
     std::optional<store::message_id> after;
@@ -135,6 +150,9 @@ result<std::size_t> write_export(store::client_store& store, store::contact_id c
             if (cancelled) {
                 return give_up("cancelled", "the export was stopped");
             }
+            if (!write()) {
+                return give_up("io", "cannot write " + path.string() + ": " + std::strerror(errno));
+            }
             const auto page = store.history_after(contact, after, history_page_size);
             if (page.empty()) {
                 break;
@@ -142,22 +160,23 @@ result<std::size_t> write_export(store::client_store& store, store::contact_id c
             after = page.back().id;
             for (const auto& m : page) {
                 if (format == export_format::json) {
-                    out << (count == 0 ? "\n" : ",\n")
-                        << nlohmann::json{{"id", hex(m.id)},
-                                          {"from", from(m)},
-                                          {"direction",
-                                           m.way == store::direction::outgoing ? "out" : "in"},
-                                          {"text", m.text},
-                                          {"ts", m.sent_at},
-                                          {"status", to_string(m.status)}}
-                               .dump();
+                    text += count == 0 ? "\n" : ",\n";
+                    text += nlohmann::json{{"id", hex(m.id)},
+                                           {"from", from(m)},
+                                           {"direction",
+                                            m.way == store::direction::outgoing ? "out" : "in"},
+                                           {"text", m.text},
+                                           {"ts", m.sent_at},
+                                           {"status", to_string(m.status)}}
+                                .dump();
                 } else {
                     const auto seconds = static_cast<std::time_t>(m.sent_at / 1000);
                     std::tm parts{};
                     ::gmtime_r(&seconds, &parts);
                     std::array<char, 32> stamp{};
                     std::strftime(stamp.data(), stamp.size(), "%Y-%m-%d %H:%M:%S UTC", &parts);
-                    out << "- " << stamp.data() << " **" << from(m) << "**: " << m.text << '\n';
+                    text +=
+                        "- " + std::string(stamp.data()) + " **" + from(m) + "**: " + m.text + '\n';
                 }
                 ++count;
             }
@@ -166,13 +185,19 @@ result<std::size_t> write_export(store::client_store& store, store::contact_id c
         return give_up("io", error.what());
     }
     if (format == export_format::json) {
-        out << "\n]}\n";
+        text += "\n]}\n";
     }
-    out.flush();
-    out.close();
-    std::error_code renamed;
-    if (!out || (std::filesystem::rename(partial, path, renamed), renamed)) {
+    // On disk before it takes the name: after a power loss `path` is whole or absent.
+    if (!write() || std::fflush(out.get()) != 0 || ::fsync(::fileno(out.get())) != 0) {
+        return give_up("io", "cannot write " + path.string() + ": " + std::strerror(errno));
+    }
+    if (std::fclose(out.release()) != 0) {
         return give_up("io", "cannot write " + path.string());
+    }
+    std::error_code renamed;
+    std::filesystem::rename(partial, path, renamed);
+    if (renamed) {
+        return give_up("io", "cannot write " + path.string() + ": " + renamed.message());
     }
     return count;
 }
@@ -1561,14 +1586,24 @@ class engine::impl : public std::enable_shared_from_this<impl>, public group_hos
         if (auto error = not_ready()) {
             return done(*error);
         }
-        const auto contact = known(with);
+        std::optional<store::contact> contact;
+        try {
+            contact = known(with);
+        } catch (const std::exception& error) {
+            return done(command_error{"io", error.what()});
+        }
         if (!contact) {
             return done(unknown(with));
         }
         if (export_running_) {
             return done(command_error{"busy", "an export is still being written"});
         }
-        auto reader = store_->open_another();
+        std::unique_ptr<store::client_store> reader;
+        try {
+            reader = store_->open_another();
+        } catch (const std::exception& error) {
+            return done(command_error{"io", error.what()});
+        }
         if (!reader) { // an in-memory store (tests): no second connection, so here
             return done(write_export(*store_, contact->id, with, username_, format, path,
                                      export_cancelled_));
@@ -1576,21 +1611,28 @@ class engine::impl : public std::enable_shared_from_this<impl>, public group_hos
         if (export_worker_.joinable()) {
             export_worker_.join(); // finished: its result was handed over
         }
-        export_running_ = true;
         export_cancelled_ = false;
+        // Shared so that `done` is still here to report a thread that could not start.
+        auto finish = std::make_shared<std::function<void(result<std::size_t>)>>(std::move(done));
         auto* io = &io_;
-        export_worker_ = std::thread([this, reader = std::move(reader), id = contact->id, with,
-                                      me = username_, format, path, io, weak = weak_from_this(),
-                                      done = std::move(done)]() mutable {
-            auto outcome = write_export(*reader, id, with, me, format, path, export_cancelled_);
-            reader.reset();
-            asio::post(*io, [weak, outcome = std::move(outcome), done = std::move(done)] {
-                if (auto self = weak.lock()) { // else the front end went with the engine
-                    self->export_running_ = false;
-                    done(outcome);
-                }
+        try {
+            export_worker_ = std::thread([this, reader = std::move(reader), id = contact->id, with,
+                                          me = username_, format, path, io, weak = weak_from_this(),
+                                          finish]() mutable {
+                auto outcome = write_export(*reader, id, with, me, format, path, export_cancelled_);
+                reader.reset();
+                asio::post(*io, [weak, outcome = std::move(outcome), finish] {
+                    if (auto self = weak.lock()) { // else the front end went with the engine
+                        self->export_running_ = false;
+                        (*finish)(outcome);
+                    }
+                });
             });
-        });
+        } catch (const std::system_error& error) {
+            return (*finish)(
+                command_error{"io", std::string("cannot start the export: ") + error.what()});
+        }
+        export_running_ = true;
     }
 
     // ---- group commands ------------------------------------------------------------------
@@ -1830,11 +1872,7 @@ void engine::users(std::function<void(result<std::vector<std::string>>)> done) {
 void engine::export_conversation(const std::string& with, export_format format,
                                  const std::filesystem::path& path,
                                  std::function<void(result<std::size_t>)> done) {
-    try {
-        impl_->export_conversation(with, format, path, done);
-    } catch (const std::exception& error) {
-        done(command_error{"io", error.what()});
-    }
+    impl_->export_conversation(with, format, path, std::move(done)); // reports its own errors
 }
 std::optional<conversation_status> engine::status(const std::string& with) {
     return impl_->status(with);

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <mutex>
 
 namespace client = sotto::client;
@@ -314,5 +315,43 @@ TEST_CASE("an export is written on a worker: the engine answers meanwhile, one e
     struct stat info {};
     REQUIRE(::stat(path.c_str(), &info) == 0);
     CHECK((info.st_mode & 0777) == 0600);
+    engine.stop();
+}
+
+TEST_CASE("an export never writes through a link or an old file left at its .partial name",
+          "[client][engine]") {
+    temp_dir dir;
+    asio::io_context io;
+    client::engine engine(io, options_for(dir.path / "p", crypto::kdf_params::cheap()),
+                          [](const client::event&) {});
+    start_and_wait(io, engine, "pw");
+    REQUIRE(std::holds_alternative<std::string>(engine.send("bob", "secret")));
+    const auto victim = dir.path / "victim";
+    std::ofstream(victim) << "keep";
+    std::filesystem::create_symlink(victim, dir.path / "bob.json.partial");
+    std::ofstream(dir.path / "bob.md.partial") << "old";
+    std::filesystem::permissions(
+        dir.path / "bob.md.partial",
+        std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+            std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+    const auto exported = [&](client::export_format format, const std::filesystem::path& path) {
+        std::optional<client::result<std::size_t>> outcome;
+        engine.export_conversation("bob", format, path,
+                                   [&](client::result<std::size_t> done) { outcome = done; });
+        REQUIRE(run_until(
+            io, [&] { return outcome.has_value(); }, 10s));
+        REQUIRE(std::holds_alternative<std::size_t>(*outcome));
+        CHECK(std::get<std::size_t>(*outcome) == 1);
+        struct stat info {};
+        REQUIRE(::lstat(path.c_str(), &info) == 0);
+        CHECK(S_ISREG(info.st_mode));
+        CHECK((info.st_mode & 0777) == 0600);
+    };
+    exported(client::export_format::json, dir.path / "bob.json");
+    exported(client::export_format::markdown, dir.path / "bob.md");
+    std::ifstream in(victim);
+    CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == "keep");
+    CHECK_FALSE(std::filesystem::exists(dir.path / "bob.json.partial"));
+    CHECK_FALSE(std::filesystem::exists(dir.path / "bob.md.partial"));
     engine.stop();
 }
