@@ -968,6 +968,9 @@ asio::awaitable<void> server::impl::accept_loop() {
         const auto lane = next_context_++ % contexts_.size();
         auto& target = *contexts_[lane];
         auto [error, socket] = co_await acceptor_->async_accept(target, use_tuple);
+        if (stopping_) {
+            break; // accepted just before the close: stop() walks no lane after it (closed here)
+        }
         if (error) {
             if (error == asio::error::operation_aborted || stopping_) {
                 break;
