@@ -131,9 +131,9 @@ class bench_host final : public client::group_host {
         auto key = crypto::sealing_key::derive(crypto::make_passphrase("bench"),
                                                crypto::kdf_params::cheap(), random);
         store_->create_profile(std::move(*key), {username_, "127.0.0.1:1", ""}, identity_, random);
-        store_->defer_durability();
+        const auto& content = store_->defer_durability();
         sync_ = std::make_unique<store::wal_sync>(
-            *store_->file(), [](std::function<void()> work) { work(); },
+            *store_->file(), content, [](std::function<void()> work) { work(); },
             [this](std::uint64_t mark, const std::string& error) {
                 if (!error.empty()) {
                     std::fprintf(stderr, "sync: %s\n", error.c_str());

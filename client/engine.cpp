@@ -526,12 +526,12 @@ class engine::impl : public std::enable_shared_from_this<impl>, public group_hos
         if (!file) {
             return; // in memory: nothing to sync
         }
-        store_->defer_durability();
+        const auto& content = store_->defer_durability();
         store::wal_sync_options sync_options;
         sync_options.before_sync = options_.before_durable_sync;
         auto* io = &io_;
         sync_ = std::make_unique<store::wal_sync>(
-            *file, [io](std::function<void()> work) { asio::post(*io, std::move(work)); },
+            *file, content, [io](std::function<void()> work) { asio::post(*io, std::move(work)); },
             [weak = weak_from_this()](std::uint64_t mark, const std::string& error) {
                 if (auto self = weak.lock()) {
                     self->guard([&] { self->synced(mark, error); });

@@ -2,6 +2,7 @@
 
 #include "crypto/hkdf.h"
 #include "store/sqlite_util.h"
+#include "store/wal_sync.h"
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
@@ -193,6 +194,7 @@ struct client_store::impl {
     std::optional<crypto::sealing_key> key;
     crypto::secret_buffer lookup_key;
     crypto::system_random random;
+    std::optional<wal_watch> wal; // after database: gone before it closes
 
     explicit impl(SQLite::Database db) : database(std::move(db)) {}
 
@@ -289,7 +291,7 @@ constexpr const char* contact_columns =
     "id, name, pinned_key, changed_key, verified, key_state, request_state, unread";
 
 template <typename Function>
-auto guarded(Function&& function) {
+decltype(auto) guarded(Function&& function) {
     try {
         return function();
     } catch (const SQLite::Exception& error) {
@@ -344,11 +346,14 @@ std::uint64_t client_store::write_mark() const {
     return static_cast<std::uint64_t>(sqlite3_total_changes64(impl_->database.getHandle()));
 }
 
-void client_store::defer_durability() {
-    guarded([&] {
+const wal_watch& client_store::defer_durability() {
+    return guarded([&]() -> const wal_watch& {
         impl_->database.exec("PRAGMA synchronous=NORMAL");
-        impl_->database.exec("PRAGMA wal_autocheckpoint=0");
-        impl_->database.exec("PRAGMA journal_size_limit=0"); // see store/wal_sync.h
+        impl_->database.exec("PRAGMA journal_size_limit=8388608");
+        if (!impl_->wal) {
+            impl_->wal.emplace(impl_->database.getHandle()); // replaces the automatic checkpoint
+        }
+        return *impl_->wal;
     });
 }
 

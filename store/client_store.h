@@ -30,6 +30,8 @@
 
 namespace sotto::store {
 
+class wal_watch; // store/wal_sync.h
+
 using contact_id = std::int64_t;
 using unix_millis = std::int64_t;
 
@@ -156,10 +158,11 @@ class client_store {
     // Grows with every row written; a store::wal_sync request at this mark covers every write
     // made so far.
     [[nodiscard]] std::uint64_t write_mark() const;
-    // From now on a commit writes the WAL only (synchronous=NORMAL, no automatic checkpoint,
-    // journal_size_limit=0):
-    // a store::wal_sync on file() makes commits durable and checkpoints, off this thread.
-    void defer_durability();
+    // From now on a commit writes the WAL only (synchronous=NORMAL, no automatic checkpoint):
+    // a store::wal_sync on file() and the returned watch (it lives as long as this store) makes
+    // commits durable and checkpoints, off this thread. Past journal_size_limit (8 MiB, twice
+    // the worker's checkpoint point) the WAL file shrinks back when SQLite starts it over.
+    const wal_watch& defer_durability();
 
     // The Argon2id parameters and salt to derive the key with; nullopt before create_profile.
     [[nodiscard]] std::optional<crypto::seal_header> kdf_header();

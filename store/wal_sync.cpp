@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/Database.h>
 #include <fmt/format.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <fcntl.h>
@@ -84,10 +85,37 @@ class wal_file {
 
 } // namespace
 
-wal_sync::wal_sync(std::filesystem::path database, poster post, completion done,
-                   wal_sync_options options)
-    : database_(std::move(database)), wal_(database_.string() + "-wal"), post_(std::move(post)),
-      done_(std::move(done)), options_(std::move(options)), worker_([this] { run(); }) {}
+wal_watch::wal_watch(sqlite3* writer) : writer_(writer) {
+    sqlite3_stmt* statement = nullptr;
+    std::uint64_t page = 4096;
+    if (sqlite3_prepare_v2(writer_, "PRAGMA page_size", -1, &statement, nullptr) == SQLITE_OK &&
+        sqlite3_step(statement) == SQLITE_ROW) {
+        page = static_cast<std::uint64_t>(sqlite3_column_int64(statement, 0));
+    }
+    sqlite3_finalize(statement);
+    frame_bytes_ = page + 24;
+    sqlite3_wal_hook(writer_, &wal_watch::committed, this);
+}
+
+wal_watch::~wal_watch() {
+    sqlite3_wal_hook(writer_, nullptr, nullptr);
+}
+
+std::uint64_t wal_watch::bytes() const noexcept {
+    return frames_.load(std::memory_order_relaxed) * frame_bytes_;
+}
+
+int wal_watch::committed(void* self, sqlite3*, const char*, int frames) {
+    static_cast<wal_watch*>(self)->frames_.store(static_cast<std::uint64_t>(frames),
+                                                 std::memory_order_relaxed);
+    return SQLITE_OK;
+}
+
+wal_sync::wal_sync(std::filesystem::path database, const wal_watch& content, poster post,
+                   completion done, wal_sync_options options)
+    : database_(std::move(database)), wal_(database_.string() + "-wal"), content_(content),
+      post_(std::move(post)), done_(std::move(done)), options_(std::move(options)),
+      worker_([this] { run(); }) {}
 
 wal_sync::~wal_sync() {
     {
@@ -120,6 +148,7 @@ std::uint64_t wal_sync::checkpoints() const {
 void wal_sync::run() {
     std::optional<SQLite::Database> checkpointer;
     wal_file wal(wal_);
+    std::uint64_t last_try = 0; // the WAL's content at the last checkpoint
     for (;;) {
         std::uint64_t mark = 0;
         {
@@ -135,11 +164,23 @@ void wal_sync::run() {
             options_.before_sync();
         }
         std::string error = wal.sync();
-        std::error_code size_error;
-        const auto wal_size = std::filesystem::file_size(wal_, size_error);
-        bool checkpointed = false;
-        if (error.empty() && !size_error && wal_size > options_.checkpoint_bytes) {
-            checkpointed = true;
+        const bool synced = error.empty();
+        {
+            std::lock_guard lock(mutex_);
+            ++syncs_;
+        }
+        post_([done = done_, mark, error = std::move(error)] { done(mark, error); });
+        // After the completion: what waited on this sync goes out while the checkpoint runs.
+        // SQLite starts the WAL over at the writer's first commit after a checkpoint that left
+        // nothing behind; one that raced a commit leaves the WAL growing, and the next try waits
+        // until another quarter of checkpoint_bytes came (one database fsync per try).
+        const auto content = content_.bytes();
+        if (content < last_try) {
+            last_try = 0; // started over since
+        }
+        if (synced && content > options_.checkpoint_bytes &&
+            content >= last_try + options_.checkpoint_bytes / 4) {
+            last_try = content;
             try {
                 if (!checkpointer) {
                     checkpointer.emplace(database_, SQLite::OPEN_READWRITE | SQLite::OPEN_NOFOLLOW);
@@ -152,13 +193,9 @@ void wal_sync::run() {
                 // writer's close checkpoints whatever is left).
                 checkpointer.reset();
             }
-        }
-        {
             std::lock_guard lock(mutex_);
-            ++syncs_;
-            checkpoints_ += checkpointed ? 1 : 0;
+            ++checkpoints_;
         }
-        post_([done = done_, mark, error = std::move(error)] { done(mark, error); });
     }
 }
 

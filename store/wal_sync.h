@@ -6,12 +6,15 @@
 // fdatasync the WAL; once done(mark) arrives every commit made before the request is on disk,
 // exactly as synchronous=FULL would have it, and the caller may let the world see it (send the
 // frame, acknowledge the delivery). Requests made while a sync runs share the next one (group
-// commit). After a sync, once the WAL file is larger than `checkpoint_bytes`, the worker also
-// checkpoints it through its own connection (PASSIVE: never blocks the writer), which keeps
-// the WAL bounded. This needs the writer to run with journal_size_limit=0 (as defer_durability
-// sets), so that SQLite empties the WAL when it starts it over after a checkpoint; otherwise the
-// file keeps its size and every sync would checkpoint.
+// commit). After a sync, and after its completion was posted, once the writer's commits have put
+// more than `checkpoint_bytes` into the WAL since SQLite last started it over (a wal_watch on the
+// writer counts them), the worker also checkpoints it through its own connection (PASSIVE: never
+// blocks the writer). The writer's next commit then starts the WAL over from its beginning,
+// which keeps it bounded; the file keeps its size, so a sync writes data blocks only. A commit
+// made while the checkpoint runs keeps the WAL from starting over (it grows until the writer
+// pauses for a moment between commits; later tries copy what came since).
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -20,7 +23,30 @@
 #include <string>
 #include <thread>
 
+struct sqlite3;
+
 namespace sotto::store {
+
+// How much the commits of one connection (the writer) put into its WAL since SQLite last started
+// the WAL over: SQLite's commit hook reports the WAL's length in frames after every commit.
+// Made and destroyed on the writer's thread (it installs and removes the hook, which replaces
+// SQLite's automatic checkpoint); bytes() from any thread.
+class wal_watch {
+  public:
+    explicit wal_watch(sqlite3* writer);
+    ~wal_watch();
+    wal_watch(const wal_watch&) = delete;
+    wal_watch& operator=(const wal_watch&) = delete;
+
+    [[nodiscard]] std::uint64_t bytes() const noexcept;
+
+  private:
+    static int committed(void* self, sqlite3* database, const char* name, int frames);
+
+    sqlite3* const writer_;
+    std::uint64_t frame_bytes_ = 0; // a page and its 24-byte frame header
+    std::atomic<std::uint64_t> frames_{0};
+};
 
 struct wal_sync_options {
     std::uint64_t checkpoint_bytes = 4 * 1024 * 1024;
@@ -36,9 +62,9 @@ class wal_sync {
     // (not empty) says why it may not be; the request is then to be made again.
     using completion = std::function<void(std::uint64_t mark, const std::string& error)>;
 
-    // `database` is the database file; the writer's connection stays open while this exists.
-    // A -wal file that cannot be synced is reported through `done`.
-    wal_sync(std::filesystem::path database, poster post, completion done,
+    // `database` is the database file; the writer's connection, and `content` watching it, stay
+    // open while this exists. A -wal file that cannot be synced is reported through `done`.
+    wal_sync(std::filesystem::path database, const wal_watch& content, poster post, completion done,
              wal_sync_options options = {});
     // Finishes the sync under way (its completion is still posted) and stops.
     ~wal_sync();
@@ -57,6 +83,7 @@ class wal_sync {
 
     const std::filesystem::path database_;
     const std::filesystem::path wal_;
+    const wal_watch& content_;
     const poster post_;
     const completion done_;
     const wal_sync_options options_;

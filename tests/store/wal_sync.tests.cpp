@@ -49,16 +49,22 @@ struct caller_thread {
     }
 };
 
-// A WAL database written the way a deferred client store writes it.
-SQLite::Database deferred_database(const std::filesystem::path& file) {
-    SQLite::Database database(file, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    database.exec("PRAGMA journal_mode=WAL");
-    database.exec("PRAGMA synchronous=NORMAL");
-    database.exec("PRAGMA wal_autocheckpoint=0");
-    database.exec("PRAGMA journal_size_limit=0");
-    database.exec("CREATE TABLE t (v BLOB)");
-    return database;
-}
+// A WAL database written the way a deferred client store writes it, and the watch on it.
+struct deferred_writer {
+    SQLite::Database database;
+    store::wal_watch content;
+
+    explicit deferred_writer(const std::filesystem::path& file)
+        : database(open(file)), content(database.getHandle()) {}
+
+    static SQLite::Database open(const std::filesystem::path& file) {
+        SQLite::Database database(file, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        database.exec("PRAGMA journal_mode=WAL");
+        database.exec("PRAGMA synchronous=NORMAL");
+        database.exec("CREATE TABLE t (v BLOB)");
+        return database;
+    }
+};
 
 void write_blob(SQLite::Database& database, std::size_t size) {
     SQLite::Statement insert(database, "INSERT INTO t VALUES (zeroblob(?))");
@@ -70,19 +76,19 @@ void write_blob(SQLite::Database& database, std::size_t size) {
 
 TEST_CASE("a sync request is answered on the caller's thread with its mark", "[store][wal_sync]") {
     sotto::testing::temporary_directory dir("sotto-ws");
-    auto database = deferred_database(dir / "x.db");
+    deferred_writer writer(dir / "x.db");
     caller_thread caller;
     std::uint64_t synced = 0;
     std::string error = "none yet";
     const auto thread = std::this_thread::get_id();
     std::thread::id answered_on;
-    store::wal_sync sync(dir / "x.db", caller.poster(),
+    store::wal_sync sync(dir / "x.db", writer.content, caller.poster(),
                          [&](std::uint64_t mark, const std::string& why) {
                              synced = mark;
                              error = why;
                              answered_on = std::this_thread::get_id();
                          });
-    write_blob(database, 100);
+    write_blob(writer.database, 100);
     sync.request(7);
     caller.run_until([&] { return synced == 7; });
     CHECK(error.empty());
@@ -92,7 +98,7 @@ TEST_CASE("a sync request is answered on the caller's thread with its mark", "[s
 
 TEST_CASE("requests made while a sync runs share the next one", "[store][wal_sync]") {
     sotto::testing::temporary_directory dir("sotto-ws");
-    auto database = deferred_database(dir / "x.db");
+    deferred_writer writer(dir / "x.db");
     caller_thread caller;
     std::promise<void> first_started;
     std::promise<void> release;
@@ -107,12 +113,12 @@ TEST_CASE("requests made while a sync runs share the next one", "[store][wal_syn
     };
     std::vector<std::uint64_t> answers;
     store::wal_sync sync(
-        dir / "x.db", caller.poster(),
+        dir / "x.db", writer.content, caller.poster(),
         [&](std::uint64_t mark, const std::string&) { answers.push_back(mark); }, options);
     sync.request(1);
     first_started.get_future().wait();
     for (std::uint64_t mark = 2; mark <= 100; ++mark) {
-        write_blob(database, 10);
+        write_blob(writer.database, 10);
         sync.request(mark);
     }
     release.set_value();
@@ -125,32 +131,46 @@ TEST_CASE("the worker's checkpoints keep the WAL bounded when the writer never c
           "[store][wal_sync]") {
     sotto::testing::temporary_directory dir("sotto-ws");
     constexpr std::size_t blob = 100 * 1024;
-    constexpr int writes = 100; // 10 MB in all
+    constexpr int bursts = 20;
+    constexpr int writes = 5;                 // per burst
+    constexpr std::size_t total = 10'000'000; // bytes in all
     {
-        // Without the worker the WAL holds every write.
-        auto database = deferred_database(dir / "alone.db");
-        for (int i = 0; i < writes; ++i) {
-            write_blob(database, blob);
+        // Without the worker the WAL holds every write (the watch replaced SQLite's automatic
+        // checkpoint), and the watch counts them.
+        deferred_writer alone(dir / "alone.db");
+        for (int i = 0; i < bursts * writes; ++i) {
+            write_blob(alone.database, blob);
         }
-        CHECK(std::filesystem::file_size(dir / "alone.db-wal") > writes * blob);
+        CHECK(std::filesystem::file_size(dir / "alone.db-wal") > total);
+        CHECK(alone.content.bytes() > total);
     }
-    auto database = deferred_database(dir / "x.db");
+    deferred_writer writer(dir / "x.db");
     caller_thread caller;
     std::uint64_t synced = 0;
     store::wal_sync_options options;
     options.checkpoint_bytes = 1024 * 1024;
     store::wal_sync sync(
-        dir / "x.db", caller.poster(),
+        dir / "x.db", writer.content, caller.poster(),
         [&](std::uint64_t mark, const std::string&) { synced = mark; }, options);
-    for (int i = 1; i <= writes; ++i) {
-        write_blob(database, blob);
-        sync.request(static_cast<std::uint64_t>(i));
-        caller.run_until([&] { return synced == static_cast<std::uint64_t>(i); });
+    std::uint64_t mark = 0;
+    const auto durable = [&] {
+        sync.request(++mark);
+        caller.run_until([&] { return synced == mark; });
+    };
+    // Bursts of commits, each waiting for its sync as the engine's frames do, and a moment of
+    // quiet between bursts (one more sync: the worker is then past the checkpoint that may
+    // follow the last one), in which SQLite can start the WAL over.
+    for (int b = 0; b < bursts; ++b) {
+        for (int i = 0; i < writes; ++i) {
+            write_blob(writer.database, blob);
+            durable();
+        }
+        durable();
     }
     CHECK(std::filesystem::file_size(dir / "x.db-wal") < 3 * 1024 * 1024);
-    CHECK(database.execAndGet("SELECT count(*) FROM t").getInt() == writes);
-    // About one checkpoint per megabyte written: the writer empties the WAL when it starts it
-    // over (journal_size_limit=0), so a sync after a checkpoint does not find it large again.
+    CHECK(writer.content.bytes() < 3 * 1024 * 1024);
+    CHECK(writer.database.execAndGet("SELECT count(*) FROM t").getInt() == bursts * writes);
+    // About one checkpoint per megabyte written, not one per sync once the WAL was large.
     CHECK(sync.checkpoints() >= 5);
     CHECK(sync.checkpoints() <= 20);
 }
@@ -160,7 +180,8 @@ TEST_CASE("a WAL that cannot be synced is reported, never taken as durable", "[s
     caller_thread caller;
     std::uint64_t synced = 0;
     std::string error;
-    store::wal_sync sync(dir / "missing.db", caller.poster(),
+    deferred_writer writer(dir / "elsewhere.db");
+    store::wal_sync sync(dir / "missing.db", writer.content, caller.poster(),
                          [&](std::uint64_t mark, const std::string& why) {
                              synced = mark;
                              error = why;
