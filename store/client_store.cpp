@@ -349,7 +349,10 @@ std::uint64_t client_store::write_mark() const {
 const wal_watch& client_store::defer_durability() {
     return guarded([&]() -> const wal_watch& {
         impl_->database.exec("PRAGMA synchronous=NORMAL");
-        impl_->database.exec("PRAGMA journal_size_limit=8388608");
+        // Above what the WAL holds at most in steady use (store::wal_watch's limit): it keeps
+        // its size, and shrinks back only after a burst.
+        impl_->database.exec(
+            fmt::format("PRAGMA journal_size_limit={}", 2 * wal_watch::default_limit));
         if (!impl_->wal) {
             impl_->wal.emplace(impl_->database.getHandle()); // replaces the automatic checkpoint
         }

@@ -160,8 +160,8 @@ class client_store {
     [[nodiscard]] std::uint64_t write_mark() const;
     // From now on a commit writes the WAL only (synchronous=NORMAL, no automatic checkpoint):
     // a store::wal_sync on file() and the returned watch (it lives as long as this store) makes
-    // commits durable and checkpoints, off this thread. Past journal_size_limit (8 MiB, twice
-    // the worker's checkpoint point) the WAL file shrinks back when SQLite starts it over.
+    // commits durable and checkpoints, off this thread. Past journal_size_limit (twice the
+    // watch's limit) the WAL file shrinks back when SQLite starts it over.
     const wal_watch& defer_durability();
 
     // The Argon2id parameters and salt to derive the key with; nullopt before create_profile.

@@ -85,7 +85,8 @@ class wal_file {
 
 } // namespace
 
-wal_watch::wal_watch(sqlite3* writer) : writer_(writer) {
+wal_watch::wal_watch(sqlite3* writer, std::uint64_t limit_bytes)
+    : writer_(writer), limit_bytes_(limit_bytes) {
     sqlite3_stmt* statement = nullptr;
     std::uint64_t page = 4096;
     if (sqlite3_prepare_v2(writer_, "PRAGMA page_size", -1, &statement, nullptr) == SQLITE_OK &&
@@ -105,9 +106,21 @@ std::uint64_t wal_watch::bytes() const noexcept {
     return frames_.load(std::memory_order_relaxed) * frame_bytes_;
 }
 
-int wal_watch::committed(void* self, sqlite3*, const char*, int frames) {
-    static_cast<wal_watch*>(self)->frames_.store(static_cast<std::uint64_t>(frames),
-                                                 std::memory_order_relaxed);
+std::uint64_t wal_watch::writer_checkpoints() const noexcept {
+    return writer_checkpoints_.load(std::memory_order_relaxed);
+}
+
+int wal_watch::committed(void* self, sqlite3* database, const char* name, int frames) {
+    auto& watch = *static_cast<wal_watch*>(self);
+    watch.frames_.store(static_cast<std::uint64_t>(frames), std::memory_order_relaxed);
+    if (static_cast<std::uint64_t>(frames) * watch.frame_bytes_ > watch.limit_bytes_) {
+        // As SQLite's own automatic checkpoint does it: errors (a busy database) are ignored,
+        // the commit stands, and a later commit tries again.
+        if (sqlite3_wal_checkpoint_v2(database, name, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                      nullptr) == SQLITE_OK) {
+            watch.writer_checkpoints_.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
     return SQLITE_OK;
 }
 

@@ -11,8 +11,9 @@
 // writer counts them), the worker also checkpoints it through its own connection (PASSIVE: never
 // blocks the writer). The writer's next commit then starts the WAL over from its beginning,
 // which keeps it bounded; the file keeps its size, so a sync writes data blocks only. A commit
-// made while the checkpoint runs keeps the WAL from starting over (it grows until the writer
-// pauses for a moment between commits; later tries copy what came since).
+// made while the checkpoint runs keeps the WAL from starting over (later tries copy what came
+// since); a writer that never pauses long enough gets to wal_watch's limit, and there checkpoints
+// the little the worker left itself, which lets its next commit start the WAL over.
 
 #include <atomic>
 #include <condition_variable>
@@ -29,23 +30,31 @@ namespace sotto::store {
 
 // How much the commits of one connection (the writer) put into its WAL since SQLite last started
 // the WAL over: SQLite's commit hook reports the WAL's length in frames after every commit.
-// Made and destroyed on the writer's thread (it installs and removes the hook, which replaces
-// SQLite's automatic checkpoint); bytes() from any thread.
+// Past `limit_bytes` the hook checkpoints on the writer's thread (PASSIVE, as SQLite's automatic
+// checkpoint would, which the hook replaces): the frames a wal_sync copied already are not
+// copied again, but the database file is synced there, a stall the writer takes only when its
+// commits never paused for the worker's checkpoints to finish. Made and destroyed on the
+// writer's thread; bytes() from any thread.
 class wal_watch {
   public:
-    explicit wal_watch(sqlite3* writer);
+    static constexpr std::uint64_t default_limit = 16 * 1024 * 1024;
+    explicit wal_watch(sqlite3* writer, std::uint64_t limit_bytes = default_limit);
     ~wal_watch();
     wal_watch(const wal_watch&) = delete;
     wal_watch& operator=(const wal_watch&) = delete;
 
     [[nodiscard]] std::uint64_t bytes() const noexcept;
+    // Checkpoints the writer ran itself (tests).
+    [[nodiscard]] std::uint64_t writer_checkpoints() const noexcept;
 
   private:
     static int committed(void* self, sqlite3* database, const char* name, int frames);
 
     sqlite3* const writer_;
+    const std::uint64_t limit_bytes_;
     std::uint64_t frame_bytes_ = 0; // a page and its 24-byte frame header
     std::atomic<std::uint64_t> frames_{0};
+    std::atomic<std::uint64_t> writer_checkpoints_{0};
 };
 
 struct wal_sync_options {

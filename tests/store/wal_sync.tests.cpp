@@ -54,8 +54,9 @@ struct deferred_writer {
     SQLite::Database database;
     store::wal_watch content;
 
-    explicit deferred_writer(const std::filesystem::path& file)
-        : database(open(file)), content(database.getHandle()) {}
+    explicit deferred_writer(const std::filesystem::path& file,
+                             std::uint64_t limit = store::wal_watch::default_limit)
+        : database(open(file)), content(database.getHandle(), limit) {}
 
     static SQLite::Database open(const std::filesystem::path& file) {
         SQLite::Database database(file, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
@@ -173,6 +174,34 @@ TEST_CASE("the worker's checkpoints keep the WAL bounded when the writer never c
     // About one checkpoint per megabyte written, not one per sync once the WAL was large.
     CHECK(sync.checkpoints() >= 5);
     CHECK(sync.checkpoints() <= 20);
+    CHECK(writer.content.writer_checkpoints() == 0); // the worker did all of them
+}
+
+TEST_CASE("a writer whose commits never pause has its WAL bounded all the same",
+          "[store][wal_sync]") {
+    sotto::testing::temporary_directory dir("sotto-ws");
+    constexpr std::size_t blob = 100 * 1024;
+    constexpr int writes = 200; // 20 MB
+    constexpr std::uint64_t limit = 3 * 1024 * 1024;
+    deferred_writer writer(dir / "x.db", limit);
+    caller_thread caller;
+    std::uint64_t synced = 0;
+    store::wal_sync_options options;
+    options.checkpoint_bytes = 1024 * 1024;
+    store::wal_sync sync(
+        dir / "x.db", writer.content, caller.poster(),
+        [&](std::uint64_t mark, const std::string&) { synced = mark; }, options);
+    // The next commit comes as soon as the last is durable, while the worker's checkpoint that
+    // follows the sync still runs: the WAL cannot start over after those.
+    for (int i = 1; i <= writes; ++i) {
+        write_blob(writer.database, blob);
+        sync.request(static_cast<std::uint64_t>(i));
+        caller.run_until([&] { return synced == static_cast<std::uint64_t>(i); });
+    }
+    CHECK(std::filesystem::file_size(dir / "x.db-wal") < limit + 4 * blob); // and a commit or so
+    CHECK(writer.content.writer_checkpoints() >= 1);
+    CHECK(writer.content.writer_checkpoints() <= writes / 10);
+    CHECK(writer.database.execAndGet("SELECT count(*) FROM t").getInt() == writes);
 }
 
 TEST_CASE("a WAL that cannot be synced is reported, never taken as durable", "[store][wal_sync]") {
