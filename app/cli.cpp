@@ -140,8 +140,10 @@ command parse_command_line(std::span<const char* const> arguments,
             ->group(relay_group)
             ->check(CLI::PositiveNumber)
             ->option_text("N"),
-        cli.add_option("--threads", f.threads,
-                       "Network threads, one io_context each (default: one per core, at most 8)")
+        cli.add_option(
+               "--threads", f.threads,
+               "Network threads, one io_context each (default: one per core less one for the "
+               "writer thread, at least 1, at most 8)")
             ->group(relay_group)
             ->check(CLI::Range(1, 64))
             ->option_text("N"),

@@ -209,7 +209,7 @@ int run_relay(const relay_options& options) {
         server_options.threads =
             options.threads != 0
                 ? static_cast<std::size_t>(options.threads)
-                : std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
+                : static_cast<std::size_t>(relay_threads_for(std::thread::hardware_concurrency()));
         server_options.software = "sotto " SOTTO_VERSION;
         net::relay::server relay(server_options, tls, backend);
 

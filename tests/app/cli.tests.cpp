@@ -96,6 +96,16 @@ TEST_CASE("a bare relay flag runs the relay server with its defaults", "[app][cl
     CHECK_FALSE(options.invite_only);
     CHECK_FALSE(options.ephemeral);
     CHECK(options.max_queue_messages == 10'000);
+    CHECK(options.threads == 0); // relay_threads_for(cores) at start
+}
+
+TEST_CASE("the relay's default network threads leave one core to its writer thread", "[app][cli]") {
+    CHECK(sotto::app::relay_threads_for(0) == 1); // unknown
+    CHECK(sotto::app::relay_threads_for(1) == 1);
+    CHECK(sotto::app::relay_threads_for(2) == 1);
+    CHECK(sotto::app::relay_threads_for(4) == 3);
+    CHECK(sotto::app::relay_threads_for(9) == 8);
+    CHECK(sotto::app::relay_threads_for(64) == 8);
 }
 
 TEST_CASE("relay flags are taken when they follow --relay", "[app][cli]") {
