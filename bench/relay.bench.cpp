@@ -7,6 +7,7 @@
 // The sotto relay runs twice where it matters: durable (SQLite, synchronous=FULL, the default)
 // and --ephemeral (memory queue), since mosquitto's default keeps QoS 1 messages in memory only.
 // Usage: bench_relay [--pairs N] [--seconds S] [--connections C] [--repeat R]
+//                    [--latency-rounds L (default 7: a 2 s round is cheap, its p99 is noisy)]
 //                    [--only throughput|latency|memory]
 #include "bench/support.h"
 
@@ -24,6 +25,7 @@ struct settings {
     double seconds = 3.0;
     int connections = 10'000;
     int repeat = 3;
+    int latency_rounds = 7;
     // "" runs every phase; "throughput", "latency" or "memory" only that one (for iterating on
     // one figure; the summary line then shows nan for the others).
     std::string only;
@@ -334,12 +336,14 @@ double mosquitto_memory_per_connection(std::uint16_t port, pid_t server, int cou
 
 settings parse(int argc, char** argv) {
     settings s;
-    parse_flags(argc, argv,
-                {{"--pairs", [&](const std::string& v) { s.pairs = std::stoi(v); }},
-                 {"--seconds", [&](const std::string& v) { s.seconds = std::stod(v); }},
-                 {"--connections", [&](const std::string& v) { s.connections = std::stoi(v); }},
-                 {"--repeat", [&](const std::string& v) { s.repeat = std::stoi(v); }},
-                 {"--only", [&](const std::string& v) { s.only = v; }}});
+    parse_flags(
+        argc, argv,
+        {{"--pairs", [&](const std::string& v) { s.pairs = std::stoi(v); }},
+         {"--seconds", [&](const std::string& v) { s.seconds = std::stod(v); }},
+         {"--connections", [&](const std::string& v) { s.connections = std::stoi(v); }},
+         {"--repeat", [&](const std::string& v) { s.repeat = std::stoi(v); }},
+         {"--latency-rounds", [&](const std::string& v) { s.latency_rounds = std::stoi(v); }},
+         {"--only", [&](const std::string& v) { s.only = v; }}});
     return s;
 }
 
@@ -355,45 +359,53 @@ int run(int argc, char** argv) {
     const auto s = parse(argc, argv);
     mosquitto_lib_init();
     workspace ws;
-    std::printf("bench relay: %d pairs, %.1f s per throughput run, %d repeats, %zu-byte payloads, "
-                "window %zu\n",
-                s.pairs, s.seconds, s.repeat, payload_size, window);
+    std::printf("bench relay: %d pairs, %.1f s per throughput run, %d repeats, %d latency rounds, "
+                "%zu-byte payloads, window %zu\n",
+                s.pairs, s.seconds, s.repeat, s.latency_rounds, payload_size, window);
 
     std::vector<double> ours_durable, ours_ephemeral, theirs;
     std::vector<double> p50_durable, p99_durable, p50_ephemeral, p99_ephemeral, p50_theirs,
         p99_theirs;
-    for (int round = 0; round < s.repeat && (s.runs("throughput") || s.runs("latency")); ++round) {
-        // Each measurement on a fresh server, so one run's backlog never slows the next.
-        if (s.runs("throughput")) {
+    const int rounds =
+        std::max(s.runs("throughput") ? s.repeat : 0, s.runs("latency") ? s.latency_rounds : 0);
+    const auto shown = [](bool ran, const std::vector<double>& values) {
+        return ran ? last(values) : std::nan(""); // this round's figure, if it measured one
+    };
+    for (int round = 0; round < rounds; ++round) {
+        // Each measurement on a fresh server, so one run's backlog never slows the next; the
+        // three servers' runs follow each other within a round, so they share its conditions.
+        const bool throughput = s.runs("throughput") && round < s.repeat;
+        const bool latency = s.runs("latency") && round < s.latency_rounds;
+        if (throughput) {
             const auto port = free_port();
             auto relay = start_sotto(ws, port, false, "durable-t" + std::to_string(round));
             ours_durable.push_back(sotto_throughput(ws, port, s, round));
         }
-        if (s.runs("latency")) {
+        if (latency) {
             const auto port = free_port();
             auto relay = start_sotto(ws, port, false, "durable-l" + std::to_string(round));
             const auto latencies = sotto_latency(ws, port, 2.0, 5000, round);
             p50_durable.push_back(percentile(latencies, 0.5));
             p99_durable.push_back(percentile(latencies, 0.99));
         }
-        if (s.runs("throughput")) {
+        if (throughput) {
             const auto port = free_port();
             auto relay = start_sotto(ws, port, true, "");
             ours_ephemeral.push_back(sotto_throughput(ws, port, s, round));
         }
-        if (s.runs("latency")) {
+        if (latency) {
             const auto port = free_port();
             auto relay = start_sotto(ws, port, true, "");
             const auto latencies = sotto_latency(ws, port, 2.0, 5000, round);
             p50_ephemeral.push_back(percentile(latencies, 0.5));
             p99_ephemeral.push_back(percentile(latencies, 0.99));
         }
-        if (s.runs("throughput")) {
+        if (throughput) {
             const auto port = free_port();
             auto broker = start_mosquitto(ws, port);
             theirs.push_back(mosquitto_throughput(ws, port, s, round));
         }
-        if (s.runs("latency")) {
+        if (latency) {
             const auto port = free_port();
             auto broker = start_mosquitto(ws, port);
             const auto latencies = mosquitto_latency(ws, port, 2.0, 5000, round);
@@ -403,8 +415,9 @@ int run(int argc, char** argv) {
         std::printf(
             "round %d: throughput msg/s sotto durable %.0f, sotto ephemeral %.0f, mosquitto %.0f; "
             "p99 us %.0f / %.0f / %.0f\n",
-            round + 1, last(ours_durable), last(ours_ephemeral), last(theirs), last(p99_durable),
-            last(p99_ephemeral), last(p99_theirs));
+            round + 1, shown(throughput, ours_durable), shown(throughput, ours_ephemeral),
+            shown(throughput, theirs), shown(latency, p99_durable), shown(latency, p99_ephemeral),
+            shown(latency, p99_theirs));
         std::fflush(stdout);
     }
     double mem_ours = std::nan("");
