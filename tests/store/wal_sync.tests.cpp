@@ -5,6 +5,7 @@
 #include <SQLiteCpp/Database.h>
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -13,6 +14,7 @@
 #include <future>
 #include <mutex>
 #include <string>
+#include <thread>
 
 namespace store = sotto::store;
 
@@ -64,6 +66,34 @@ struct deferred_writer {
         database.exec("PRAGMA synchronous=NORMAL");
         database.exec("CREATE TABLE t (v BLOB)");
         return database;
+    }
+};
+
+// A deferred writer, its sync worker and the caller's thread.
+struct synced_writer {
+    deferred_writer writer;
+    caller_thread caller;
+    std::uint64_t synced = 0;
+    std::uint64_t mark = 0;
+    store::wal_sync sync;
+
+    // Checkpoints past 1 MiB unless `options` says otherwise.
+    synced_writer(const std::filesystem::path& file, std::uint64_t limit,
+                  store::wal_sync_options options = megabyte_checkpoints())
+        : writer(file, limit),
+          sync(
+              file, writer.content, caller.poster(),
+              [this](std::uint64_t done, const std::string&) { synced = done; },
+              std::move(options)) {}
+    static store::wal_sync_options megabyte_checkpoints() {
+        store::wal_sync_options options;
+        options.checkpoint_bytes = 1024 * 1024;
+        return options;
+    }
+    // Returns once every commit made so far is on disk.
+    void durable() {
+        sync.request(++mark);
+        caller.run_until([&] { return synced == mark; });
     }
 };
 
@@ -145,58 +175,43 @@ TEST_CASE("the worker's checkpoints keep the WAL bounded when the writer never c
         CHECK(std::filesystem::file_size(dir / "alone.db-wal") > total);
         CHECK(alone.content.bytes() > total);
     }
-    deferred_writer writer(dir / "x.db");
-    caller_thread caller;
-    std::uint64_t synced = 0;
-    store::wal_sync_options options;
-    options.checkpoint_bytes = 1024 * 1024;
-    store::wal_sync sync(
-        dir / "x.db", writer.content, caller.poster(),
-        [&](std::uint64_t mark, const std::string&) { synced = mark; }, options);
-    std::uint64_t mark = 0;
-    const auto durable = [&] {
-        sync.request(++mark);
-        caller.run_until([&] { return synced == mark; });
-    };
+    synced_writer w(dir / "x.db", store::wal_watch::default_limit);
+    auto& writer = w.writer;
     // Bursts of commits, each waiting for its sync as the engine's frames do, and a moment of
     // quiet between bursts (one more sync: the worker is then past the checkpoint that may
     // follow the last one), in which SQLite can start the WAL over.
     for (int b = 0; b < bursts; ++b) {
         for (int i = 0; i < writes; ++i) {
             write_blob(writer.database, blob);
-            durable();
+            w.durable();
         }
-        durable();
+        w.durable();
     }
     CHECK(std::filesystem::file_size(dir / "x.db-wal") < 3 * 1024 * 1024);
     CHECK(writer.content.bytes() < 3 * 1024 * 1024);
     CHECK(writer.database.execAndGet("SELECT count(*) FROM t").getInt() == bursts * writes);
     // About one checkpoint per megabyte written, not one per sync once the WAL was large.
-    CHECK(sync.checkpoints() >= 5);
-    CHECK(sync.checkpoints() <= 20);
+    CHECK(w.sync.checkpoints() >= 5);
+    CHECK(w.sync.checkpoints() <= 20);
     CHECK(writer.content.writer_checkpoints() == 0); // the worker did all of them
 }
 
-TEST_CASE("a writer whose commits never pause has its WAL bounded all the same",
-          "[store][wal_sync]") {
+TEST_CASE(
+    "a writer whose commits the worker never gets to checkpoint has its WAL bounded all the same",
+    "[store][wal_sync]") {
     sotto::testing::temporary_directory dir("sotto-ws");
     constexpr std::size_t blob = 100 * 1024;
     constexpr int writes = 200; // 20 MB
     constexpr std::uint64_t limit = 3 * 1024 * 1024;
-    deferred_writer writer(dir / "x.db", limit);
-    caller_thread caller;
-    std::uint64_t synced = 0;
+    // As when every checkpoint of the worker's raced a commit: it never gets the WAL to start
+    // over, so here it does not checkpoint at all.
     store::wal_sync_options options;
-    options.checkpoint_bytes = 1024 * 1024;
-    store::wal_sync sync(
-        dir / "x.db", writer.content, caller.poster(),
-        [&](std::uint64_t mark, const std::string&) { synced = mark; }, options);
-    // The next commit comes as soon as the last is durable, while the worker's checkpoint that
-    // follows the sync still runs: the WAL cannot start over after those.
-    for (int i = 1; i <= writes; ++i) {
+    options.checkpoint_bytes = UINT64_MAX;
+    synced_writer w(dir / "x.db", limit, options);
+    auto& writer = w.writer;
+    for (int i = 0; i < writes; ++i) {
         write_blob(writer.database, blob);
-        sync.request(static_cast<std::uint64_t>(i));
-        caller.run_until([&] { return synced == static_cast<std::uint64_t>(i); });
+        w.durable();
     }
     CHECK(std::filesystem::file_size(dir / "x.db-wal") < limit + 4 * blob); // and a commit or so
     CHECK(writer.content.writer_checkpoints() >= 1);
