@@ -2,7 +2,8 @@
 // the same kind of self-signed ECDSA P-256 certificate, QoS 1 for mosquitto, 256-byte payloads.
 //   (a) throughput: N sender/receiver pairs flooding (window of W unacknowledged sends each);
 //       delivered messages per second.
-//   (b) latency: one pair paced at 5,000 messages/s; p50 and p99 from send to receipt.
+//   (b) latency: one pair paced at 5,000 messages/s; p50 and p99 from send to receipt. Also
+//       the floor: the same client threads with one direct TLS hop between them, no server.
 //   (c) memory: RSS of the server process per idle TLS connection, over 10,000 connections.
 // The sotto relay runs twice where it matters: durable (SQLite, synchronous=FULL, the default)
 // and --ephemeral (memory queue), since mosquitto's default keeps QoS 1 messages in memory only.
@@ -229,6 +230,70 @@ double mosquitto_throughput(const workspace& ws, std::uint16_t port, const setti
     return rate;
 }
 
+// The floor under both servers' latency: the same two client threads and pacing, one direct
+// TLS 1.3 hop over loopback between them. A relay adds a second hop and its own work, so no
+// relay's p50 or p99 here can go below this one's.
+std::vector<double> direct_latency(const workspace& ws, double seconds, double per_second) {
+    using tls_socket = asio::ssl::stream<asio::ip::tcp::socket>;
+    auto server_tls = net::make_server_context(net::certificate_files{ws.certificate, ws.key});
+    auto client_tls = net::make_client_context();
+    asio::io_context a(1), b(1);
+    asio::ip::tcp::acceptor acceptor(b, {asio::ip::make_address("127.0.0.1"), 0});
+    const auto port = acceptor.local_endpoint().port();
+    std::vector<double> latencies;
+    std::atomic<bool> ready{false};
+    std::atomic<bool> done{false};
+    const auto total = static_cast<std::uint64_t>(seconds * per_second);
+    std::vector<std::function<asio::awaitable<void>()>> work;
+    work.emplace_back([&]() -> asio::awaitable<void> { // on b: the receiving thread
+        tls_socket stream(b, server_tls);
+        co_await acceptor.async_accept(stream.lowest_layer(), asio::use_awaitable);
+        stream.lowest_layer().set_option(asio::ip::tcp::no_delay(true));
+        co_await stream.async_handshake(asio::ssl::stream_base::server, asio::use_awaitable);
+        ready = true;
+        std::string payload(payload_size, '\0');
+        while (latencies.size() < total) {
+            auto [error, n] = co_await asio::async_read(stream, asio::buffer(payload), use_tuple);
+            if (error) {
+                break;
+            }
+            latencies.push_back(latency_us(payload));
+        }
+        done = true;
+    });
+    work.emplace_back([&]() -> asio::awaitable<void> { // on a: the sending thread
+        tls_socket stream(a, client_tls);
+        co_await stream.lowest_layer().async_connect({asio::ip::make_address("127.0.0.1"), port},
+                                                     asio::use_awaitable);
+        stream.lowest_layer().set_option(asio::ip::tcp::no_delay(true));
+        co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
+        asio::steady_timer timer(a);
+        while (!ready) {
+            timer.expires_after(std::chrono::milliseconds(5));
+            co_await timer.async_wait(use_tuple);
+        }
+        const auto interval = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / per_second));
+        auto next = clock_type::now();
+        for (std::uint64_t i = 1; i <= total && !done; ++i) {
+            next += interval;
+            timer.expires_at(next);
+            co_await timer.async_wait(use_tuple);
+            const auto payload = stamp_payload(i);
+            co_await asio::async_write(stream, asio::buffer(payload), use_tuple);
+        }
+        // Stays connected until the receiver has read everything (run_on stops both).
+        timer.expires_after(std::chrono::seconds(static_cast<int>(seconds) + 30));
+        co_await timer.async_wait(use_tuple);
+    });
+    run_on({&b, &a}, work, [&] {
+        const auto give_up = clock_type::now() + std::chrono::duration<double>(seconds + 30);
+        while (!done && clock_type::now() < give_up) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    });
+    return latencies;
+}
+
 std::vector<double> mosquitto_latency(const workspace& ws, std::uint16_t port, double seconds,
                                       double per_second, int round) {
     std::vector<double> latencies;
@@ -365,7 +430,7 @@ int run(int argc, char** argv) {
 
     std::vector<double> ours_durable, ours_ephemeral, theirs;
     std::vector<double> p50_durable, p99_durable, p50_ephemeral, p99_ephemeral, p50_theirs,
-        p99_theirs;
+        p99_theirs, p50_floor, p99_floor;
     const int rounds =
         std::max(s.runs("throughput") ? s.repeat : 0, s.runs("latency") ? s.latency_rounds : 0);
     const auto shown = [](bool ran, const std::vector<double>& values) {
@@ -411,13 +476,16 @@ int run(int argc, char** argv) {
             const auto latencies = mosquitto_latency(ws, port, 2.0, 5000, round);
             p50_theirs.push_back(percentile(latencies, 0.5));
             p99_theirs.push_back(percentile(latencies, 0.99));
+            const auto floor = direct_latency(ws, 2.0, 5000);
+            p50_floor.push_back(percentile(floor, 0.5));
+            p99_floor.push_back(percentile(floor, 0.99));
         }
         std::printf(
             "round %d: throughput msg/s sotto durable %.0f, sotto ephemeral %.0f, mosquitto %.0f; "
-            "p99 us %.0f / %.0f / %.0f\n",
+            "p99 us %.0f / %.0f / %.0f, floor %.0f\n",
             round + 1, shown(throughput, ours_durable), shown(throughput, ours_ephemeral),
             shown(throughput, theirs), shown(latency, p99_durable), shown(latency, p99_ephemeral),
-            shown(latency, p99_theirs));
+            shown(latency, p99_theirs), shown(latency, p99_floor));
         std::fflush(stdout);
     }
     double mem_ours = std::nan("");
@@ -445,9 +513,9 @@ int run(int argc, char** argv) {
         t_d, t_e, t_m, t_d / t_m, t_e / t_m);
     std::printf(
         "(b) latency at 5000/s, median of p50/p99 us: sotto durable %.0f/%.0f, sotto --ephemeral "
-        "%.0f/%.0f, mosquitto %.0f/%.0f\n",
+        "%.0f/%.0f, mosquitto %.0f/%.0f; floor (one direct TLS hop, no server) %.0f/%.0f\n",
         median(p50_durable), median(p99_durable), median(p50_ephemeral), median(p99_ephemeral),
-        median(p50_theirs), median(p99_theirs));
+        median(p50_theirs), median(p99_theirs), median(p50_floor), median(p99_floor));
     std::printf("(c) RSS per idle TLS connection over %d: sotto %.0f B, mosquitto %.0f B\n",
                 s.connections, mem_ours, mem_theirs);
     std::printf("bench relay: throughput ratio %.2f, p99 ratio %.2f, mem/conn ratio %.2f\n",
