@@ -104,8 +104,21 @@ class local_backend final : public backend {
         }));
     }
 
+    // Acks are flushed ack_delay after the first (see write_loop), so only the first ack after a
+    // flush wakes the writer: from then on it wakes by the flush deadline anyway and takes
+    // every job queued by then. One wakeup per flush instead of one per DeliverAck.
     void acknowledge(std::string recipient, std::vector<acknowledgement> acked) override {
-        submit(ack_job{std::move(recipient), std::move(acked)});
+        bool wake = false;
+        {
+            std::lock_guard lock(jobs_mutex_);
+            jobs_.push_back(ack_job{std::move(recipient), std::move(acked)});
+            ++submitted_;
+            wake = !acks_flush_armed_;
+            acks_flush_armed_ = true;
+        }
+        if (wake) {
+            jobs_ready_.notify_one();
+        }
     }
 
     void take_expiry_notices(std::string sender,
@@ -345,6 +358,9 @@ class local_backend final : public backend {
             {
                 std::lock_guard lock(jobs_mutex_);
                 completed_ += count;
+                // Acks queued since the batch was taken keep jobs_ non-empty, so the next wait
+                // returns at once for them: none waits for a wakeup that is not coming.
+                acks_flush_armed_ = !pending_acks_.empty();
             }
             drained_.notify_all();
             if (stop_now) {
@@ -539,6 +555,7 @@ class local_backend final : public backend {
     std::uint64_t submitted_ = 0;
     std::uint64_t completed_ = 0;
     bool stopping_ = false;
+    bool acks_flush_armed_ = false; // the writer will look at jobs_ within ack_delay (acks wait)
 
     std::mutex routes_mutex_;
     std::unordered_map<std::string, std::vector<std::weak_ptr<subscriber>>> online_;

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -28,8 +29,8 @@ class gated_store final : public store::relay_store {
         bool open_pending = true;
         int waiting_enqueue = 0;
         int waiting_pending = 0;
-        bool failing = false; // commits throw store_error("disk full")
-        int acknowledged = 0; // acks that reached acknowledge (writer thread; read after drain)
+        bool failing = false;             // commits throw store_error("disk full")
+        std::atomic<int> acknowledged{0}; // acks that reached acknowledge (on the writer thread)
 
         void close(step s) { set(s, false); }
         void open(step s) { set(s, true); }

@@ -230,3 +230,26 @@ TEST_CASE("an ack that comes before its envelope's commit leaves nothing waiting
     f.backend->drain();
     CHECK(f.results() == std::vector<std::string>{"queued", "queued", "not queued"});
 }
+
+TEST_CASE("acks reach the store within the ack delay with nothing else waking the writer, after "
+          "every flush") {
+    fixture f;
+    const auto written_soon = [&](int count) {
+        const auto give_up = std::chrono::steady_clock::now() + 5s;
+        while (f.gate.acknowledged < count && std::chrono::steady_clock::now() < give_up) {
+            std::this_thread::sleep_for(1ms);
+        }
+        return f.gate.acknowledged.load();
+    };
+    f.send(1);
+    f.send(2);
+    f.send(3);
+    f.backend->drain(); // all three committed and waiting; the writer is idle
+    f.backend->acknowledge("bob", {{"alice", id_of(1)}});
+    f.backend->acknowledge("bob", {{"alice", id_of(2)}}); // joins the first one's flush
+    CHECK(written_soon(2) == 2);
+    f.backend->acknowledge("bob", {{"alice", id_of(3)}}); // the first after that flush
+    CHECK(written_soon(3) == 3);
+    const auto waiting = f.waiting();
+    CHECK(waiting.empty());
+}
