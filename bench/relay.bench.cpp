@@ -3,7 +3,9 @@
 //   (a) throughput: N sender/receiver pairs flooding (window of W unacknowledged sends each);
 //       delivered messages per second.
 //   (b) latency: one pair paced at 5,000 messages/s; p50 and p99 from send to receipt. Also
-//       the floor: the same client threads with one direct TLS hop between them, no server.
+//       the floor: the same client threads with one direct TLS hop between them, no server;
+//       and that floor again while a thread of the bench fdatasyncs to the same disk, which
+//       shows what disk flushes alone do to this machine's tail (the durable relay flushes).
 //   (c) memory: RSS of the server process per idle TLS connection, over 10,000 connections.
 // The sotto relay runs twice where it matters: durable (SQLite, synchronous=FULL, the default)
 // and --ephemeral (memory queue), since mosquitto's default keeps QoS 1 messages in memory only.
@@ -294,6 +296,44 @@ std::vector<double> direct_latency(const workspace& ws, double seconds, double p
     return latencies;
 }
 
+// Disk flushes on the side, in the bench's own thread: 4 KiB written and fdatasynced back to back
+// in the workspace (the durable relay's disk), as a group-committing relay under load does. The
+// floor measured while it runs shows what the machine's flushes alone do to a path that touches
+// no disk; on a VM whose flushes stall the guest, that bounds the durable relay's tail.
+class flush_load {
+  public:
+    explicit flush_load(const workspace& ws)
+        : fd_(::open((ws.directory / "flush-load").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600)) {
+        if (fd_ < 0) {
+            throw std::runtime_error("cannot open the flush-load file");
+        }
+        thread_ = std::thread([this] {
+            const std::string block(4096, 'f');
+            for (std::uint64_t i = 0; !stop_; ++i) {
+                const auto offset = static_cast<off_t>((i % 256) * block.size());
+                if (::pwrite(fd_, block.data(), block.size(), offset) < 0 || ::fdatasync(fd_) < 0) {
+                    break;
+                }
+                ++flushes_;
+            }
+        });
+    }
+    ~flush_load() {
+        stop_ = true;
+        thread_.join();
+        ::close(fd_);
+    }
+    flush_load(const flush_load&) = delete;
+    flush_load& operator=(const flush_load&) = delete;
+    [[nodiscard]] std::uint64_t flushes() const { return flushes_; }
+
+  private:
+    int fd_;
+    std::atomic<bool> stop_{false};
+    std::atomic<std::uint64_t> flushes_{0};
+    std::thread thread_;
+};
+
 std::vector<double> mosquitto_latency(const workspace& ws, std::uint16_t port, double seconds,
                                       double per_second, int round) {
     std::vector<double> latencies;
@@ -430,7 +470,7 @@ int run(int argc, char** argv) {
 
     std::vector<double> ours_durable, ours_ephemeral, theirs;
     std::vector<double> p50_durable, p99_durable, p50_ephemeral, p99_ephemeral, p50_theirs,
-        p99_theirs, p50_floor, p99_floor;
+        p99_theirs, p50_floor, p99_floor, p50_flushed, p99_flushed, flush_rate;
     const int rounds =
         std::max(s.runs("throughput") ? s.repeat : 0, s.runs("latency") ? s.latency_rounds : 0);
     const auto shown = [](bool ran, const std::vector<double>& values) {
@@ -479,13 +519,21 @@ int run(int argc, char** argv) {
             const auto floor = direct_latency(ws, 2.0, 5000);
             p50_floor.push_back(percentile(floor, 0.5));
             p99_floor.push_back(percentile(floor, 0.99));
+            const auto started = clock_type::now();
+            flush_load flushing(ws);
+            const auto flushed = direct_latency(ws, 2.0, 5000);
+            flush_rate.push_back(
+                static_cast<double>(flushing.flushes()) /
+                std::chrono::duration<double>(clock_type::now() - started).count());
+            p50_flushed.push_back(percentile(flushed, 0.5));
+            p99_flushed.push_back(percentile(flushed, 0.99));
         }
         std::printf(
             "round %d: throughput msg/s sotto durable %.0f, sotto ephemeral %.0f, mosquitto %.0f; "
-            "p99 us %.0f / %.0f / %.0f, floor %.0f\n",
+            "p99 us %.0f / %.0f / %.0f, floor %.0f, floor under flushes %.0f\n",
             round + 1, shown(throughput, ours_durable), shown(throughput, ours_ephemeral),
             shown(throughput, theirs), shown(latency, p99_durable), shown(latency, p99_ephemeral),
-            shown(latency, p99_theirs), shown(latency, p99_floor));
+            shown(latency, p99_theirs), shown(latency, p99_floor), shown(latency, p99_flushed));
         std::fflush(stdout);
     }
     double mem_ours = std::nan("");
@@ -516,6 +564,10 @@ int run(int argc, char** argv) {
         "%.0f/%.0f, mosquitto %.0f/%.0f; floor (one direct TLS hop, no server) %.0f/%.0f\n",
         median(p50_durable), median(p99_durable), median(p50_ephemeral), median(p99_ephemeral),
         median(p50_theirs), median(p99_theirs), median(p50_floor), median(p99_floor));
+    std::printf(
+        "(b) the same floor while this process fdatasyncs 4 KiB to the relay's disk back to "
+        "back (%.0f flushes/s): %.0f/%.0f\n",
+        median(flush_rate), median(p50_flushed), median(p99_flushed));
     std::printf("(c) RSS per idle TLS connection over %d: sotto %.0f B, mosquitto %.0f B\n",
                 s.connections, mem_ours, mem_theirs);
     std::printf("bench relay: throughput ratio %.2f, p99 ratio %.2f, mem/conn ratio %.2f\n",
