@@ -226,7 +226,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     // subscriber: called on backend threads.
     void on_uncommitted(std::shared_ptr<const store::envelope> envelope) override {
         asio::post(executor(), [self = shared_from_this(), envelope = std::move(envelope)] {
-            self->deliver_uncommitted(*envelope);
+            self->deliver_uncommitted(envelope);
         });
     }
     void on_committed(std::vector<commit_outcome> outcomes) override {
@@ -701,23 +701,49 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
                     } else if (page.size() == pending_page || self.resync_requested_) {
                         self.sync();
                     }
+                    if (!self.syncing_ && !self.needs_resync_) {
+                        self.release_held();
+                    }
                 }));
     }
 
     // An envelope pushed before its commit goes out at once when the connection is live and no
-    // earlier uncommitted push was held back (which would overtake it); otherwise it waits for
-    // its outcome and takes the committed path. So the unsettled pushes are, oldest first,
-    // delivered_early_ delivered ones, then held_back_ held ones (a push is held while any is),
-    // and their outcomes come in that order.
-    void deliver_uncommitted(const store::envelope& envelope) {
-        const bool now = !closing_ && state_.current() == phase::authenticated && !syncing_ &&
-                         !needs_resync_ && held_back_ == 0 &&
-                         outbox_.size() < owner_.options_.max_outbox_bytes;
-        if (now) {
+    // earlier uncommitted push is held back (which it would overtake); otherwise it is held until
+    // the fetch that held it ends (release_held) or its outcome comes, whichever is first. So the
+    // unsettled pushes are, oldest first, delivered_early_ delivered ones, then the held ones (a
+    // push is held while any is), and their outcomes come in that order.
+    void deliver_uncommitted(std::shared_ptr<const store::envelope> envelope) {
+        if (deliverable_early()) {
             ++delivered_early_;
-            write_deliver(envelope, 0);
+            write_deliver(*envelope, 0);
         } else {
-            ++held_back_;
+            held_.push_back(std::move(envelope));
+        }
+    }
+
+    [[nodiscard]] bool deliverable_early() const {
+        return !closing_ && state_.current() == phase::authenticated && !syncing_ &&
+               !needs_resync_ && held_head_ == held_.size() &&
+               outbox_.size() < owner_.options_.max_outbox_bytes;
+    }
+
+    // The last page of a fetch went out: the pushes it held are, oldest first, the envelopes whose
+    // commits came after that page was read (an earlier commit's outcome came before the page
+    // and took its envelope off the list), so they follow it in order and go out now instead of
+    // waiting for their commits. Called only with no fetch in flight and none needed.
+    void release_held() {
+        while (held_head_ < held_.size() && !closing_ &&
+               outbox_.size() < owner_.options_.max_outbox_bytes) {
+            ++delivered_early_;
+            write_deliver(*held_[held_head_++], 0);
+        }
+        drop_released();
+    }
+
+    void drop_released() {
+        if (held_head_ == held_.size()) {
+            held_.clear();
+            held_head_ = 0;
         }
     }
 
@@ -728,10 +754,11 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             last_sequence_ = std::max(last_sequence_, sequence);
             return;
         }
-        if (held_back_ == 0) {
+        if (held_head_ == held_.size()) {
             return; // not reached: every outcome follows its push
         }
-        --held_back_;
+        ++held_head_;
+        drop_released();
         if (sequence != 0) {
             deliver_pushed(envelope, sequence);
         }
@@ -893,7 +920,10 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     std::unique_ptr<std::unordered_set<std::string>> watched_; // see watch()
     std::uint64_t last_sequence_ = 0;
     std::uint32_t delivered_early_ = 0; // see deliver_uncommitted
-    std::uint32_t held_back_ = 0;
+    // The held pushes (see deliver_uncommitted): held_[held_head_...], oldest first. Each is also
+    // in its Send's job until the commit, so holding it here costs no copy.
+    std::vector<std::shared_ptr<const store::envelope>> held_;
+    std::size_t held_head_ = 0;
     std::uint64_t ping_token_ = 0;
     bool handshake_done_ = false;
     bool attached_ = false;

@@ -828,6 +828,59 @@ TEST_CASE("a message sent while the recipient's login fetch is in flight is not 
     });
 }
 
+TEST_CASE("a message held back by the recipient's login fetch goes out when the fetch ends, "
+          "without waiting for its commit",
+          "[net][relay]") {
+    // m1 arrives while bob's login fetch is in flight, so bob's connection holds it; the fetch
+    // ends before m1's commit, which then waits at the gate. m1 must go out at once (sequence 0:
+    // pushed, not fetched), or every later push would wait for a commit as long as any is held.
+    gated_store::gate gate;
+    test_relay relay({}, std::make_unique<gated_store>(gate));
+    asio::io_context io;
+    auto tls = net::make_client_context();
+    test_user alice("alice"), bob("bob");
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        co_await register_offline(relay, tls, bob);
+        auto a = co_await connect_user(relay, tls, alice, true);
+        {
+            wire::Frame lookup; // answered after alice's own login fetch
+            lookup.mutable_key_lookup()->set_username("bob");
+            a->send(lookup);
+            const auto info = co_await receive_kind(*a, wire::Frame::kKeyInfo);
+            REQUIRE(info); // GCC 12: no co_await inside an assertion's temporaries
+        }
+        gate.close(gated_store::step::pending);
+        gate.close(gated_store::step::enqueue);
+        auto b = co_await connect_user(relay, tls, bob, false);
+        gate.wait_for(gated_store::step::pending); // bob's fetch is in flight
+        a->send(make_send({"bob"}, 1, "m1"));
+        co_await sleep_for(std::chrono::milliseconds(100)); // m1 reached bob's connection
+        gate.open(gated_store::step::pending);
+        gate.wait_for(gated_store::step::enqueue); // the fetch is done, m1's commit waits
+        // Should m1 wait for its commit after all, the commit goes ahead after a second and m1
+        // comes with its sequence: the check below fails instead of the test timing out.
+        asio::co_spawn(
+            io,
+            [&]() -> asio::awaitable<void> {
+                co_await sleep_for(std::chrono::seconds(1));
+                gate.open(gated_store::step::enqueue);
+            },
+            asio::detached);
+        auto first = co_await receive_kind(*b, wire::Frame::kDeliver);
+        REQUIRE(first);
+        CHECK(first->deliver().ciphertext() == "m1");
+        CHECK(first->deliver().sequence() == 0);
+        gate.open(gated_store::step::enqueue);
+        a->send(make_send({"bob"}, 2, "m2"));
+        auto second = co_await receive_kind(*b, wire::Frame::kDeliver);
+        REQUIRE(second);
+        CHECK(second->deliver().ciphertext() == "m2"); // m1 was not delivered twice
+        CHECK(second->deliver().sequence() == 0);      // pushed early again: nothing is held
+        a->close();
+        b->close();
+    });
+}
+
 TEST_CASE("an online recipient gets a message before its commit, and not again after it",
           "[net][relay]") {
     gated_store::gate gate;
