@@ -106,15 +106,20 @@ class local_backend final : public backend {
 
     // Acks are flushed ack_delay after the first (see write_loop), so only the first ack after a
     // flush wakes the writer: from then on it wakes by the flush deadline anyway and takes
-    // every job queued by then. One wakeup per flush instead of one per DeliverAck.
+    // every job queued by then. One wakeup per flush instead of one per DeliverAck, and one
+    // more whenever max_pending_acks of them queue up first, so they flush in bulk as before.
     void acknowledge(std::string recipient, std::vector<acknowledgement> acked) override {
         bool wake = false;
         {
             std::lock_guard lock(jobs_mutex_);
+            queued_acks_ += acked.size();
             jobs_.push_back(ack_job{std::move(recipient), std::move(acked)});
             ++submitted_;
-            wake = !acks_flush_armed_;
+            wake = !acks_flush_armed_ || queued_acks_ >= max_pending_acks;
             acks_flush_armed_ = true;
+            if (queued_acks_ >= max_pending_acks) {
+                queued_acks_ = 0;
+            }
         }
         if (wake) {
             jobs_ready_.notify_one();
@@ -338,6 +343,7 @@ class local_backend final : public backend {
                 jobs_ready_.wait_until(lock, wake, [&] { return stopping_ || !jobs_.empty(); });
                 stop_now = jobs_.empty() && stopping_;
                 batch.swap(jobs_);
+                queued_acks_ = 0;
             }
             const auto now = std::chrono::steady_clock::now();
             if (now >= next_expiry) {
@@ -556,6 +562,7 @@ class local_backend final : public backend {
     std::uint64_t completed_ = 0;
     bool stopping_ = false;
     bool acks_flush_armed_ = false; // the writer will look at jobs_ within ack_delay (acks wait)
+    std::size_t queued_acks_ = 0;   // acked items in jobs_ since the writer last took them
 
     std::mutex routes_mutex_;
     std::unordered_map<std::string, std::vector<std::weak_ptr<subscriber>>> online_;

@@ -679,8 +679,11 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     }
 
     // Delivery (docs/PROTOCOL.md "Delivery"): after login, and whenever pushes were dropped,
-    // fetch from the store in pages after the last delivered sequence; pushes that arrive while a
-    // fetch is in flight are left to the next page, so order per recipient is the store's order.
+    // fetch from the store in pages after the last delivered sequence, so order per recipient is
+    // the store's order. Pushes that arrive while a fetch is in flight are held (see
+    // deliver_uncommitted); a commit outcome that comes while one is in flight needs no new fetch:
+    // the writer posts outcomes and pages in its own order, so that commit came before the read of
+    // the fetch in flight, whose page has the envelope (or is full, and the next one has it).
     void sync() {
         if (syncing_) {
             resync_requested_ = true;
@@ -735,14 +738,20 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         while (held_head_ < held_.size() && !closing_ &&
                outbox_.size() < owner_.options_.max_outbox_bytes) {
             ++delivered_early_;
-            write_deliver(*held_[held_head_++], 0);
+            write_deliver(*held_[held_head_], 0);
+            held_[held_head_++].reset();
         }
         drop_released();
     }
 
+    // Forgets the settled and released pushes at the front of held_, now and then: a sender that
+    // keeps a push held at every moment must not grow the list for as long as it streams.
     void drop_released() {
         if (held_head_ == held_.size()) {
             held_.clear();
+            held_head_ = 0;
+        } else if (held_head_ >= 64 && held_head_ * 2 >= held_.size()) {
+            held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(held_head_));
             held_head_ = 0;
         }
     }
@@ -757,7 +766,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
         if (held_head_ == held_.size()) {
             return; // not reached: every outcome follows its push
         }
-        ++held_head_;
+        held_[held_head_++].reset(); // settled: the store or a page has it now
         drop_released();
         if (sequence != 0) {
             deliver_pushed(envelope, sequence);
@@ -770,8 +779,7 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
             return;
         }
         if (syncing_) {
-            resync_requested_ = true;
-            return;
+            return; // in the page of the fetch in flight (see sync)
         }
         if (needs_resync_ || sequence <= last_sequence_) {
             return;

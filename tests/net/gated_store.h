@@ -31,6 +31,7 @@ class gated_store final : public store::relay_store {
         int waiting_pending = 0;
         bool failing = false;             // commits throw store_error("disk full")
         std::atomic<int> acknowledged{0}; // acks that reached acknowledge (on the writer thread)
+        std::atomic<int> fetches{0};      // calls of pending, each past the gate
 
         void close(step s) { set(s, false); }
         void open(step s) { set(s, true); }
@@ -84,6 +85,7 @@ class gated_store final : public store::relay_store {
     std::vector<store::envelope> pending(const std::string& recipient, std::uint64_t after,
                                          std::size_t limit) override {
         gate_.pass(step::pending);
+        ++gate_.fetches;
         return inner_->pending(recipient, after, limit);
     }
     void acknowledge(const std::string& recipient,

@@ -881,6 +881,58 @@ TEST_CASE("a message held back by the recipient's login fetch goes out when the 
     });
 }
 
+TEST_CASE("a message committed while the recipient's login fetch is in flight comes in the next "
+          "page and starts no further fetch",
+          "[net][relay]") {
+    // bob has a full page waiting (256) when he logs in. m1 arrives while his first fetch waits
+    // at the gate, so it is held, and it commits before the second fetch reads: that page has
+    // it. A third fetch (what the relay did when m1's commit outcome came during the second)
+    // would be one more round trip per commit, and a sender streaming faster than that kept the
+    // recipient fetching for as long as it streamed.
+    gated_store::gate gate;
+    test_relay relay({}, std::make_unique<gated_store>(gate));
+    asio::io_context io;
+    auto tls = net::make_client_context();
+    test_user alice("alice"), bob("bob");
+    constexpr int backlog = 256; // the relay's page
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        co_await register_offline(relay, tls, bob);
+        auto a = co_await connect_user(relay, tls, alice, true);
+        for (int i = 0; i < backlog; ++i) {
+            a->send(make_send({"bob"}, static_cast<std::uint8_t>(i), "b" + std::to_string(i), 1));
+        }
+        for (int i = 0; i < backlog; ++i) {
+            const auto result = co_await receive_kind(*a, wire::Frame::kSendResult);
+            REQUIRE(result);
+        }
+        gate.close(gated_store::step::pending);
+        const int fetches_before = gate.fetches;
+        auto b = co_await connect_user(relay, tls, bob, false);
+        gate.wait_for(gated_store::step::pending); // bob's first fetch is in flight
+        a->send(make_send({"bob"}, 1, "m1", 2));
+        co_await sleep_for(std::chrono::milliseconds(100)); // m1 held by bob's connection
+        gate.open(gated_store::step::pending);
+        std::vector<std::string> got;
+        while (got.size() < backlog + 1) {
+            const auto delivered = co_await receive_kind(*b, wire::Frame::kDeliver);
+            REQUIRE(delivered);
+            got.push_back(delivered->deliver().ciphertext());
+        }
+        CHECK(got.front() == "b0");
+        CHECK(got[backlog - 1] == "b" + std::to_string(backlog - 1));
+        CHECK(got.back() == "m1");
+        co_await sleep_for(std::chrono::milliseconds(200)); // any further fetch would be done
+        CHECK(gate.fetches - fetches_before == 2);
+        a->send(make_send({"bob"}, 2, "m2", 2));
+        const auto next = co_await receive_kind(*b, wire::Frame::kDeliver);
+        REQUIRE(next);
+        CHECK(next->deliver().ciphertext() == "m2"); // neither m1 nor a backlog one again
+        CHECK(next->deliver().sequence() == 0);      // pushed early: the fetches are over
+        a->close();
+        b->close();
+    });
+}
+
 TEST_CASE("an online recipient gets a message before its commit, and not again after it",
           "[net][relay]") {
     gated_store::gate gate;
