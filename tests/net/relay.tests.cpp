@@ -933,6 +933,84 @@ TEST_CASE("a message committed while the recipient's login fetch is in flight co
     });
 }
 
+TEST_CASE("a recipient that logs in while a sender streams gets each message once, in order, "
+          "and pushed before its commit again once the login fetch is done",
+          "[net][relay]") {
+    // A real SQLite store, so commits take an fsync and overlap the login fetch's pages.
+    temporary_directory directory;
+    test_relay relay({}, store::open_relay_store(directory.path()));
+    asio::io_context io;
+    auto tls = net::make_client_context();
+    test_user alice("alice"), bob("bob");
+    constexpr int backlog = 300; // more than a page
+    constexpr int streamed = 4000;
+    const auto id = [](int i) {
+        return std::pair{static_cast<std::uint8_t>(i & 0xff), static_cast<std::uint8_t>(i >> 8)};
+    };
+    run_coroutine(
+        io,
+        [&]() -> asio::awaitable<void> {
+            co_await register_offline(relay, tls, bob);
+            auto a = co_await connect_user(relay, tls, alice, true);
+            for (int i = 0; i < backlog; ++i) {
+                const auto [low, high] = id(i);
+                a->send(make_send({"bob"}, low, std::to_string(i), high));
+            }
+            for (int i = 0; i < backlog; ++i) {
+                const auto result = co_await receive_kind(*a, wire::Frame::kSendResult);
+                REQUIRE(result);
+            }
+            auto executor = co_await asio::this_coro::executor;
+            int sent = backlog;
+            asio::co_spawn( // 4,000 messages a second, while bob logs in and after
+                executor,
+                [&]() -> asio::awaitable<void> {
+                    asio::steady_timer pace(executor);
+                    auto next = std::chrono::steady_clock::now();
+                    for (; sent < backlog + streamed; ++sent) {
+                        next += std::chrono::microseconds(250);
+                        pace.expires_at(next);
+                        co_await pace.async_wait(use_tuple);
+                        const auto [low, high] = id(sent);
+                        a->send(make_send({"bob"}, low, std::to_string(sent), high));
+                    }
+                },
+                asio::detached);
+            asio::co_spawn( // alice's SendResults, read so they never back up
+                executor,
+                [a]() -> asio::awaitable<void> {
+                    while (co_await a->receive()) {
+                    }
+                },
+                asio::detached);
+            co_await sleep_for(std::chrono::milliseconds(50));
+            auto b = co_await connect_user(relay, tls, bob, false);
+            std::vector<int> order;
+            std::vector<std::uint64_t> sequences;
+            while (order.size() < backlog + streamed) {
+                const auto delivered = co_await receive_kind(*b, wire::Frame::kDeliver);
+                REQUIRE(delivered);
+                order.push_back(std::stoi(delivered->deliver().ciphertext()));
+                sequences.push_back(delivered->deliver().sequence());
+                wire::Frame ack;
+                auto* item = ack.mutable_deliver_ack()->add_items();
+                item->set_sender("alice");
+                item->set_id(delivered->deliver().id());
+                b->send(ack);
+            }
+            for (std::size_t i = 0; i < order.size(); ++i) {
+                INFO("delivery " << i);
+                REQUIRE(order[i] == static_cast<int>(i)); // each once, in the order sent
+            }
+            // The last 500 were sent more than 0.8 s after bob logged in: pushed early.
+            const auto early = std::count(sequences.end() - 500, sequences.end(), 0U);
+            CHECK(early >= 490);
+            a->close();
+            b->close();
+        },
+        std::chrono::seconds(60));
+}
+
 TEST_CASE("an online recipient gets a message before its commit, and not again after it",
           "[net][relay]") {
     gated_store::gate gate;
