@@ -530,7 +530,9 @@ TEST_CASE("a thousand connections that never finish TLS do not hurt others and a
             const auto rss_during = resident_kilobytes();
             INFO("RSS grew by " << (rss_during - rss_before)
                                 << " KiB for 1000 stalled connections");
+#ifndef __SANITIZE_ADDRESS__ // ASan's redzones and quarantine make RSS no measure of the relay
             CHECK(rss_during - rss_before < 64 * 1024);
+#endif
             co_await still_working(*a, *b, 1);
             // After the deadline the relay has closed every one of them.
             for (int i = 0; i < 400 && relay.server->connection_count() > 2; ++i) {
@@ -621,6 +623,7 @@ TEST_CASE("an idle connection is pinged, kept while it answers and closed when i
         // bob keeps reading (receive() answers each Ping); alice reads nothing for 1.5 s.
         const auto started = std::chrono::steady_clock::now();
         bool bob_alive = true;
+        bool reader_done = false; // the reader uses this frame's locals: it must end first
         asio::co_spawn(
             io,
             [&]() -> asio::awaitable<void> {
@@ -632,6 +635,7 @@ TEST_CASE("an idle connection is pinged, kept while it answers and closed when i
                         break;
                     }
                 }
+                reader_done = true;
             },
             asio::detached);
         co_await sleep_for(std::chrono::milliseconds(1500));
@@ -640,6 +644,9 @@ TEST_CASE("an idle connection is pinged, kept while it answers and closed when i
         CHECK(error->error().code() == wire::Error::IDLE_TIMEOUT);
         CHECK(bob_alive);
         lively->close();
+        while (!reader_done) {
+            co_await sleep_for(std::chrono::milliseconds(5));
+        }
     });
 }
 
