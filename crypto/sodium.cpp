@@ -146,8 +146,11 @@ system_random::system_random() {
     ensure_sodium();
 }
 
+// An empty view may have a null data(), which libsodium's functions are declared never to take.
 void system_random::fill(mutable_bytes_view out) {
-    randombytes_buf(out.data(), out.size());
+    if (!out.empty()) {
+        randombytes_buf(out.data(), out.size());
+    }
 }
 
 seeded_random::seeded_random(std::uint64_t seed) {
@@ -163,8 +166,10 @@ void seeded_random::fill(mutable_bytes_view out) {
     for (std::size_t i = 0; i < 8; ++i) {
         call_seed[8 + i] = static_cast<byte>(counter_ >> (8 * i));
     }
-    ++counter_;
-    randombytes_buf_deterministic(out.data(), out.size(), call_seed.data());
+    ++counter_; // an empty draw still uses its call number, so later draws stay the same
+    if (!out.empty()) {
+        randombytes_buf_deterministic(out.data(), out.size(), call_seed.data());
+    }
 }
 
 } // namespace sotto::crypto

@@ -79,20 +79,6 @@ void tcp_recorder::run() {
         if (fds[0].revents != 0) {
             break;
         }
-        if ((fds[1].revents & POLLIN) != 0) {
-            const int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-            const int target = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-            const auto address = loopback(target_);
-            if (client >= 0 && target >= 0 &&
-                ::connect(target, reinterpret_cast<const sockaddr*>(&address), sizeof address) ==
-                    0) {
-                pairs.push_back({client, target});
-                ++connections_;
-            } else {
-                ::close(client);
-                ::close(target);
-            }
-        }
         std::vector<pair> open;
         for (std::size_t i = 0; i < pairs.size(); ++i) {
             bool closed = false;
@@ -131,6 +117,21 @@ void tcp_recorder::run() {
             }
         }
         pairs = std::move(open);
+        // Last: fds has entries only for the pairs polled above.
+        if ((fds[1].revents & POLLIN) != 0) {
+            const int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+            const int target = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            const auto address = loopback(target_);
+            if (client >= 0 && target >= 0 &&
+                ::connect(target, reinterpret_cast<const sockaddr*>(&address), sizeof address) ==
+                    0) {
+                pairs.push_back({client, target});
+                ++connections_;
+            } else {
+                ::close(client);
+                ::close(target);
+            }
+        }
     }
     for (const auto& p : pairs) {
         ::close(p.client);
