@@ -929,7 +929,8 @@ class session final : public subscriber, public std::enable_shared_from_this<ses
     std::uint64_t last_sequence_ = 0;
     std::uint32_t delivered_early_ = 0; // see deliver_uncommitted
     // The held pushes (see deliver_uncommitted): held_[held_head_...], oldest first. Each is also
-    // in its Send's job until the commit, so holding it here costs no copy.
+    // in its Send's job until the commit, so holding it here costs no copy. A vector and a head
+    // rather than a std::deque, which allocates on construction: most connections never hold one.
     std::vector<std::shared_ptr<const store::envelope>> held_;
     std::size_t held_head_ = 0;
     std::uint64_t ping_token_ = 0;

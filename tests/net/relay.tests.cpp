@@ -26,6 +26,26 @@ asio::awaitable<void> ack(connection& link, const wire::Deliver& deliver) {
     co_return;
 }
 
+// Returns once the relay has answered a key lookup for `name` from `link`: the store answers
+// lookups after the connection's own login fetch, so a test may gate fetches from then on.
+asio::awaitable<void> after_own_login_fetch(connection& link, std::string name) {
+    wire::Frame lookup;
+    lookup.mutable_key_lookup()->set_username(name);
+    link.send(lookup);
+    const auto info = co_await receive_kind(link, wire::Frame::kKeyInfo);
+    REQUIRE(info); // GCC 12: no co_await inside an assertion's temporaries
+}
+
+// A relay whose store can hold commits and fetches at a gate (tests/net/gated_store.h), a client
+// context and two users: what the tests of the early-push and fetch paths start from.
+struct gated_relay {
+    gated_store::gate gate;
+    test_relay relay{{}, std::make_unique<gated_store>(gate)};
+    asio::io_context io;
+    asio::ssl::context tls = net::make_client_context();
+    test_user alice{"alice"}, bob{"bob"};
+};
+
 // Sends a raw byte string on a fresh, Hello'd connection and returns the relay's Error code,
 // or CODE_UNSPECIFIED when the connection closed without one.
 asio::awaitable<wire::Error::Code> error_after_raw(const test_relay& relay, asio::ssl::context& tls,
@@ -791,28 +811,18 @@ TEST_CASE("a recipient that logs in and falls behind while a sender floods it ge
         std::chrono::seconds(60));
 }
 
-TEST_CASE("a message sent while the recipient's login fetch is in flight is not overtaken by the "
-          "next one",
-          "[net][relay]") {
+TEST_CASE_METHOD(
+    gated_relay,
+    "a message sent while the recipient's login fetch is in flight is not overtaken by the "
+    "next one",
+    "[net][relay]") {
     // m1 arrives while bob's login fetch is in flight, so bob's connection holds its early push
     // back; the fetch ends and m1's commit is slow; m2 arrives, with bob live again. Sent early,
     // m2 would overtake m1.
-    gated_store::gate gate;
-    test_relay relay({}, std::make_unique<gated_store>(gate));
-    asio::io_context io;
-    auto tls = net::make_client_context();
-    test_user alice("alice"), bob("bob");
     run_coroutine(io, [&]() -> asio::awaitable<void> {
         co_await register_offline(relay, tls, bob);
         auto a = co_await connect_user(relay, tls, alice, true);
-        {
-            // A lookup is answered after alice's own login fetch: the gate below holds bob's.
-            wire::Frame lookup;
-            lookup.mutable_key_lookup()->set_username("bob");
-            a->send(lookup);
-            const auto info = co_await receive_kind(*a, wire::Frame::kKeyInfo);
-            REQUIRE(info);
-        }
+        co_await after_own_login_fetch(*a, "bob"); // the gate below holds bob's fetch only
         gate.close(gated_store::step::pending);
         auto b = co_await connect_user(relay, tls, bob, false);
         gate.wait_for(gated_store::step::pending); // bob's fetch is in flight
@@ -835,27 +845,17 @@ TEST_CASE("a message sent while the recipient's login fetch is in flight is not 
     });
 }
 
-TEST_CASE("a message held back by the recipient's login fetch goes out when the fetch ends, "
-          "without waiting for its commit",
-          "[net][relay]") {
+TEST_CASE_METHOD(gated_relay,
+                 "a message held back by the recipient's login fetch goes out when the fetch ends, "
+                 "without waiting for its commit",
+                 "[net][relay]") {
     // m1 arrives while bob's login fetch is in flight, so bob's connection holds it; the fetch
     // ends before m1's commit, which then waits at the gate. m1 must go out at once (sequence 0:
     // pushed, not fetched), or every later push would wait for a commit as long as any is held.
-    gated_store::gate gate;
-    test_relay relay({}, std::make_unique<gated_store>(gate));
-    asio::io_context io;
-    auto tls = net::make_client_context();
-    test_user alice("alice"), bob("bob");
     run_coroutine(io, [&]() -> asio::awaitable<void> {
         co_await register_offline(relay, tls, bob);
         auto a = co_await connect_user(relay, tls, alice, true);
-        {
-            wire::Frame lookup; // answered after alice's own login fetch
-            lookup.mutable_key_lookup()->set_username("bob");
-            a->send(lookup);
-            const auto info = co_await receive_kind(*a, wire::Frame::kKeyInfo);
-            REQUIRE(info); // GCC 12: no co_await inside an assertion's temporaries
-        }
+        co_await after_own_login_fetch(*a, "bob");
         gate.close(gated_store::step::pending);
         gate.close(gated_store::step::enqueue);
         auto b = co_await connect_user(relay, tls, bob, false);
@@ -888,19 +888,16 @@ TEST_CASE("a message held back by the recipient's login fetch goes out when the 
     });
 }
 
-TEST_CASE("a message committed while the recipient's login fetch is in flight comes in the next "
-          "page and starts no further fetch",
-          "[net][relay]") {
+TEST_CASE_METHOD(
+    gated_relay,
+    "a message committed while the recipient's login fetch is in flight comes in the next "
+    "page and starts no further fetch",
+    "[net][relay]") {
     // bob has a full page waiting (256) when he logs in. m1 arrives while his first fetch waits
     // at the gate, so it is held, and it commits before the second fetch reads: that page has
     // it. A third fetch (what the relay did when m1's commit outcome came during the second)
     // would be one more round trip per commit, and a sender streaming faster than that kept the
     // recipient fetching for as long as it streamed.
-    gated_store::gate gate;
-    test_relay relay({}, std::make_unique<gated_store>(gate));
-    asio::io_context io;
-    auto tls = net::make_client_context();
-    test_user alice("alice"), bob("bob");
     constexpr int backlog = 256; // the relay's page
     run_coroutine(io, [&]() -> asio::awaitable<void> {
         co_await register_offline(relay, tls, bob);
@@ -999,11 +996,7 @@ TEST_CASE("a recipient that logs in while a sender streams gets each message onc
                 REQUIRE(delivered);
                 order.push_back(std::stoi(delivered->deliver().ciphertext()));
                 sequences.push_back(delivered->deliver().sequence());
-                wire::Frame ack;
-                auto* item = ack.mutable_deliver_ack()->add_items();
-                item->set_sender("alice");
-                item->set_id(delivered->deliver().id());
-                b->send(ack);
+                co_await ack(*b, delivered->deliver());
             }
             for (std::size_t i = 0; i < order.size(); ++i) {
                 INFO("delivery " << i);
@@ -1018,13 +1011,9 @@ TEST_CASE("a recipient that logs in while a sender streams gets each message onc
         std::chrono::seconds(60));
 }
 
-TEST_CASE("an online recipient gets a message before its commit, and not again after it",
-          "[net][relay]") {
-    gated_store::gate gate;
-    test_relay relay({}, std::make_unique<gated_store>(gate));
-    asio::io_context io;
-    auto tls = net::make_client_context();
-    test_user alice("alice"), bob("bob");
+TEST_CASE_METHOD(gated_relay,
+                 "an online recipient gets a message before its commit, and not again after it",
+                 "[net][relay]") {
     run_coroutine(io, [&]() -> asio::awaitable<void> {
         auto b = co_await connect_user(relay, tls, bob, true);
         auto a = co_await connect_user(relay, tls, alice, true);
